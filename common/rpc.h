@@ -1,0 +1,185 @@
+// RPC over frames: a server that dispatches requests to a handler, and a channel that carries
+// many requests in flight to one peer over one TCP connection.
+//
+// Both run on standalone Asio. Handlers run on a worker pool, not on the I/O threads, so that a
+// slow RocksDB call never stalls the reading of other requests.
+#pragma once
+
+#include <asio.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "frame.h"
+#include "status.h"
+
+namespace sealfs {
+
+// ---------------------------------------------------------------------------------------------
+// Server side
+
+struct RpcRequest {
+  uint16_t op = 0;
+  std::string_view message;  // serialized request
+  std::string_view payload;  // raw bytes beside it
+};
+
+struct RpcReply {
+  Status status;
+  std::string message;  // serialized reply; may be empty when !status.ok()
+  std::string payload;
+};
+
+// Builds the reply to a request whose result is `reply` (and optional raw payload).
+RpcReply MakeReply(const google::protobuf::MessageLite& reply, std::string payload = {});
+// Builds an error reply; the message is logged by the server, not sent.
+RpcReply MakeErrorReply(Status status);
+
+// Parses a request message; false means the bytes are not a valid message of that type.
+template <typename Message>
+bool ParseMessage(std::string_view bytes, Message* out) {
+  return out->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+}
+
+// Called on a worker thread for every well-formed frame; must be thread-safe and must not throw.
+using RpcHandler = std::function<RpcReply(const RpcRequest&)>;
+
+struct RpcServerOptions {
+  int io_threads = 2;       // accept, read and write
+  int worker_threads = 8;   // run handlers (RocksDB calls block)
+  // A connection with more requests in flight stops being read until replies drain.
+  int max_in_flight_per_connection = 64;
+};
+
+class RpcServer {
+ public:
+  explicit RpcServer(RpcHandler handler, RpcServerOptions options = {});
+  ~RpcServer();
+  RpcServer(const RpcServer&) = delete;
+  RpcServer& operator=(const RpcServer&) = delete;
+
+  // Binds "HOST:PORT" (port 0 picks a free one) and starts serving in background threads.
+  // *bound_address receives the address actually bound.
+  Status Start(const std::string& listen_address, std::string* bound_address);
+  // Stops accepting, closes every connection and joins the threads. Idempotent.
+  void Stop();
+
+ private:
+  class Connection;
+  void Accept();
+
+  RpcHandler handler_;
+  RpcServerOptions options_;
+  asio::io_context io_;
+  asio::thread_pool workers_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::thread> io_threads_;
+  std::mutex connections_mutex_;
+  std::vector<std::weak_ptr<Connection>> connections_;  // GUARDED_BY(connections_mutex_)
+  bool stopped_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Client side
+
+struct RpcResult {
+  Status status;
+  std::string message;
+  std::string payload;
+
+  // Parses `message` into *reply when status is ok; a reply that does not parse becomes
+  // STATUS_BAD_FRAME.
+  template <typename Message>
+  Status Decode(Message* reply) const {
+    if (!status.ok()) return status;
+    if (!ParseMessage(message, reply)) return {proto::STATUS_BAD_FRAME, "reply does not parse"};
+    return Status::Ok();
+  }
+};
+
+// An io_context with its own threads, for clients of RpcChannel.
+class IoThreads {
+ public:
+  explicit IoThreads(int threads = 1);
+  ~IoThreads();
+  IoThreads(const IoThreads&) = delete;
+  IoThreads& operator=(const IoThreads&) = delete;
+  asio::io_context& io() { return io_; }
+
+ private:
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::vector<std::thread> threads_;
+};
+
+// One TCP connection to one peer. Thread-safe: any thread may start calls; replies are matched
+// to calls by request id, so many calls are in flight at once. Once the connection fails every
+// pending and later call completes with STATUS_UNREACHABLE; the owner makes a new channel.
+class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
+ public:
+  // Connects lazily, on the first call, within connect_timeout.
+  static std::shared_ptr<RpcChannel> Create(asio::io_context& io, std::string address,
+                                            std::chrono::milliseconds connect_timeout);
+  ~RpcChannel();
+  RpcChannel(const RpcChannel&) = delete;
+  RpcChannel& operator=(const RpcChannel&) = delete;
+
+  // Sends a request; the future completes with the reply or the failure of the connection.
+  // The payload is copied before CallAsync returns.
+  std::future<RpcResult> CallAsync(uint16_t op, const google::protobuf::MessageLite& request,
+                                   std::string_view payload = {});
+  // CallAsync and a bounded wait. A reply that does not come in time is STATUS_TIMED_OUT.
+  RpcResult Call(uint16_t op, const google::protobuf::MessageLite& request,
+                 std::chrono::milliseconds timeout, std::string_view payload = {});
+
+  // True once the connection has failed or was closed; such a channel never recovers.
+  [[nodiscard]] bool broken() const;
+  [[nodiscard]] const std::string& address() const { return address_; }
+  // Fails every pending call and closes the socket.
+  void Close();
+
+ private:
+  struct Outgoing;
+  RpcChannel(asio::io_context& io, std::string address, std::chrono::milliseconds connect_timeout);
+  std::future<RpcResult> Start(uint16_t op, const google::protobuf::MessageLite& request,
+                               std::string_view payload, uint64_t* request_id);
+  void StartConnect();
+  void WriteNext();
+  void ReadHeader();
+  void ReadBody();
+  void Fail(const Status& status);
+
+  asio::strand<asio::io_context::executor_type> strand_;
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer connect_timer_;
+  const std::string address_;
+  const std::chrono::milliseconds connect_timeout_;
+
+  // Everything below is touched only on strand_, except pending_ and broken_ under mutex_.
+  enum class State { kIdle, kConnecting, kConnected, kBroken } state_ = State::kIdle;
+  std::vector<std::shared_ptr<Outgoing>> write_queue_;
+  bool writing_ = false;
+  uint8_t read_header_[kFrameHeaderSize] = {};
+  FrameHeader reply_header_;
+  std::string read_body_;
+
+  mutable std::mutex mutex_;
+  uint64_t next_request_id_ = 1;                                          // GUARDED_BY(mutex_)
+  std::unordered_map<uint64_t, std::promise<RpcResult>> pending_;         // GUARDED_BY(mutex_)
+  bool broken_ = false;                                                   // GUARDED_BY(mutex_)
+  Status broken_status_;                                                  // GUARDED_BY(mutex_)
+};
+
+// Splits "HOST:PORT" into its parts; false when it is not of that form or the port is not a
+// number in 0..65535. IPv6 literals go in brackets: "[::1]:7000".
+bool SplitHostPort(std::string_view address, std::string* host, uint16_t* port);
+
+}  // namespace sealfs

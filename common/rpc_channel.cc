@@ -1,0 +1,261 @@
+#include <array>
+
+#include "rpc.h"
+
+namespace sealfs {
+
+struct RpcChannel::Outgoing {
+  uint8_t header[kFrameHeaderSize] = {};
+  std::string message;
+  std::string payload;
+};
+
+IoThreads::IoThreads(int threads) : work_(asio::make_work_guard(io_)) {
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
+}
+
+IoThreads::~IoThreads() {
+  work_.reset();
+  io_.stop();
+  for (auto& thread : threads_) thread.join();
+}
+
+std::shared_ptr<RpcChannel> RpcChannel::Create(asio::io_context& io, std::string address,
+                                               std::chrono::milliseconds connect_timeout) {
+  return std::shared_ptr<RpcChannel>(new RpcChannel(io, std::move(address), connect_timeout));
+}
+
+RpcChannel::RpcChannel(asio::io_context& io, std::string address,
+                       std::chrono::milliseconds connect_timeout)
+    : strand_(asio::make_strand(io)),
+      socket_(io),
+      connect_timer_(io),
+      address_(std::move(address)),
+      connect_timeout_(connect_timeout) {}
+
+RpcChannel::~RpcChannel() {
+  // Whoever still waits learns that no reply will come.
+  std::unordered_map<uint64_t, std::promise<RpcResult>> pending;
+  {
+    std::lock_guard lock(mutex_);
+    pending.swap(pending_);
+  }
+  for (auto& [id, promise] : pending) {
+    promise.set_value(RpcResult{Status(proto::STATUS_UNREACHABLE, "channel closed"), {}, {}});
+  }
+}
+
+bool RpcChannel::broken() const {
+  std::lock_guard lock(mutex_);
+  return broken_;
+}
+
+std::future<RpcResult> RpcChannel::CallAsync(uint16_t op,
+                                             const google::protobuf::MessageLite& request,
+                                             std::string_view payload) {
+  uint64_t unused_id = 0;
+  return Start(op, request, payload, &unused_id);
+}
+
+std::future<RpcResult> RpcChannel::Start(uint16_t op, const google::protobuf::MessageLite& request,
+                                         std::string_view payload, uint64_t* request_id) {
+  std::promise<RpcResult> promise;
+  std::future<RpcResult> future = promise.get_future();
+  auto outgoing = std::make_shared<Outgoing>();
+  outgoing->message = request.SerializeAsString();
+  outgoing->payload.assign(payload);
+  if (outgoing->message.size() > kMaxMessageLength || payload.size() > kMaxPayloadLength) {
+    promise.set_value(RpcResult{Status(proto::STATUS_TOO_BIG, "request too large"), {}, {}});
+    return future;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (broken_) {
+      promise.set_value(RpcResult{broken_status_, {}, {}});
+      return future;
+    }
+    *request_id = next_request_id_++;
+    pending_.emplace(*request_id, std::move(promise));
+  }
+  FrameHeader header;
+  header.op = op;
+  header.request_id = *request_id;
+  header.message_length = static_cast<uint32_t>(outgoing->message.size());
+  header.payload_length = static_cast<uint32_t>(outgoing->payload.size());
+  EncodeFrameHeader(header, outgoing->header);
+  asio::post(strand_, [self = shared_from_this(), outgoing = std::move(outgoing)]() mutable {
+    if (self->state_ == State::kBroken) return;  // Fail() already completed the promise.
+    self->write_queue_.push_back(std::move(outgoing));
+    if (self->state_ == State::kIdle) {
+      self->StartConnect();
+    } else if (self->state_ == State::kConnected) {
+      self->WriteNext();
+    }
+  });
+  return future;
+}
+
+RpcResult RpcChannel::Call(uint16_t op, const google::protobuf::MessageLite& request,
+                           std::chrono::milliseconds timeout, std::string_view payload) {
+  uint64_t request_id = 0;
+  std::future<RpcResult> future = Start(op, request, payload, &request_id);
+  if (future.wait_for(timeout) != std::future_status::ready) {
+    std::lock_guard lock(mutex_);
+    // A reply that raced with the timeout is as good as any.
+    if (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      pending_.erase(request_id);
+      return RpcResult{Status(proto::STATUS_TIMED_OUT, "no reply from " + address_ + " within " +
+                                                           std::to_string(timeout.count()) + " ms"),
+                       {},
+                       {}};
+    }
+  }
+  return future.get();
+}
+
+void RpcChannel::Close() {
+  asio::post(strand_, [self = shared_from_this()] {
+    self->Fail(Status(proto::STATUS_UNREACHABLE, "channel to " + self->address_ + " closed"));
+  });
+}
+
+void RpcChannel::StartConnect() {
+  state_ = State::kConnecting;
+  std::string host;
+  uint16_t port = 0;
+  std::error_code ec;
+  asio::ip::address address;
+  if (SplitHostPort(address_, &host, &port)) {
+    address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  } else {
+    ec = asio::error::invalid_argument;
+  }
+  if (ec) {
+    Fail(Status(proto::STATUS_INVALID, "not a HOST:PORT address: '" + address_ + "'"));
+    return;
+  }
+  connect_timer_.expires_after(connect_timeout_);
+  connect_timer_.async_wait(
+      asio::bind_executor(strand_, [self = shared_from_this()](std::error_code timer_ec) {
+        if (timer_ec || self->state_ != State::kConnecting) return;
+        self->Fail(Status(proto::STATUS_UNREACHABLE, "connect to " + self->address_ + " timed out"));
+      }));
+  socket_.async_connect(
+      asio::ip::tcp::endpoint(address, port),
+      asio::bind_executor(strand_, [self = shared_from_this()](std::error_code connect_ec) {
+        if (self->state_ != State::kConnecting) return;
+        if (connect_ec) {
+          self->Fail(Status(proto::STATUS_UNREACHABLE,
+                            "cannot connect to " + self->address_ + ": " + connect_ec.message()));
+          return;
+        }
+        self->connect_timer_.cancel();
+        std::error_code ignored;
+        self->socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+        self->state_ = State::kConnected;
+        self->ReadHeader();
+        self->WriteNext();
+      }));
+}
+
+void RpcChannel::WriteNext() {
+  if (writing_ || write_queue_.empty() || state_ != State::kConnected) return;
+  writing_ = true;
+  auto batch = std::make_shared<std::vector<std::shared_ptr<Outgoing>>>();
+  batch->swap(write_queue_);
+  std::vector<asio::const_buffer> buffers;
+  buffers.reserve(batch->size() * 3);
+  for (const auto& frame : *batch) {
+    buffers.emplace_back(asio::buffer(frame->header));
+    if (!frame->message.empty()) buffers.emplace_back(asio::buffer(frame->message));
+    if (!frame->payload.empty()) buffers.emplace_back(asio::buffer(frame->payload));
+  }
+  asio::async_write(
+      socket_, buffers,
+      asio::bind_executor(strand_, [self = shared_from_this(), batch](std::error_code ec,
+                                                                       std::size_t) {
+        self->writing_ = false;
+        if (ec) {
+          self->Fail(Status(proto::STATUS_UNREACHABLE,
+                            "send to " + self->address_ + " failed: " + ec.message()));
+          return;
+        }
+        self->WriteNext();
+      }));
+}
+
+void RpcChannel::ReadHeader() {
+  asio::async_read(
+      socket_, asio::buffer(read_header_),
+      asio::bind_executor(strand_, [self = shared_from_this()](std::error_code ec, std::size_t) {
+        if (self->state_ == State::kBroken) return;
+        if (ec) {
+          self->Fail(Status(proto::STATUS_UNREACHABLE,
+                            "connection to " + self->address_ + " lost: " + ec.message()));
+          return;
+        }
+        Status decoded = DecodeFrameHeader(self->read_header_, &self->reply_header_);
+        if (!decoded.ok()) {
+          self->Fail(Status(proto::STATUS_BAD_FRAME,
+                            "bad reply from " + self->address_ + ": " + decoded.message()));
+          return;
+        }
+        self->ReadBody();
+      }));
+}
+
+void RpcChannel::ReadBody() {
+  auto result = std::make_shared<RpcResult>();
+  result->message.resize(reply_header_.message_length);
+  result->payload.resize(reply_header_.payload_length);
+  std::array<asio::mutable_buffer, 2> buffers = {asio::buffer(result->message),
+                                                 asio::buffer(result->payload)};
+  asio::async_read(
+      socket_, buffers,
+      asio::bind_executor(strand_, [self = shared_from_this(), result](std::error_code ec,
+                                                                        std::size_t) {
+        if (self->state_ == State::kBroken) return;
+        if (ec) {
+          self->Fail(Status(proto::STATUS_UNREACHABLE,
+                            "connection to " + self->address_ + " lost: " + ec.message()));
+          return;
+        }
+        const FrameHeader& header = self->reply_header_;
+        auto code = static_cast<proto::StatusCode>(header.status);
+        if (!proto::StatusCode_IsValid(header.status)) code = proto::STATUS_IO_ERROR;
+        result->status = Status(code, code == proto::STATUS_OK ? "" : "from " + self->address_);
+        std::promise<RpcResult> promise;
+        bool found = false;
+        {
+          std::lock_guard lock(self->mutex_);
+          auto it = self->pending_.find(header.request_id);
+          if (it != self->pending_.end()) {
+            promise = std::move(it->second);
+            self->pending_.erase(it);
+            found = true;
+          }
+        }
+        // A reply to a call that timed out is dropped.
+        if (found) promise.set_value(std::move(*result));
+        self->ReadHeader();
+      }));
+}
+
+void RpcChannel::Fail(const Status& status) {
+  if (state_ == State::kBroken) return;
+  state_ = State::kBroken;
+  write_queue_.clear();
+  connect_timer_.cancel();
+  std::error_code ignored;
+  socket_.close(ignored);
+  std::unordered_map<uint64_t, std::promise<RpcResult>> pending;
+  {
+    std::lock_guard lock(mutex_);
+    broken_ = true;
+    broken_status_ = status;
+    pending.swap(pending_);
+  }
+  for (auto& [id, promise] : pending) promise.set_value(RpcResult{status, {}, {}});
+}
+
+}  // namespace sealfs

@@ -1,0 +1,287 @@
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <deque>
+
+#include "rpc.h"
+
+namespace sealfs {
+
+namespace {
+
+// A frame waiting to be written: the header, the message and the payload, sent as one gather.
+struct OutFrame {
+  uint8_t header[kFrameHeaderSize] = {};
+  std::string message;
+  std::string payload;
+};
+
+std::string PeerName(const asio::ip::tcp::socket& socket) {
+  std::error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "unknown peer";
+  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+}  // namespace
+
+RpcReply MakeReply(const google::protobuf::MessageLite& reply, std::string payload) {
+  return RpcReply{Status::Ok(), reply.SerializeAsString(), std::move(payload)};
+}
+
+RpcReply MakeErrorReply(Status status) { return RpcReply{std::move(status), {}, {}}; }
+
+bool SplitHostPort(std::string_view address, std::string* host, uint16_t* port) {
+  std::size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == address.size()) return false;
+  std::string_view host_part = address.substr(0, colon);
+  std::string_view port_part = address.substr(colon + 1);
+  if (host_part.front() == '[') {
+    if (host_part.size() < 3 || host_part.back() != ']') return false;
+    host_part = host_part.substr(1, host_part.size() - 2);
+  } else if (host_part.find(':') != std::string_view::npos) {
+    return false;
+  }
+  if (port_part.size() > 5) return false;
+  uint32_t value = 0;
+  for (char c : port_part) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (value > 65535) return false;
+  host->assign(host_part);
+  *port = static_cast<uint16_t>(value);
+  return true;
+}
+
+// Reads frames from one client and writes replies back. Reads and writes run on the
+// connection's strand; handlers run on the server's worker pool and post their replies back.
+class RpcServer::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(RpcServer* server, asio::ip::tcp::socket socket)
+      : server_(server),
+        socket_(std::move(socket)),
+        strand_(asio::make_strand(server->io_)),
+        peer_(PeerName(socket_)) {}
+
+  void Start() {
+    asio::post(strand_, [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+  // Called only after the I/O threads have stopped.
+  void CloseNow() {
+    std::error_code ignored;
+    socket_.close(ignored);
+  }
+
+ private:
+  void ReadHeader() {
+    asio::async_read(socket_, asio::buffer(header_bytes_),
+                     asio::bind_executor(strand_, [self = shared_from_this()](
+                                                      std::error_code ec, std::size_t) {
+                       if (ec) return self->Close();
+                       self->OnHeader();
+                     }));
+  }
+
+  void OnHeader() {
+    Status decoded = DecodeFrameHeader(header_bytes_, &header_);
+    if (!decoded.ok()) {
+      spdlog::warn("closing connection from {}: {}", peer_, decoded.ToString());
+      // With a readable magic the request id is known, so the sender learns why.
+      if (decoded.message() != "bad magic") {
+        Enqueue(header_.request_id, header_.op, MakeErrorReply(decoded));
+      }
+      close_after_writes_ = true;
+      if (!writing_) Close();
+      return;
+    }
+    message_.resize(header_.message_length);
+    payload_.resize(header_.payload_length);
+    std::array<asio::mutable_buffer, 2> buffers = {asio::buffer(message_), asio::buffer(payload_)};
+    asio::async_read(socket_, buffers,
+                     asio::bind_executor(strand_, [self = shared_from_this()](
+                                                      std::error_code ec, std::size_t) {
+                       if (ec) {
+                         spdlog::warn("closing connection from {}: frame cut short ({})",
+                                      self->peer_, ec.message());
+                         return self->Close();
+                       }
+                       self->Dispatch();
+                     }));
+  }
+
+  void Dispatch() {
+    ++in_flight_;
+    auto request = std::make_shared<std::pair<std::string, std::string>>(std::move(message_),
+                                                                         std::move(payload_));
+    uint16_t op = header_.op;
+    uint64_t request_id = header_.request_id;
+    asio::post(server_->workers_, [self = shared_from_this(), request, op, request_id] {
+      RpcReply reply = self->server_->handler_(RpcRequest{op, request->first, request->second});
+      asio::post(self->strand_, [self, request_id, op, reply = std::move(reply)]() mutable {
+        --self->in_flight_;
+        self->Enqueue(request_id, op, std::move(reply));
+        if (self->read_paused_ && !self->close_after_writes_) {
+          self->read_paused_ = false;
+          self->ReadHeader();
+        }
+      });
+    });
+    if (in_flight_ >= server_->options_.max_in_flight_per_connection) {
+      read_paused_ = true;
+    } else {
+      ReadHeader();
+    }
+  }
+
+  void Enqueue(uint64_t request_id, uint16_t op, RpcReply reply) {
+    if (closed_) return;
+    if (!reply.status.ok()) {
+      spdlog::debug("op {} from {} failed: {}", op, peer_, reply.status.ToString());
+    }
+    auto frame = std::make_shared<OutFrame>();
+    FrameHeader header;
+    header.op = op;
+    header.request_id = request_id;
+    header.status = reply.status.code();
+    header.message_length = static_cast<uint32_t>(reply.message.size());
+    header.payload_length = static_cast<uint32_t>(reply.payload.size());
+    EncodeFrameHeader(header, frame->header);
+    frame->message = std::move(reply.message);
+    frame->payload = std::move(reply.payload);
+    write_queue_.push_back(std::move(frame));
+    WriteNext();
+  }
+
+  void WriteNext() {
+    if (writing_ || closed_) return;
+    if (write_queue_.empty()) {
+      if (close_after_writes_) Close();
+      return;
+    }
+    writing_ = true;
+    auto batch = std::make_shared<std::vector<std::shared_ptr<OutFrame>>>(write_queue_.begin(),
+                                                                          write_queue_.end());
+    write_queue_.clear();
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(batch->size() * 3);
+    for (const auto& frame : *batch) {
+      buffers.emplace_back(asio::buffer(frame->header));
+      if (!frame->message.empty()) buffers.emplace_back(asio::buffer(frame->message));
+      if (!frame->payload.empty()) buffers.emplace_back(asio::buffer(frame->payload));
+    }
+    asio::async_write(socket_, buffers,
+                      asio::bind_executor(strand_, [self = shared_from_this(), batch](
+                                                       std::error_code ec, std::size_t) {
+                        self->writing_ = false;
+                        if (ec) return self->Close();
+                        self->WriteNext();
+                      }));
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    write_queue_.clear();
+    std::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  RpcServer* server_;
+  asio::ip::tcp::socket socket_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  const std::string peer_;
+  // Touched only on strand_.
+  uint8_t header_bytes_[kFrameHeaderSize] = {};
+  FrameHeader header_;
+  std::string message_;
+  std::string payload_;
+  std::deque<std::shared_ptr<OutFrame>> write_queue_;
+  int in_flight_ = 0;
+  bool writing_ = false;
+  bool read_paused_ = false;
+  bool close_after_writes_ = false;
+  bool closed_ = false;
+};
+
+RpcServer::RpcServer(RpcHandler handler, RpcServerOptions options)
+    : handler_(std::move(handler)),
+      options_(options),
+      workers_(static_cast<std::size_t>(options.worker_threads)),
+      acceptor_(io_) {}
+
+RpcServer::~RpcServer() { Stop(); }
+
+Status RpcServer::Start(const std::string& listen_address, std::string* bound_address) {
+  std::string host;
+  uint16_t port = 0;
+  if (!SplitHostPort(listen_address, &host, &port)) {
+    return Status::Invalid("listen address must be HOST:PORT, got '" + listen_address + "'");
+  }
+  if (host == "localhost") host = "127.0.0.1";
+  std::error_code ec;
+  asio::ip::address address = asio::ip::make_address(host, ec);
+  if (ec) return Status::Invalid("not an IP address: '" + host + "'");
+  asio::ip::tcp::endpoint endpoint(address, port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::FromErrno(ec.value(), "cannot listen on " + listen_address + ": " + ec.message());
+  auto bound = acceptor_.local_endpoint();
+  std::string bound_host = bound.address().to_string();
+  if (bound.address().is_v6()) bound_host = "[" + bound_host + "]";
+  *bound_address = bound_host + ":" + std::to_string(bound.port());
+  Accept();
+  for (int i = 0; i < options_.io_threads; ++i) {
+    io_threads_.emplace_back([this] { io_.run(); });
+  }
+  return Status::Ok();
+}
+
+void RpcServer::Accept() {
+  acceptor_.async_accept([this](std::error_code ec, asio::ip::tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      spdlog::warn("accept failed: {}", ec.message());
+    } else {
+      std::error_code ignored;
+      socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+      auto connection = std::make_shared<Connection>(this, std::move(socket));
+      {
+        std::lock_guard lock(connections_mutex_);
+        std::erase_if(connections_, [](const auto& weak) { return weak.expired(); });
+        connections_.push_back(connection);
+      }
+      connection->Start();
+    }
+    Accept();
+  });
+}
+
+void RpcServer::Stop() {
+  {
+    std::lock_guard lock(connections_mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  io_.stop();
+  for (auto& thread : io_threads_) thread.join();
+  io_threads_.clear();
+  // The I/O threads are gone, so sockets can be closed from here.
+  std::error_code ignored;
+  acceptor_.close(ignored);
+  std::vector<std::weak_ptr<Connection>> connections;
+  {
+    std::lock_guard lock(connections_mutex_);
+    connections.swap(connections_);
+  }
+  for (auto& weak : connections) {
+    if (auto connection = weak.lock()) connection->CloseNow();
+  }
+  workers_.join();
+}
+
+}  // namespace sealfs

@@ -1,0 +1,172 @@
+#include "rpc.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+namespace sealfs {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr uint16_t kEchoOp = 100;
+constexpr uint16_t kFailOp = 101;
+constexpr uint16_t kSlowOp = 102;
+
+// Echoes the request message and the payload reversed, so a test sees both travel.
+RpcReply TestHandler(const RpcRequest& request) {
+  switch (request.op) {
+    case kEchoOp: {
+      proto::LookupRequest message;
+      if (!ParseMessage(request.message, &message)) {
+        return MakeErrorReply({proto::STATUS_BAD_FRAME, "bad message"});
+      }
+      std::string payload(request.payload.rbegin(), request.payload.rend());
+      return MakeReply(message, std::move(payload));
+    }
+    case kFailOp:
+      return MakeErrorReply(Status::NotFound("nothing here"));
+    case kSlowOp:
+      std::this_thread::sleep_for(milliseconds(500));
+      return MakeReply(proto::Empty());
+    default:
+      return MakeErrorReply({proto::STATUS_UNKNOWN_OP, "unknown op"});
+  }
+}
+
+class RpcTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<RpcServer>(TestHandler);
+    ASSERT_TRUE(server_->Start("127.0.0.1:0", &address_).ok());
+    channel_ = RpcChannel::Create(io_.io(), address_, milliseconds(2000));
+  }
+  void TearDown() override {
+    channel_->Close();
+    server_->Stop();
+  }
+
+  IoThreads io_;
+  std::unique_ptr<RpcServer> server_;
+  std::string address_;
+  std::shared_ptr<RpcChannel> channel_;
+};
+
+TEST_F(RpcTest, MessageAndPayloadTravelBothWays) {
+  proto::LookupRequest request;
+  request.set_parent(7);
+  request.set_name("name");
+  RpcResult result = channel_->Call(kEchoOp, request, milliseconds(5000), "abc");
+  proto::LookupRequest reply;
+  ASSERT_TRUE(result.Decode(&reply).ok()) << result.status.ToString();
+  EXPECT_EQ(reply.parent(), 7U);
+  EXPECT_EQ(reply.name(), "name");
+  EXPECT_EQ(result.payload, "cba");
+}
+
+TEST_F(RpcTest, ErrorStatusReachesTheCaller) {
+  RpcResult result = channel_->Call(kFailOp, proto::Empty(), milliseconds(5000));
+  EXPECT_EQ(result.status.code(), proto::STATUS_NOT_FOUND);
+  EXPECT_EQ(channel_->Call(999, proto::Empty(), milliseconds(5000)).status.code(),
+            proto::STATUS_UNKNOWN_OP);
+}
+
+TEST_F(RpcTest, ManyCallsInFlightFromManyThreadsGetTheirOwnReplies) {
+  std::atomic<int> correct{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::future<RpcResult>> futures;
+      std::vector<std::string> payloads;
+      for (int i = 0; i < 200; ++i) {
+        proto::LookupRequest request;
+        request.set_parent(static_cast<uint64_t>(t * 1000 + i));
+        payloads.push_back(std::string(static_cast<std::size_t>(i) * 37, static_cast<char>('a' + t)) + "#");
+        futures.push_back(channel_->CallAsync(kEchoOp, request, payloads.back()));
+      }
+      for (int i = 0; i < 200; ++i) {
+        RpcResult result = futures[static_cast<std::size_t>(i)].get();
+        proto::LookupRequest reply;
+        const std::string& sent = payloads[static_cast<std::size_t>(i)];
+        if (result.Decode(&reply).ok() && reply.parent() == static_cast<uint64_t>(t * 1000 + i) &&
+            result.payload == std::string(sent.rbegin(), sent.rend())) {
+          ++correct;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(correct.load(), 8 * 200);
+}
+
+TEST_F(RpcTest, CallTimesOutButTheChannelKeepsWorking) {
+  RpcResult slow = channel_->Call(kSlowOp, proto::Empty(), milliseconds(50));
+  EXPECT_EQ(slow.status.code(), proto::STATUS_TIMED_OUT);
+  RpcResult fast = channel_->Call(kFailOp, proto::Empty(), milliseconds(5000));
+  EXPECT_EQ(fast.status.code(), proto::STATUS_NOT_FOUND);
+}
+
+TEST_F(RpcTest, UnreachableWhenNobodyListens) {
+  server_->Stop();
+  auto channel = RpcChannel::Create(io_.io(), address_, milliseconds(1000));
+  RpcResult result = channel->Call(kFailOp, proto::Empty(), milliseconds(5000));
+  EXPECT_EQ(result.status.code(), proto::STATUS_UNREACHABLE);
+  EXPECT_TRUE(channel->broken());
+  EXPECT_EQ(channel->Call(kFailOp, proto::Empty(), milliseconds(5000)).status.code(),
+            proto::STATUS_UNREACHABLE);
+}
+
+TEST_F(RpcTest, PendingCallsFailWhenTheServerGoesAway) {
+  auto future = channel_->CallAsync(kSlowOp, proto::Empty());
+  std::this_thread::sleep_for(milliseconds(100));
+  server_->Stop();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(future.get().status.code(), proto::STATUS_UNREACHABLE);
+}
+
+TEST_F(RpcTest, BadFrameGetsAnErrorReplyAndOthersAreStillServed) {
+  asio::io_context io;
+  asio::ip::tcp::socket raw(io);
+  std::string host;
+  uint16_t port = 0;
+  ASSERT_TRUE(SplitHostPort(address_, &host, &port));
+  raw.connect(asio::ip::tcp::endpoint(asio::ip::make_address(host), port));
+  FrameHeader header;
+  header.op = kEchoOp;
+  header.request_id = 5;
+  header.message_length = kMaxMessageLength + 1;
+  uint8_t bytes[kFrameHeaderSize];
+  EncodeFrameHeader(header, bytes);
+  asio::write(raw, asio::buffer(bytes));
+  uint8_t reply_bytes[kFrameHeaderSize];
+  asio::read(raw, asio::buffer(reply_bytes));
+  FrameHeader reply;
+  ASSERT_TRUE(DecodeFrameHeader(reply_bytes, &reply).ok());
+  EXPECT_EQ(reply.request_id, 5U);
+  EXPECT_EQ(reply.status, proto::STATUS_BAD_FRAME);
+  std::error_code ec;
+  char byte = 0;
+  asio::read(raw, asio::buffer(&byte, 1), ec);
+  EXPECT_EQ(ec, asio::error::eof) << "the server closes a connection after a bad frame";
+
+  EXPECT_EQ(channel_->Call(kFailOp, proto::Empty(), milliseconds(5000)).status.code(),
+            proto::STATUS_NOT_FOUND);
+}
+
+TEST(SplitHostPortTest, AcceptsHostPortAndBracketedIpv6Only) {
+  std::string host;
+  uint16_t port = 0;
+  EXPECT_TRUE(SplitHostPort("127.0.0.1:7000", &host, &port));
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, 7000);
+  EXPECT_TRUE(SplitHostPort("[::1]:0", &host, &port));
+  EXPECT_EQ(host, "::1");
+  EXPECT_FALSE(SplitHostPort("127.0.0.1", &host, &port));
+  EXPECT_FALSE(SplitHostPort("127.0.0.1:", &host, &port));
+  EXPECT_FALSE(SplitHostPort("127.0.0.1:70000", &host, &port));
+  EXPECT_FALSE(SplitHostPort("::1:80", &host, &port));
+  EXPECT_FALSE(SplitHostPort(":80", &host, &port));
+}
+
+}  // namespace
+}  // namespace sealfs

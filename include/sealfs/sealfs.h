@@ -1,0 +1,274 @@
+/*
+ * SealFS client library: the C API.
+ *
+ * Applications link libsealfs and call these functions; no kernel module and no FUSE sit on the
+ * data path. The conventions, stated once:
+ *
+ * - Handles (sealfs_client, sealfs_dir) are opaque. A client handle comes from sealfs_connect()
+ *   and is released by sealfs_disconnect().
+ * - Every call returns a value >= 0 on success or a negated errno on failure (-ENOENT, -EIO, ...),
+ *   exactly as the POSIX call of the same name would report it. No call reads or writes `errno`.
+ * - Pointer arguments must not be NULL, except that sealfs_disconnect(NULL) and a NULL options
+ *   pointer are accepted.
+ * - Paths are absolute within the file system ("/a/b"); a relative path is -EINVAL. A component
+ *   longer than 255 bytes or a path longer than 4096 bytes is -ENAMETOOLONG.
+ * - Thread safety: one client handle may be used from many threads at once, including the same
+ *   file descriptor (reads and writes at explicit offsets are independent; read/write at the
+ *   shared offset are serialized per descriptor). A sealfs_dir must not be used by two threads
+ *   at once.
+ * - When servers cannot be reached a call fails with -EHOSTUNREACH or -EIO within the timeouts of
+ *   sealfs_options; it never hangs.
+ * - Descriptors are the client's own small integers, unrelated to the process's descriptors.
+ */
+#ifndef SEALFS_SEALFS_H_
+#define SEALFS_SEALFS_H_
+
+#include <dirent.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <time.h>
+
+#if defined(SEALFS_BUILDING_LIBRARY)
+#define SEALFS_EXPORT __attribute__((visibility("default")))
+#else
+#define SEALFS_EXPORT
+#endif
+
+/* NOLINTBEGIN(modernize-*) this header is C. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @name Version
+ *  The version of the headers; sealfs_version() reports the version of the library loaded. */
+/** @{ */
+#define SEALFS_VERSION_MAJOR 0
+#define SEALFS_VERSION_MINOR 1
+#define SEALFS_VERSION_PATCH 0
+/** The version as a string. */
+#define SEALFS_VERSION_STRING "0.1.0"
+/** One comparable number: MAJOR * 1000000 + MINOR * 1000 + PATCH. */
+#define SEALFS_VERSION_NUMBER \
+  (SEALFS_VERSION_MAJOR * 1000000 + SEALFS_VERSION_MINOR * 1000 + SEALFS_VERSION_PATCH)
+/** @} */
+
+/** A connection to one SealFS cluster. Opaque. */
+typedef struct sealfs_client sealfs_client;
+/** An open directory stream. Opaque. */
+typedef struct sealfs_dir sealfs_dir;
+
+/** Settings of a client. Fill with sealfs_options_init(), then change what you need. */
+typedef struct sealfs_options {
+  /** Size of this struct, set by sealfs_options_init(), so that fields can be added later. */
+  size_t struct_size;
+  /** Longest wait, in milliseconds, for a connection to a server or the manager. Default 2000. */
+  int connect_timeout_ms;
+  /** Longest wait, in milliseconds, for the reply to one request. Default 10000. */
+  int request_timeout_ms;
+  /** Chunk size for new files in bytes, a power of two from 4 KiB to 64 MiB; 0 uses the
+   *  cluster's default (the manager's --chunk-size). */
+  uint32_t chunk_size;
+  /** Owner given to new files and checked by sealfs_access(); -1 uses the process's. */
+  int64_t uid;
+  /** Group given to new files and checked by sealfs_access(); -1 uses the process's. */
+  int64_t gid;
+  /** Permission bits cleared from the mode of new files and directories. Default 022. */
+  mode_t umask;
+} sealfs_options;
+
+/**
+ * Reports the version of the loaded library.
+ * @param major, minor, patch  receive the parts of the version; each may be NULL.
+ * @returns the version as a string "MAJOR.MINOR.PATCH", owned by the library.
+ */
+SEALFS_EXPORT const char *sealfs_version(int *major, int *minor, int *patch);
+
+/**
+ * Fills *options with the defaults.
+ * @param options  the struct to fill.
+ */
+SEALFS_EXPORT void sealfs_options_init(sealfs_options *options);
+
+/**
+ * Connects to the cluster whose manager serves at manager_address and fetches the cluster map.
+ * @param manager_address  "HOST:PORT" of sealfs-manager, e.g. "127.0.0.1:7000".
+ * @param options  settings, or NULL for the defaults.
+ * @param out  receives the new client on success, NULL on failure.
+ * @returns 0, or -EINVAL (malformed address or options), -EHOSTUNREACH (manager unreachable),
+ *          -EIO (no reply in time), -ENOMEM.
+ * The caller owns *out and releases it with sealfs_disconnect().
+ */
+SEALFS_EXPORT int sealfs_connect(const char *manager_address, const sealfs_options *options,
+                                 sealfs_client **out);
+
+/**
+ * Closes every descriptor and directory still open and releases the client. NULL is a no-op.
+ * Data written through descriptors not yet closed is sent already; call sealfs_fsync() first
+ * where it must be durable.
+ */
+SEALFS_EXPORT void sealfs_disconnect(sealfs_client *client);
+
+/** @name File descriptors */
+/** @{ */
+
+/**
+ * Opens (and with O_CREAT creates) a file.
+ * @param flags  O_RDONLY, O_WRONLY or O_RDWR, with any of O_CREAT, O_EXCL, O_TRUNC, O_APPEND,
+ *               O_SYNC, O_DIRECTORY, O_NOFOLLOW; other flags are ignored.
+ * @param mode  permission bits of a created file (the umask of the options applies).
+ * @returns a descriptor >= 0, or -ENOENT, -EEXIST (O_CREAT|O_EXCL), -EISDIR (a directory opened
+ *          for writing), -ENOTDIR, -ELOOP, -ENAMETOOLONG, -EACCES, -EINVAL, -EMFILE, -EIO,
+ *          -EHOSTUNREACH.
+ */
+SEALFS_EXPORT int sealfs_open(sealfs_client *client, const char *path, int flags, mode_t mode);
+
+/** Closes a descriptor; a file opened with O_SYNC is made durable first.
+ *  @returns 0, or -EBADF, -EIO. */
+SEALFS_EXPORT int sealfs_close(sealfs_client *client, int fd);
+
+/** Reads up to count bytes at the descriptor's offset and advances it.
+ *  @returns the bytes read (0 at end of file), or -EBADF (not open for reading), -EISDIR, -EIO. */
+SEALFS_EXPORT ssize_t sealfs_read(sealfs_client *client, int fd, void *buf, size_t count);
+
+/** Writes count bytes at the descriptor's offset (at the end with O_APPEND) and advances it.
+ *  @returns the bytes written, or -EBADF (not open for writing), -EFBIG, -ENOSPC, -EIO. */
+SEALFS_EXPORT ssize_t sealfs_write(sealfs_client *client, int fd, const void *buf, size_t count);
+
+/** Reads up to count bytes at offset; the descriptor's offset does not move.
+ *  @returns the bytes read, or -EBADF, -EINVAL (negative offset), -EIO. */
+SEALFS_EXPORT ssize_t sealfs_pread(sealfs_client *client, int fd, void *buf, size_t count,
+                                   off_t offset);
+
+/** Writes count bytes at offset; the descriptor's offset does not move.
+ *  @returns the bytes written, or -EBADF, -EINVAL (negative offset), -ENOSPC, -EIO. */
+SEALFS_EXPORT ssize_t sealfs_pwrite(sealfs_client *client, int fd, const void *buf, size_t count,
+                                    off_t offset);
+
+/** Moves the descriptor's offset: SEEK_SET, SEEK_CUR or SEEK_END.
+ *  @returns the new offset, or -EBADF, -EINVAL (bad whence or a negative result), -EIO. */
+SEALFS_EXPORT off_t sealfs_lseek(sealfs_client *client, int fd, off_t offset, int whence);
+
+/** Returns once everything written to the file is durable on the servers (RocksDB WAL synced).
+ *  @returns 0, or -EBADF, -EIO, -EHOSTUNREACH. */
+SEALFS_EXPORT int sealfs_fsync(sealfs_client *client, int fd);
+
+/** Sets the size of an open file, cutting or extending it with zeros.
+ *  @returns 0, or -EBADF, -EINVAL (negative length or not open for writing), -EIO. */
+SEALFS_EXPORT int sealfs_ftruncate(sealfs_client *client, int fd, off_t length);
+
+/** Fills *st with the attributes of an open file.  @returns 0, or -EBADF, -EIO. */
+SEALFS_EXPORT int sealfs_fstat(sealfs_client *client, int fd, struct stat *st);
+
+/** @} */
+/** @name Paths */
+/** @{ */
+
+/** Fills *st with the attributes of path, following a final symlink.
+ *  @returns 0, or -ENOENT, -ENOTDIR, -ELOOP, -ENAMETOOLONG, -EINVAL, -EIO, -EHOSTUNREACH. */
+SEALFS_EXPORT int sealfs_stat(sealfs_client *client, const char *path, struct stat *st);
+
+/** As sealfs_stat(), but a final symlink is described itself. */
+SEALFS_EXPORT int sealfs_lstat(sealfs_client *client, const char *path, struct stat *st);
+
+/** Sets the size of a file by path.  @returns 0, or -ENOENT, -EISDIR, -EINVAL, -EIO. */
+SEALFS_EXPORT int sealfs_truncate(sealfs_client *client, const char *path, off_t length);
+
+/** Creates a directory.  @returns 0, or -EEXIST, -ENOENT (no parent), -ENOTDIR, -ENAMETOOLONG. */
+SEALFS_EXPORT int sealfs_mkdir(sealfs_client *client, const char *path, mode_t mode);
+
+/** Removes an empty directory.
+ *  @returns 0, or -ENOENT, -ENOTDIR, -ENOTEMPTY, -EBUSY (the root), -EINVAL (path ends in "."). */
+SEALFS_EXPORT int sealfs_rmdir(sealfs_client *client, const char *path);
+
+/** Removes a name; the file goes when its last name does.
+ *  @returns 0, or -ENOENT, -EISDIR, -ENOTDIR. */
+SEALFS_EXPORT int sealfs_unlink(sealfs_client *client, const char *path);
+
+/**
+ * Renames oldpath to newpath, replacing newpath as rename(2) does. Works across servers (never
+ * -EXDEV); a directory is renamed at the same cost whatever it contains.
+ * @returns 0, or -ENOENT, -ENOTDIR, -EISDIR, -ENOTEMPTY, -EINVAL (a directory into itself),
+ *          -EBUSY (the root), -EIO.
+ */
+SEALFS_EXPORT int sealfs_rename(sealfs_client *client, const char *oldpath, const char *newpath);
+
+/** Adds a hard link newpath to the file oldpath.
+ *  @returns 0, or -ENOENT, -EEXIST, -EPERM (a directory), -ENOTDIR. */
+SEALFS_EXPORT int sealfs_link(sealfs_client *client, const char *oldpath, const char *newpath);
+
+/** Creates a symbolic link linkpath whose content is target (not checked to exist).
+ *  @returns 0, or -EEXIST, -ENOENT, -ENOTDIR, -ENAMETOOLONG. */
+SEALFS_EXPORT int sealfs_symlink(sealfs_client *client, const char *target, const char *linkpath);
+
+/** Copies the target of a symlink into buf, without a terminating NUL, cut at bufsize.
+ *  @returns the bytes placed in buf, or -EINVAL (not a symlink), -ENOENT. */
+SEALFS_EXPORT ssize_t sealfs_readlink(sealfs_client *client, const char *path, char *buf,
+                                      size_t bufsize);
+
+/** Sets the permission bits (and set-id and sticky bits) of path.  @returns 0, or -ENOENT. */
+SEALFS_EXPORT int sealfs_chmod(sealfs_client *client, const char *path, mode_t mode);
+
+/** Sets owner and group; (uid_t)-1 or (gid_t)-1 leaves that one alone.  @returns 0, or -ENOENT. */
+SEALFS_EXPORT int sealfs_chown(sealfs_client *client, const char *path, uid_t owner, gid_t group);
+
+/** Sets access and modification times as utimensat(2) does, including UTIME_NOW and UTIME_OMIT;
+ *  times may be NULL for "now".  @returns 0, or -ENOENT, -EINVAL. */
+SEALFS_EXPORT int sealfs_utimens(sealfs_client *client, const char *path,
+                                 const struct timespec times[2]);
+
+/** Checks R_OK, W_OK, X_OK (or F_OK) for the client's uid and gid.
+ *  @returns 0, or -EACCES, -ENOENT, -EINVAL. */
+SEALFS_EXPORT int sealfs_access(sealfs_client *client, const char *path, int mode);
+
+/** Describes the whole file system: the capacity of all servers together.
+ *  @returns 0, or -EIO, -EHOSTUNREACH. */
+SEALFS_EXPORT int sealfs_statvfs(sealfs_client *client, const char *path, struct statvfs *buf);
+
+/** @} */
+/** @name Directories */
+/** @{ */
+
+/** Opens a directory stream.  @returns 0 and *out, or -ENOENT, -ENOTDIR. Release with
+ *  sealfs_closedir(). */
+SEALFS_EXPORT int sealfs_opendir(sealfs_client *client, const char *path, sealfs_dir **out);
+
+/** Fills *entry with the next entry ("." and ".." first).
+ *  @returns 1 when an entry was filled, 0 at the end, or -EIO. */
+SEALFS_EXPORT int sealfs_readdir(sealfs_client *client, sealfs_dir *dir, struct dirent *entry);
+
+/** Releases a directory stream; NULL is a no-op.  @returns 0. */
+SEALFS_EXPORT int sealfs_closedir(sealfs_client *client, sealfs_dir *dir);
+
+/** @} */
+/** @name Extended attributes */
+/** @{ */
+
+/** Sets an extended attribute (flags 0, XATTR_CREATE or XATTR_REPLACE).
+ *  @returns 0, or -EEXIST, -ENODATA, -ERANGE (name over 255 or value over 65536 bytes), -ENOENT. */
+SEALFS_EXPORT int sealfs_setxattr(sealfs_client *client, const char *path, const char *name,
+                                  const void *value, size_t size, int flags);
+
+/** Copies an attribute's value into value; size 0 asks for the length only.
+ *  @returns the length of the value, or -ENODATA, -ERANGE (buffer too small), -ENOENT. */
+SEALFS_EXPORT ssize_t sealfs_getxattr(sealfs_client *client, const char *path, const char *name,
+                                      void *value, size_t size);
+
+/** Copies the NUL-terminated attribute names into list; size 0 asks for the length only.
+ *  @returns the length of the list, or -ERANGE, -ENOENT. */
+SEALFS_EXPORT ssize_t sealfs_listxattr(sealfs_client *client, const char *path, char *list,
+                                       size_t size);
+
+/** Removes an extended attribute.  @returns 0, or -ENODATA, -ENOENT. */
+SEALFS_EXPORT int sealfs_removexattr(sealfs_client *client, const char *path, const char *name);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+/* NOLINTEND(modernize-*) */
+
+#endif /* SEALFS_SEALFS_H_ */

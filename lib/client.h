@@ -1,0 +1,173 @@
+// Client: the core of libsealfs. Every call of sealfs.h is one method here, returning a Status
+// that the C API turns into -errno in one place.
+//
+// Namespace: an inode has a stable 64-bit id; a directory entry (parent id, name) points at it.
+// Entries live on the home server of (parent, name), inodes on the home server of their id, and
+// a new inode gets an id whose home is the server of its entry, so that create is one request
+// and lookup returns the child's attributes with the entry. Data: a file's bytes are cut into
+// chunks of attr.chunk_size; chunk i lives on the home server of (id, i). See docs/design.md.
+//
+// Thread-safe: any method may be called from many threads at once.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cluster_view.h"
+#include "file_table.h"
+#include "status.h"
+
+namespace sealfs::client {
+
+inline constexpr uint64_t kRootIno = 1;
+
+struct ClientOptions {
+  Timeouts timeouts;
+  uint32_t chunk_size = 0;  // 0: the cluster's default
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint32_t umask = 022;
+};
+
+// One directory listing in progress: ".", "..", then each server's share of the entries.
+class DirStream {
+ public:
+  struct Entry {
+    std::string name;
+    uint64_t ino = 0;
+    uint32_t type = 0;
+  };
+  // Fills *entry and returns true, or returns false at the end; *status reports a failure.
+  bool Next(Entry* entry, Status* status);
+
+ private:
+  friend class Client;
+  class Client* client_ = nullptr;
+  uint64_t ino_ = 0;
+  uint64_t parent_ino_ = 0;
+  int dots_emitted_ = 0;
+  std::vector<ServerId> servers_;
+  std::size_t server_index_ = 0;
+  std::vector<Entry> batch_;
+  std::size_t batch_pos_ = 0;
+  std::string start_after_;
+  bool server_done_ = false;
+};
+
+class Client {
+ public:
+  static Status Connect(const std::string& manager_address, const ClientOptions& options,
+                        std::unique_ptr<Client>* out);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Paths.
+  Status Stat(std::string_view path, bool follow, proto::InodeAttr* attr);
+  Status Mkdir(std::string_view path, uint32_t mode);
+  Status Rmdir(std::string_view path);
+  Status Unlink(std::string_view path);
+  Status Rename(std::string_view from, std::string_view to);
+  Status Link(std::string_view existing, std::string_view new_path);
+  Status Symlink(std::string_view target, std::string_view link_path);
+  Status Readlink(std::string_view path, std::string* target);
+  Status Chmod(std::string_view path, uint32_t mode);
+  Status Chown(std::string_view path, uint32_t uid, uint32_t gid);
+  // times[0] atime, times[1] mtime, with UTIME_NOW / UTIME_OMIT; nullptr means now.
+  Status Utimens(std::string_view path, const struct timespec* times);
+  Status Access(std::string_view path, int mode);
+  Status Truncate(std::string_view path, uint64_t length);
+  Status StatFs(struct statvfs* out);
+
+  // Extended attributes.
+  Status SetXattr(std::string_view path, std::string_view name, std::string_view value, int flags);
+  Status GetXattr(std::string_view path, std::string_view name, std::string* value);
+  Status ListXattr(std::string_view path, std::vector<std::string>* names);
+  Status RemoveXattr(std::string_view path, std::string_view name);
+
+  // Descriptors.
+  Status Open(std::string_view path, int flags, uint32_t mode, int* fd);
+  Status Close(int fd);
+  Status Read(int fd, void* buf, std::size_t count, std::size_t* done);
+  Status Write(int fd, const void* buf, std::size_t count, std::size_t* done);
+  Status Pread(int fd, void* buf, std::size_t count, uint64_t offset, std::size_t* done);
+  Status Pwrite(int fd, const void* buf, std::size_t count, uint64_t offset, std::size_t* done);
+  Status Lseek(int fd, int64_t offset, int whence, int64_t* result);
+  Status Fsync(int fd);
+  Status Ftruncate(int fd, uint64_t length);
+  Status Fstat(int fd, proto::InodeAttr* attr);
+
+  // Directories.
+  Status OpenDir(std::string_view path, std::unique_ptr<DirStream>* out);
+
+ private:
+  friend class DirStream;
+
+  // What resolving a path found.
+  struct Resolved {
+    uint64_t ino = 0;
+    uint32_t type = 0;
+    bool has_attr = false;
+    proto::InodeAttr attr;
+  };
+  // The directory a new or removed name lives in.
+  struct ParentAndName {
+    Resolved parent;
+    std::string name;
+    std::vector<uint64_t> ancestors;  // inodes from the root down to the parent, inclusive
+  };
+
+  Client(const std::string& manager_address, const ClientOptions& options);
+  Status EnsureRoot();
+
+  // Namespace (client_namespace.cc).
+  Status Resolve(std::string_view path, bool follow_last, Resolved* out);
+  Status ResolveComponents(std::vector<std::string> components, bool follow_last, int depth,
+                           std::vector<uint64_t>* ancestors, Resolved* out);
+  Status ResolveParent(std::string_view path, ParentAndName* out);
+  Status Lookup(uint64_t parent, const std::string& name, Resolved* out);
+  Status GetAttr(uint64_t ino, proto::InodeAttr* attr);
+  Status FillAttr(Resolved* resolved);
+  Status SetAttr(const proto::SetAttrRequest& request, proto::SetAttrReply* reply);
+  // Creates name in parent with a new inode made of `attr` (ino chosen here).
+  Status CreateEntry(const ParentAndName& where, proto::InodeAttr attr, bool exclusive,
+                     proto::CreateReply* reply);
+  // Bumps a directory's mtime and ctime and changes its link count by nlink_delta.
+  Status TouchDirectory(uint64_t dir_ino, int nlink_delta);
+  // Drops one link from an inode whose entry is gone; deletes its data when it was the last.
+  Status DropLink(const proto::Dentry& entry, bool inode_handled, bool inode_removed);
+  Status CheckEmptyDirectory(uint64_t ino);
+  proto::InodeAttr NewInodeAttr(uint32_t mode) const;
+  uint64_t NewInodeIdFor(ServerId home);
+  Status CheckPermission(const proto::InodeAttr& attr, int access_mode) const;
+
+  // Data (client_data.cc).
+  Status ReadAt(const proto::InodeAttr& attr_hint, uint64_t ino, char* buf, std::size_t count,
+                uint64_t offset, std::size_t* done);
+  Status WriteAt(const OpenFile& file, const char* buf, std::size_t count, uint64_t offset);
+  Status TruncateInode(uint64_t ino, uint64_t length);
+  // Cuts the chunks of ino on every server to `length` bytes (0 deletes them).
+  Status TruncateChunks(uint64_t ino, uint64_t length, uint32_t chunk_size);
+  Status SyncAll();
+
+  ClientOptions options_;
+  ClusterView cluster_;
+  FileTable files_;
+  uint32_t default_chunk_size_ = 1U << 20;
+  std::mutex random_mutex_;
+  std::mt19937_64 random_;  // GUARDED_BY(random_mutex_)
+};
+
+// The current wall-clock time as a Timespec.
+proto::Timespec Now();
+
+}  // namespace sealfs::client

@@ -1,0 +1,332 @@
+// The data half of the client: descriptors, and file bytes cut into chunks spread over servers.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+
+#include "client.h"
+#include "placement.h"
+
+namespace sealfs::client {
+
+namespace {
+
+// Chunk requests one call keeps in flight; bounds the memory a huge read or write pins.
+constexpr std::size_t kMaxChunksInFlight = 32;
+// The largest file: offsets must fit off_t.
+constexpr uint64_t kMaxFileSize = static_cast<uint64_t>(INT64_MAX);
+
+// One piece of an I/O: the part of [offset, offset + count) that falls in one chunk.
+struct Piece {
+  uint64_t index;         // chunk index
+  uint32_t chunk_offset;  // where in the chunk
+  std::size_t length;
+  std::size_t buf_offset;  // where in the caller's buffer
+};
+
+std::vector<Piece> CutIntoPieces(uint64_t offset, std::size_t count, uint32_t chunk_size) {
+  std::vector<Piece> pieces;
+  std::size_t done = 0;
+  while (done < count) {
+    uint64_t position = offset + done;
+    uint64_t index = position / chunk_size;
+    auto chunk_offset = static_cast<uint32_t>(position % chunk_size);
+    std::size_t length = std::min<std::size_t>(count - done, chunk_size - chunk_offset);
+    pieces.push_back(Piece{index, chunk_offset, length, done});
+    done += length;
+  }
+  return pieces;
+}
+
+}  // namespace
+
+Status Client::Open(std::string_view path, int flags, uint32_t mode, int* fd) {
+  int access = flags & O_ACCMODE;
+  if (access != O_RDONLY && access != O_WRONLY && access != O_RDWR) {
+    return Status::Invalid("bad access mode");
+  }
+  bool writable = access != O_RDONLY;
+  Resolved resolved;
+  Status status;
+  bool created = false;
+  if ((flags & O_CREAT) != 0) {
+    ParentAndName where;
+    status = ResolveParent(path, &where);
+    if (status.code() == proto::STATUS_EXISTS) return {proto::STATUS_IS_DIR, "the root"};
+    if (!status.ok()) return status;
+    if (path.back() == '/') return {proto::STATUS_IS_DIR, "O_CREAT of a directory path"};
+    proto::CreateReply reply;
+    status = CreateEntry(where, NewInodeAttr(S_IFREG | (mode & 07777)), (flags & O_EXCL) != 0,
+                         &reply);
+    if (!status.ok()) return status;
+    created = reply.created();
+    resolved.ino = reply.entry().ino();
+    resolved.type = reply.entry().type();
+    resolved.has_attr = reply.has_attr();
+    if (resolved.has_attr) resolved.attr = reply.attr();
+    if (!created && S_ISLNK(resolved.type)) {
+      if ((flags & O_NOFOLLOW) != 0) return {proto::STATUS_LOOP, "O_NOFOLLOW on a symlink"};
+      status = Resolve(path, true, &resolved);
+      if (!status.ok()) return status;
+    }
+  } else {
+    status = Resolve(path, (flags & O_NOFOLLOW) == 0, &resolved);
+    if (!status.ok()) return status;
+  }
+  status = FillAttr(&resolved);
+  if (!status.ok()) return status;
+  uint32_t type = resolved.attr.mode() & S_IFMT;
+  if (type == S_IFLNK) return {proto::STATUS_LOOP, "O_NOFOLLOW on a symlink"};
+  if ((flags & O_DIRECTORY) != 0 && type != S_IFDIR) return {proto::STATUS_NOT_DIR, "O_DIRECTORY"};
+  if (type == S_IFDIR && (writable || (flags & O_TRUNC) != 0 || (flags & O_CREAT) != 0)) {
+    return {proto::STATUS_IS_DIR, "is a directory"};
+  }
+  if (!created) {
+    int wanted = (access == O_RDONLY ? R_OK : 0) | (access == O_WRONLY ? W_OK : 0) |
+                 (access == O_RDWR ? R_OK | W_OK : 0);
+    status = CheckPermission(resolved.attr, wanted);
+    if (!status.ok()) return status;
+  }
+  if ((flags & O_TRUNC) != 0 && writable && !created && resolved.attr.size() > 0) {
+    status = TruncateInode(resolved.ino, 0);
+    if (!status.ok()) return status;
+  }
+  auto file = std::make_shared<OpenFile>();
+  file->ino = resolved.ino;
+  file->flags = flags;
+  file->chunk_size = resolved.attr.chunk_size() != 0 ? resolved.attr.chunk_size() : (1U << 20);
+  file->type = type;
+  *fd = files_.Add(std::move(file));
+  if (*fd < 0) return {proto::STATUS_TOO_BIG, "too many open files"};
+  return Status::Ok();
+}
+
+Status Client::Close(int fd) {
+  auto file = files_.Remove(fd);
+  if (!file) return {proto::STATUS_BAD_DESCRIPTOR, "not open"};
+  if ((file->flags & (O_SYNC | O_DSYNC)) != 0 && file->writable()) return SyncAll();
+  return Status::Ok();
+}
+
+Status Client::Read(int fd, void* buf, std::size_t count, std::size_t* done) {
+  auto file = files_.Get(fd);
+  if (!file) return {proto::STATUS_BAD_DESCRIPTOR, "not open"};
+  std::lock_guard lock(file->offset_mutex);
+  Status status = Pread(fd, buf, count, file->offset, done);
+  if (status.ok()) file->offset += *done;
+  return status;
+}
+
+Status Client::Write(int fd, const void* buf, std::size_t count, std::size_t* done) {
+  auto file = files_.Get(fd);
+  if (!file) return {proto::STATUS_BAD_DESCRIPTOR, "not open"};
+  std::lock_guard lock(file->offset_mutex);
+  uint64_t offset = file->offset;
+  if ((file->flags & O_APPEND) != 0) {
+    proto::InodeAttr attr;
+    Status status = GetAttr(file->ino, &attr);
+    if (!status.ok()) return status;
+    offset = attr.size();
+  }
+  Status status = Pwrite(fd, buf, count, offset, done);
+  if (status.ok()) file->offset = offset + *done;
+  return status;
+}
+
+Status Client::Pread(int fd, void* buf, std::size_t count, uint64_t offset, std::size_t* done) {
+  auto file = files_.Get(fd);
+  if (!file || !file->readable()) return {proto::STATUS_BAD_DESCRIPTOR, "not open for reading"};
+  if (S_ISDIR(file->type)) return {proto::STATUS_IS_DIR, "is a directory"};
+  if (offset > kMaxFileSize) return Status::Invalid("offset out of range");
+  proto::InodeAttr hint;
+  hint.set_chunk_size(file->chunk_size);
+  return ReadAt(hint, file->ino, static_cast<char*>(buf), count, offset, done);
+}
+
+Status Client::Pwrite(int fd, const void* buf, std::size_t count, uint64_t offset,
+                      std::size_t* done) {
+  auto file = files_.Get(fd);
+  if (!file || !file->writable()) return {proto::STATUS_BAD_DESCRIPTOR, "not open for writing"};
+  if (offset > kMaxFileSize || count > kMaxFileSize - offset) {
+    return {proto::STATUS_TOO_BIG, "beyond the largest file size"};
+  }
+  *done = 0;
+  if (count == 0) return Status::Ok();
+  Status status = WriteAt(*file, static_cast<const char*>(buf), count, offset);
+  if (status.ok()) *done = count;
+  return status;
+}
+
+// Reads the chunks of the range and the file size at once; bytes past the size are not
+// returned, holes within it read as zeros.
+Status Client::ReadAt(const proto::InodeAttr& attr_hint, uint64_t ino, char* buf,
+                      std::size_t count, uint64_t offset, std::size_t* done) {
+  *done = 0;
+  if (count == 0) return Status::Ok();
+  proto::GetAttrRequest attr_request;
+  attr_request.set_ino(ino);
+  PendingCall attr_call =
+      cluster_.Start(cluster_.Home(InodePlacementKey(ino)), proto::OP_GET_ATTR, attr_request);
+  std::vector<Piece> pieces = CutIntoPieces(offset, count, attr_hint.chunk_size());
+  std::vector<std::size_t> got(pieces.size(), 0);
+  Status status;
+  for (std::size_t first = 0; first < pieces.size(); first += kMaxChunksInFlight) {
+    std::size_t last = std::min(pieces.size(), first + kMaxChunksInFlight);
+    std::deque<proto::ReadChunkRequest> requests;
+    std::vector<PendingCall> calls;
+    for (std::size_t i = first; i < last; ++i) {
+      auto& request = requests.emplace_back();
+      request.set_ino(ino);
+      request.set_index(pieces[i].index);
+      request.set_offset(pieces[i].chunk_offset);
+      request.set_length(static_cast<uint32_t>(pieces[i].length));
+      calls.push_back(cluster_.Start(cluster_.Home(ChunkPlacementKey(ino, pieces[i].index)),
+                                     proto::OP_READ_CHUNK, request));
+    }
+    for (std::size_t i = first; i < last; ++i) {
+      RpcResult result = cluster_.Finish(calls[i - first]);
+      if (!result.status.ok()) {
+        if (status.ok()) status = result.status;
+        continue;
+      }
+      std::size_t n = std::min(result.payload.size(), pieces[i].length);
+      std::memcpy(buf + pieces[i].buf_offset, result.payload.data(), n);
+      std::memset(buf + pieces[i].buf_offset + n, 0, pieces[i].length - n);
+      got[i] = n;
+    }
+  }
+  proto::GetAttrReply attr_reply;
+  Status attr_status = cluster_.Finish(attr_call).Decode(&attr_reply);
+  if (!attr_status.ok()) return attr_status;
+  if (!status.ok()) return status;
+  uint64_t size = attr_reply.attr().size();
+  *done = offset >= size ? 0 : static_cast<std::size_t>(std::min<uint64_t>(count, size - offset));
+  return Status::Ok();
+}
+
+// Sends every chunk piece and the size update at once, so a write costs one round trip.
+Status Client::WriteAt(const OpenFile& file, const char* buf, std::size_t count, uint64_t offset) {
+  bool sync = (file.flags & (O_SYNC | O_DSYNC)) != 0;
+  proto::SetAttrRequest size_request;
+  size_request.set_ino(file.ino);
+  size_request.set_size_at_least(offset + count);
+  proto::Timespec now = Now();
+  *size_request.mutable_mtime() = now;
+  *size_request.mutable_ctime() = now;
+  ServerId inode_home = cluster_.Home(InodePlacementKey(file.ino));
+  std::vector<Piece> pieces = CutIntoPieces(offset, count, file.chunk_size);
+  Status status;
+  for (std::size_t first = 0; first < pieces.size(); first += kMaxChunksInFlight) {
+    std::size_t last = std::min(pieces.size(), first + kMaxChunksInFlight);
+    std::deque<proto::WriteChunkRequest> requests;
+    std::vector<PendingCall> calls;
+    for (std::size_t i = first; i < last; ++i) {
+      auto& request = requests.emplace_back();
+      request.set_ino(file.ino);
+      request.set_index(pieces[i].index);
+      request.set_offset(pieces[i].chunk_offset);
+      request.set_sync(sync);
+      calls.push_back(cluster_.Start(cluster_.Home(ChunkPlacementKey(file.ino, pieces[i].index)),
+                                     proto::OP_WRITE_CHUNK, request,
+                                     std::string_view(buf + pieces[i].buf_offset, pieces[i].length)));
+    }
+    // The size goes with the last window, so the file never claims bytes not yet sent.
+    if (last == pieces.size()) {
+      calls.push_back(cluster_.Start(inode_home, proto::OP_SET_ATTR, size_request));
+    }
+    for (auto& call : calls) {
+      Status one = cluster_.Finish(call).status;
+      if (!one.ok() && status.ok()) status = one;
+    }
+    if (!status.ok()) return status;
+  }
+  if (sync) {
+    return cluster_.Call(inode_home, proto::OP_SYNC, proto::SyncRequest()).status;
+  }
+  return Status::Ok();
+}
+
+Status Client::Lseek(int fd, int64_t offset, int whence, int64_t* result) {
+  auto file = files_.Get(fd);
+  if (!file) return {proto::STATUS_BAD_DESCRIPTOR, "not open"};
+  std::lock_guard lock(file->offset_mutex);
+  int64_t base = 0;
+  if (whence == SEEK_CUR) {
+    base = static_cast<int64_t>(file->offset);
+  } else if (whence == SEEK_END || whence == SEEK_DATA || whence == SEEK_HOLE) {
+    proto::InodeAttr attr;
+    Status status = GetAttr(file->ino, &attr);
+    if (!status.ok()) return status;
+    auto size = static_cast<int64_t>(attr.size());
+    if (whence == SEEK_DATA || whence == SEEK_HOLE) {
+      // Every byte below the size counts as data; the only hole is the end.
+      if (offset < 0) return Status::Invalid("negative offset");
+      if (offset >= size) return {proto::STATUS_PAST_END, "beyond the end"};
+      *result = whence == SEEK_DATA ? offset : size;
+      file->offset = static_cast<uint64_t>(*result);
+      return Status::Ok();
+    }
+    base = size;
+  } else if (whence != SEEK_SET) {
+    return Status::Invalid("bad whence");
+  }
+  if ((offset > 0 && base > INT64_MAX - offset) || base + offset < 0) {
+    return Status::Invalid("offset out of range");
+  }
+  *result = base + offset;
+  file->offset = static_cast<uint64_t>(*result);
+  return Status::Ok();
+}
+
+Status Client::Fsync(int fd) {
+  if (!files_.Get(fd)) return {proto::STATUS_BAD_DESCRIPTOR, "not open"};
+  return SyncAll();
+}
+
+// Chunks lie on every server, so durability asks every server to sync its log.
+Status Client::SyncAll() { return cluster_.CallEveryServer(proto::OP_SYNC, proto::SyncRequest()); }
+
+Status Client::Ftruncate(int fd, uint64_t length) {
+  auto file = files_.Get(fd);
+  if (!file) return {proto::STATUS_BAD_DESCRIPTOR, "not open"};
+  if (!file->writable() || !S_ISREG(file->type)) return Status::Invalid("not open for writing");
+  if (length > kMaxFileSize) return {proto::STATUS_TOO_BIG, "too large"};
+  return TruncateInode(file->ino, length);
+}
+
+Status Client::Fstat(int fd, proto::InodeAttr* attr) {
+  auto file = files_.Get(fd);
+  if (!file) return {proto::STATUS_BAD_DESCRIPTOR, "not open"};
+  return GetAttr(file->ino, attr);
+}
+
+// Cuts the chunks first, then sets the size: a reader in between sees zeros where bytes were
+// cut, never old bytes reappearing past a later extension.
+Status Client::TruncateInode(uint64_t ino, uint64_t length) {
+  proto::InodeAttr attr;
+  Status status = GetAttr(ino, &attr);
+  if (!status.ok()) return status;
+  if (length < attr.size()) {
+    status = TruncateChunks(ino, length, attr.chunk_size());
+    if (!status.ok()) return status;
+  }
+  proto::SetAttrRequest request;
+  request.set_ino(ino);
+  request.set_size(length);
+  proto::Timespec now = Now();
+  *request.mutable_mtime() = now;
+  *request.mutable_ctime() = now;
+  return SetAttr(request, nullptr);
+}
+
+Status Client::TruncateChunks(uint64_t ino, uint64_t length, uint32_t chunk_size) {
+  proto::TruncateChunksRequest request;
+  request.set_ino(ino);
+  request.set_size(length);
+  request.set_chunk_size(chunk_size);
+  return cluster_.CallEveryServer(proto::OP_TRUNCATE_CHUNKS, request);
+}
+
+}  // namespace sealfs::client

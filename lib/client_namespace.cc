@@ -1,0 +1,782 @@
+// The namespace half of the client: path resolution, create, remove, rename, link, attributes.
+#include <fcntl.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <ctime>
+
+#include "client.h"
+#include "path.h"
+#include "placement.h"
+
+namespace sealfs::client {
+
+namespace {
+
+// Links followed in one resolution before ELOOP, as Linux's MAXSYMLINKS.
+constexpr int kMaxSymlinkDepth = 40;
+// A create that keeps losing inode-id races is a bug, not bad luck.
+constexpr int kMaxCreateAttempts = 8;
+// Attempts of a rename or link that lost a race against another client's change of the same
+// names before it reports EAGAIN.
+constexpr int kMaxRenameAttempts = 8;
+constexpr std::size_t kMaxXattrValue = 65536;
+
+bool IsDir(uint32_t type_or_mode) { return S_ISDIR(type_or_mode); }
+
+}  // namespace
+
+proto::Timespec Now() {
+  struct timespec now {};
+  clock_gettime(CLOCK_REALTIME, &now);
+  proto::Timespec out;
+  out.set_sec(now.tv_sec);
+  out.set_nsec(static_cast<uint32_t>(now.tv_nsec));
+  return out;
+}
+
+Client::Client(const std::string& manager_address, const ClientOptions& options)
+    : options_(options), cluster_(manager_address, options.timeouts), random_(std::random_device{}()) {}
+
+Client::~Client() = default;
+
+Status Client::Connect(const std::string& manager_address, const ClientOptions& options,
+                       std::unique_ptr<Client>* out) {
+  std::unique_ptr<Client> client(new Client(manager_address, options));
+  Status status = client->cluster_.Refresh();
+  if (!status.ok()) return status;
+  uint32_t chunk_size = client->cluster_.snapshot()->map.default_chunk_size();
+  if (options.chunk_size != 0) chunk_size = options.chunk_size;
+  if (chunk_size != 0) client->default_chunk_size_ = chunk_size;
+  status = client->EnsureRoot();
+  if (!status.ok()) return status;
+  *out = std::move(client);
+  return Status::Ok();
+}
+
+// The root has no entry; its inode is made by the first client that finds it missing.
+Status Client::EnsureRoot() {
+  proto::InodeAttr attr;
+  Status status = GetAttr(kRootIno, &attr);
+  if (status.code() != proto::STATUS_NOT_FOUND) return status;
+  proto::CreateRequest request;
+  request.set_parent(0);
+  *request.mutable_attr() = NewInodeAttr(S_IFDIR | 0755);
+  request.mutable_attr()->set_ino(kRootIno);
+  request.mutable_attr()->set_uid(0);
+  request.mutable_attr()->set_gid(0);
+  request.set_exclusive(true);
+  RpcResult result = cluster_.CallHome(InodePlacementKey(kRootIno), proto::OP_CREATE, request);
+  if (result.status.code() == proto::STATUS_EXISTS) return Status::Ok();
+  return result.status;
+}
+
+proto::InodeAttr Client::NewInodeAttr(uint32_t mode) const {
+  proto::InodeAttr attr;
+  if ((mode & S_IFMT) != S_IFLNK) mode = (mode & S_IFMT) | (mode & 07777 & ~options_.umask);
+  attr.set_mode(mode);
+  attr.set_uid(options_.uid);
+  attr.set_gid(options_.gid);
+  attr.set_nlink(IsDir(mode) ? 2 : 1);
+  proto::Timespec now = Now();
+  *attr.mutable_atime() = now;
+  *attr.mutable_mtime() = now;
+  *attr.mutable_ctime() = now;
+  attr.set_chunk_size(default_chunk_size_);
+  return attr;
+}
+
+uint64_t Client::NewInodeIdFor(ServerId home) {
+  auto snapshot = cluster_.snapshot();
+  std::lock_guard lock(random_mutex_);
+  // Ids below 16 are reserved (1 is the root). With n servers this takes n tries on average.
+  for (;;) {
+    uint64_t ino = random_();
+    if (ino < 16) continue;
+    if (snapshot->placement.Home(InodePlacementKey(ino)) == home) return ino;
+  }
+}
+
+Status Client::GetAttr(uint64_t ino, proto::InodeAttr* attr) {
+  proto::GetAttrRequest request;
+  request.set_ino(ino);
+  RpcResult result = cluster_.CallHome(InodePlacementKey(ino), proto::OP_GET_ATTR, request);
+  proto::GetAttrReply reply;
+  Status status = result.Decode(&reply);
+  if (status.ok()) *attr = std::move(*reply.mutable_attr());
+  return status;
+}
+
+Status Client::FillAttr(Resolved* resolved) {
+  if (resolved->has_attr) return Status::Ok();
+  Status status = GetAttr(resolved->ino, &resolved->attr);
+  resolved->has_attr = status.ok();
+  return status;
+}
+
+Status Client::SetAttr(const proto::SetAttrRequest& request, proto::SetAttrReply* reply) {
+  RpcResult result =
+      cluster_.CallHome(InodePlacementKey(request.ino()), proto::OP_SET_ATTR, request);
+  proto::SetAttrReply ignored;
+  return result.Decode(reply != nullptr ? reply : &ignored);
+}
+
+Status Client::Lookup(uint64_t parent, const std::string& name, Resolved* out) {
+  proto::LookupRequest request;
+  request.set_parent(parent);
+  request.set_name(name);
+  RpcResult result = cluster_.CallHome(DentryPlacementKey(parent, name), proto::OP_LOOKUP, request);
+  proto::LookupReply reply;
+  Status status = result.Decode(&reply);
+  if (!status.ok()) return status;
+  out->ino = reply.entry().ino();
+  out->type = reply.entry().type();
+  out->has_attr = reply.has_attr();
+  if (out->has_attr) out->attr = std::move(*reply.mutable_attr());
+  return Status::Ok();
+}
+
+Status Client::Resolve(std::string_view path, bool follow_last, Resolved* out) {
+  std::vector<std::string> components;
+  Status status = SplitPath(path, &components);
+  if (!status.ok()) return status;
+  status = ResolveComponents(std::move(components), follow_last, 0, nullptr, out);
+  if (status.ok() && path.size() > 1 && path.back() == '/' && !IsDir(out->type)) {
+    return {proto::STATUS_NOT_DIR, "trailing slash on a non-directory"};
+  }
+  return status;
+}
+
+// Walks from the root. A symlink met on the way is replaced by its target and the walk starts
+// again from the root with the rest of the path appended, so ".." always means the real parent.
+Status Client::ResolveComponents(std::vector<std::string> components, bool follow_last, int depth,
+                                 std::vector<uint64_t>* ancestors, Resolved* out) {
+  std::vector<Resolved> stack;  // the directories walked through, root first
+  Resolved root;
+  root.ino = kRootIno;
+  root.type = S_IFDIR;
+  stack.push_back(root);
+  for (std::size_t i = 0; i < components.size(); ++i) {
+    const std::string& name = components[i];
+    if (!IsDir(stack.back().type)) return {proto::STATUS_NOT_DIR, "not a directory: " + name};
+    if (name == "..") {
+      if (stack.size() > 1) stack.pop_back();
+      continue;
+    }
+    Resolved next;
+    Status status = Lookup(stack.back().ino, name, &next);
+    if (!status.ok()) return status;
+    bool last = i + 1 == components.size();
+    if (S_ISLNK(next.type) && (!last || follow_last)) {
+      if (depth >= kMaxSymlinkDepth) return {proto::STATUS_LOOP, "too many symlinks"};
+      status = FillAttr(&next);
+      if (!status.ok()) return status;
+      std::vector<std::string> target;
+      std::string target_path = next.attr.symlink_target();
+      if (target_path.empty() || target_path.front() != '/') {
+        // Relative: from the directory holding the link. ".." components keep their meaning.
+        std::string prefix;
+        for (std::size_t j = 0; j < i; ++j) prefix += "/" + components[j];
+        target_path = prefix + "/" + target_path;
+      }
+      status = SplitPath(target_path, &target);
+      if (!status.ok()) return status;
+      target.insert(target.end(), components.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                    components.end());
+      return ResolveComponents(std::move(target), follow_last, depth + 1, ancestors, out);
+    }
+    stack.push_back(std::move(next));
+  }
+  if (ancestors != nullptr) {
+    ancestors->clear();
+    for (std::size_t i = 0; i + 1 < stack.size(); ++i) ancestors->push_back(stack[i].ino);
+  }
+  *out = std::move(stack.back());
+  return Status::Ok();
+}
+
+Status Client::ResolveParent(std::string_view path, ParentAndName* out) {
+  std::vector<std::string> components;
+  Status status = SplitPath(path, &components);
+  if (!status.ok()) return status;
+  if (components.empty()) return {proto::STATUS_EXISTS, "the root"};
+  out->name = std::move(components.back());
+  components.pop_back();
+  if (out->name == "..") return Status::Invalid("path ends in '..'");
+  status = ResolveComponents(std::move(components), true, 0, &out->ancestors, &out->parent);
+  if (!status.ok()) return status;
+  if (!IsDir(out->parent.type)) return {proto::STATUS_NOT_DIR, "parent is not a directory"};
+  out->ancestors.push_back(out->parent.ino);
+  return Status::Ok();
+}
+
+Status Client::CheckPermission(const proto::InodeAttr& attr, int access_mode) const {
+  if (access_mode == F_OK) return Status::Ok();
+  uint32_t mode = attr.mode();
+  if (options_.uid == 0) {
+    // Root reads and writes anything, and executes what anyone may execute.
+    if ((access_mode & X_OK) != 0 && !IsDir(mode) && (mode & 0111) == 0) {
+      return {proto::STATUS_PERMISSION, "no execute bit"};
+    }
+    return Status::Ok();
+  }
+  uint32_t bits = 0;
+  if (attr.uid() == options_.uid) {
+    bits = (mode >> 6) & 7;
+  } else if (attr.gid() == options_.gid) {
+    bits = (mode >> 3) & 7;
+  } else {
+    bits = mode & 7;
+  }
+  if ((static_cast<uint32_t>(access_mode) & 7 & ~bits) != 0) {
+    return {proto::STATUS_PERMISSION, "permission denied"};
+  }
+  return Status::Ok();
+}
+
+Status Client::CreateEntry(const ParentAndName& where, proto::InodeAttr attr, bool exclusive,
+                           proto::CreateReply* reply) {
+  Status status = CheckName(where.name);
+  if (!status.ok()) return status;
+  std::string key = DentryPlacementKey(where.parent.ino, where.name);
+  ServerId home = cluster_.Home(key);
+  proto::CreateRequest request;
+  request.set_parent(where.parent.ino);
+  request.set_name(where.name);
+  request.set_exclusive(exclusive);
+  for (int attempt = 0; attempt < kMaxCreateAttempts; ++attempt) {
+    attr.set_ino(NewInodeIdFor(home));
+    *request.mutable_attr() = attr;
+    RpcResult result = cluster_.Call(home, proto::OP_CREATE, request);
+    status = result.Decode(reply);
+    if (status.code() == proto::STATUS_CONFLICT) continue;  // the id was taken: draw again
+    if (!status.ok()) return status;
+    if (reply->created()) return TouchDirectory(where.parent.ino, IsDir(attr.mode()) ? 1 : 0);
+    return Status::Ok();
+  }
+  return {proto::STATUS_IO_ERROR, "could not find a free inode id"};
+}
+
+Status Client::TouchDirectory(uint64_t dir_ino, int nlink_delta) {
+  proto::SetAttrRequest request;
+  request.set_ino(dir_ino);
+  proto::Timespec now = Now();
+  *request.mutable_mtime() = now;
+  *request.mutable_ctime() = now;
+  request.set_nlink_delta(nlink_delta);
+  return SetAttr(request, nullptr);
+}
+
+Status Client::DropLink(const proto::Dentry& entry, bool inode_handled, bool inode_removed) {
+  if (!inode_handled) {
+    proto::SetAttrRequest request;
+    request.set_ino(entry.ino());
+    *request.mutable_ctime() = Now();
+    if (IsDir(entry.type())) {
+      // A directory's inode goes with its only entry, whatever its link count says.
+      proto::InodeAttr attr;
+      Status status = GetAttr(entry.ino(), &attr);
+      if (!status.ok()) return status;
+      request.set_nlink_delta(-static_cast<int32_t>(attr.nlink()));
+    } else {
+      request.set_nlink_delta(-1);
+    }
+    proto::SetAttrReply reply;
+    Status status = SetAttr(request, &reply);
+    if (!status.ok()) return status;
+    inode_removed = reply.removed();
+  }
+  if (inode_removed && S_ISREG(entry.type())) {
+    return TruncateChunks(entry.ino(), 0, default_chunk_size_);
+  }
+  return Status::Ok();
+}
+
+Status Client::CheckEmptyDirectory(uint64_t ino) {
+  proto::ReadDirRequest request;
+  request.set_parent(ino);
+  request.set_limit(1);
+  std::vector<RpcResult> results;
+  Status status = cluster_.CallEveryServer(proto::OP_READ_DIR, request, &results);
+  if (!status.ok()) return status;
+  for (const auto& result : results) {
+    proto::ReadDirReply reply;
+    status = result.Decode(&reply);
+    if (!status.ok()) return status;
+    if (reply.entries_size() > 0) return {proto::STATUS_NOT_EMPTY, "directory not empty"};
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Status Client::Stat(std::string_view path, bool follow, proto::InodeAttr* attr) {
+  Resolved resolved;
+  Status status = Resolve(path, follow, &resolved);
+  if (status.ok()) status = FillAttr(&resolved);
+  if (status.ok()) *attr = std::move(resolved.attr);
+  return status;
+}
+
+Status Client::Mkdir(std::string_view path, uint32_t mode) {
+  ParentAndName where;
+  Status status = ResolveParent(path, &where);
+  if (status.code() == proto::STATUS_INVALID && path.size() >= 2 &&
+      path.substr(path.size() - 2) == "..") {
+    return {proto::STATUS_EXISTS, "exists"};
+  }
+  if (!status.ok()) return status;
+  proto::CreateReply reply;
+  return CreateEntry(where, NewInodeAttr(S_IFDIR | (mode & 07777)), true, &reply);
+}
+
+Status Client::Rmdir(std::string_view path) {
+  std::string_view trimmed = path;
+  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.remove_suffix(1);
+  if (trimmed.ends_with("/.") || trimmed == ".") return Status::Invalid("rmdir of '.'");
+  if (trimmed.ends_with("/..")) return {proto::STATUS_NOT_EMPTY, "rmdir of '..'"};
+  ParentAndName where;
+  Status status = ResolveParent(trimmed, &where);
+  if (status.code() == proto::STATUS_EXISTS) return {proto::STATUS_BUSY, "the root"};
+  if (!status.ok()) return status;
+  Resolved target;
+  status = Lookup(where.parent.ino, where.name, &target);
+  if (!status.ok()) return status;
+  if (!IsDir(target.type)) return {proto::STATUS_NOT_DIR, "not a directory"};
+  status = CheckEmptyDirectory(target.ino);
+  if (!status.ok()) return status;
+  proto::RemoveDentryRequest request;
+  request.set_parent(where.parent.ino);
+  request.set_name(where.name);
+  request.set_expected_ino(target.ino);
+  request.set_unlink_inode(true);
+  proto::RemoveDentryReply reply;
+  status = cluster_.CallHome(DentryPlacementKey(where.parent.ino, where.name),
+                             proto::OP_REMOVE_DENTRY, request)
+               .Decode(&reply);
+  if (!status.ok()) return status;
+  status = DropLink(reply.entry(), reply.inode_handled(), reply.inode_removed());
+  if (!status.ok()) return status;
+  return TouchDirectory(where.parent.ino, -1);
+}
+
+Status Client::Unlink(std::string_view path) {
+  ParentAndName where;
+  Status status = ResolveParent(path, &where);
+  if (status.code() == proto::STATUS_EXISTS) return {proto::STATUS_IS_DIR, "the root"};
+  if (!status.ok()) return status;
+  Resolved target;
+  status = Lookup(where.parent.ino, where.name, &target);
+  if (!status.ok()) return status;
+  if (IsDir(target.type)) return {proto::STATUS_IS_DIR, "is a directory"};
+  if (path.back() == '/') return {proto::STATUS_NOT_DIR, "trailing slash on a non-directory"};
+  proto::RemoveDentryRequest request;
+  request.set_parent(where.parent.ino);
+  request.set_name(where.name);
+  request.set_expected_ino(target.ino);
+  request.set_unlink_inode(true);
+  proto::RemoveDentryReply reply;
+  status = cluster_.CallHome(DentryPlacementKey(where.parent.ino, where.name),
+                             proto::OP_REMOVE_DENTRY, request)
+               .Decode(&reply);
+  if (!status.ok()) return status;
+  status = DropLink(reply.entry(), reply.inode_handled(), reply.inode_removed());
+  if (!status.ok()) return status;
+  return TouchDirectory(where.parent.ino, 0);
+}
+
+// Rename is: insert the new entry (compare-and-set against what was there), then remove the old
+// one (compare-and-set against the inode moved), then drop the link of a replaced inode. Each
+// step names the inode it expects, so a concurrent change of either name makes the rename start
+// over instead of losing an entry.
+Status Client::Rename(std::string_view from, std::string_view to) {
+  for (int attempt = 0; attempt < kMaxRenameAttempts; ++attempt) {
+    ParentAndName source;
+    ParentAndName target;
+    Status status = ResolveParent(from, &source);
+    if (status.code() == proto::STATUS_EXISTS) return {proto::STATUS_BUSY, "the root"};
+    if (!status.ok()) return status;
+    status = ResolveParent(to, &target);
+    if (status.code() == proto::STATUS_EXISTS) return {proto::STATUS_BUSY, "the root"};
+    if (!status.ok()) return status;
+    status = CheckName(target.name);
+    if (!status.ok()) return status;
+    Resolved moved;
+    status = Lookup(source.parent.ino, source.name, &moved);
+    if (!status.ok()) return status;
+    bool moved_is_dir = IsDir(moved.type);
+    if ((from.back() == '/' || to.back() == '/') && !moved_is_dir) {
+      return {proto::STATUS_NOT_DIR, "trailing slash on a non-directory"};
+    }
+    if (moved_is_dir && std::find(target.ancestors.begin(), target.ancestors.end(), moved.ino) !=
+                            target.ancestors.end()) {
+      return Status::Invalid("cannot move a directory into itself");
+    }
+    Resolved replaced;
+    status = Lookup(target.parent.ino, target.name, &replaced);
+    bool replacing = status.ok();
+    if (!replacing && status.code() != proto::STATUS_NOT_FOUND) return status;
+    if (replacing) {
+      if (replaced.ino == moved.ino) return Status::Ok();  // two names of one file
+      if (moved_is_dir && !IsDir(replaced.type)) return {proto::STATUS_NOT_DIR, "not a dir"};
+      if (!moved_is_dir && IsDir(replaced.type)) return {proto::STATUS_IS_DIR, "is a dir"};
+      if (IsDir(replaced.type)) {
+        status = CheckEmptyDirectory(replaced.ino);
+        if (!status.ok()) return status;
+      }
+    }
+    proto::InsertDentryRequest insert;
+    insert.set_parent(target.parent.ino);
+    insert.set_name(target.name);
+    insert.mutable_entry()->set_ino(moved.ino);
+    insert.mutable_entry()->set_type(moved.type);
+    insert.set_expected_ino(replacing ? replaced.ino : 0);
+    status = cluster_.CallHome(DentryPlacementKey(target.parent.ino, target.name),
+                               proto::OP_INSERT_DENTRY, insert)
+                 .status;
+    if (status.code() == proto::STATUS_CONFLICT || status.code() == proto::STATUS_EXISTS ||
+        status.code() == proto::STATUS_NOT_FOUND) {
+      continue;
+    }
+    if (!status.ok()) return status;
+    proto::RemoveDentryRequest remove;
+    remove.set_parent(source.parent.ino);
+    remove.set_name(source.name);
+    remove.set_expected_ino(moved.ino);
+    status = cluster_.CallHome(DentryPlacementKey(source.parent.ino, source.name),
+                               proto::OP_REMOVE_DENTRY, remove)
+                 .status;
+    if (!status.ok()) return status;
+    if (replacing) {
+      proto::Dentry old_entry;
+      old_entry.set_ino(replaced.ino);
+      old_entry.set_type(replaced.type);
+      status = DropLink(old_entry, false, false);
+      if (!status.ok()) return status;
+    }
+    // Link counts of the parents change when a directory changes parent or one is replaced.
+    int source_delta = moved_is_dir && source.parent.ino != target.parent.ino ? -1 : 0;
+    int target_delta = (moved_is_dir && source.parent.ino != target.parent.ino ? 1 : 0) -
+                       (replacing && IsDir(replaced.type) ? 1 : 0);
+    status = TouchDirectory(source.parent.ino, source_delta);
+    if (status.ok() && target.parent.ino != source.parent.ino) {
+      status = TouchDirectory(target.parent.ino, target_delta);
+    } else if (status.ok() && target_delta != 0) {
+      status = TouchDirectory(target.parent.ino, target_delta);
+    }
+    if (!status.ok()) return status;
+    proto::SetAttrRequest touch_moved;
+    touch_moved.set_ino(moved.ino);
+    *touch_moved.mutable_ctime() = Now();
+    return SetAttr(touch_moved, nullptr);
+  }
+  return {proto::STATUS_CONFLICT, "rename kept racing with other changes"};
+}
+
+Status Client::Link(std::string_view existing, std::string_view new_path) {
+  Resolved source;
+  Status status = Resolve(existing, false, &source);
+  if (!status.ok()) return status;
+  if (IsDir(source.type)) return {proto::STATUS_NOT_PERMITTED, "hard link to a directory"};
+  ParentAndName where;
+  status = ResolveParent(new_path, &where);
+  if (!status.ok()) return status;
+  status = CheckName(where.name);
+  if (!status.ok()) return status;
+  proto::InsertDentryRequest insert;
+  insert.set_parent(where.parent.ino);
+  insert.set_name(where.name);
+  insert.mutable_entry()->set_ino(source.ino);
+  insert.mutable_entry()->set_type(source.type);
+  insert.set_expected_ino(0);
+  status = cluster_.CallHome(DentryPlacementKey(where.parent.ino, where.name),
+                             proto::OP_INSERT_DENTRY, insert)
+               .status;
+  if (!status.ok()) return status;
+  proto::SetAttrRequest request;
+  request.set_ino(source.ino);
+  request.set_nlink_delta(1);
+  *request.mutable_ctime() = Now();
+  status = SetAttr(request, nullptr);
+  if (!status.ok()) return status;
+  return TouchDirectory(where.parent.ino, 0);
+}
+
+Status Client::Symlink(std::string_view target, std::string_view link_path) {
+  if (target.empty()) return {proto::STATUS_NOT_FOUND, "empty symlink target"};
+  if (target.size() >= kMaxPathLength) return {proto::STATUS_NAME_TOO_LONG, "target too long"};
+  ParentAndName where;
+  Status status = ResolveParent(link_path, &where);
+  if (!status.ok()) return status;
+  proto::InodeAttr attr = NewInodeAttr(S_IFLNK | 0777);
+  attr.set_symlink_target(std::string(target));
+  attr.set_size(target.size());
+  proto::CreateReply reply;
+  return CreateEntry(where, std::move(attr), true, &reply);
+}
+
+Status Client::Readlink(std::string_view path, std::string* target) {
+  proto::InodeAttr attr;
+  Status status = Stat(path, false, &attr);
+  if (!status.ok()) return status;
+  if (!S_ISLNK(attr.mode())) return Status::Invalid("not a symlink");
+  *target = attr.symlink_target();
+  return Status::Ok();
+}
+
+Status Client::Chmod(std::string_view path, uint32_t mode) {
+  Resolved resolved;
+  Status status = Resolve(path, true, &resolved);
+  if (status.ok()) status = FillAttr(&resolved);
+  if (!status.ok()) return status;
+  if (options_.uid != 0 && options_.uid != resolved.attr.uid()) {
+    return {proto::STATUS_NOT_PERMITTED, "not the owner"};
+  }
+  proto::SetAttrRequest request;
+  request.set_ino(resolved.ino);
+  request.set_mode(mode & 07777);
+  *request.mutable_ctime() = Now();
+  return SetAttr(request, nullptr);
+}
+
+Status Client::Chown(std::string_view path, uint32_t uid, uint32_t gid) {
+  Resolved resolved;
+  Status status = Resolve(path, true, &resolved);
+  if (status.ok()) status = FillAttr(&resolved);
+  if (!status.ok()) return status;
+  constexpr auto kKeep = static_cast<uint32_t>(-1);
+  if (options_.uid != 0 &&
+      ((uid != kKeep && uid != resolved.attr.uid()) || options_.uid != resolved.attr.uid())) {
+    return {proto::STATUS_NOT_PERMITTED, "only root may give a file away"};
+  }
+  proto::SetAttrRequest request;
+  request.set_ino(resolved.ino);
+  if (uid != kKeep) request.set_uid(uid);
+  if (gid != kKeep) request.set_gid(gid);
+  *request.mutable_ctime() = Now();
+  return SetAttr(request, nullptr);
+}
+
+Status Client::Utimens(std::string_view path, const struct timespec* times) {
+  Resolved resolved;
+  Status status = Resolve(path, true, &resolved);
+  if (!status.ok()) return status;
+  proto::Timespec now = Now();
+  proto::SetAttrRequest request;
+  request.set_ino(resolved.ino);
+  for (int i = 0; i < 2; ++i) {
+    proto::Timespec value = now;
+    if (times != nullptr) {
+      if (times[i].tv_nsec == UTIME_OMIT) continue;
+      if (times[i].tv_nsec != UTIME_NOW) {
+        if (times[i].tv_nsec < 0 || times[i].tv_nsec >= 1000000000) {
+          return Status::Invalid("nanoseconds out of range");
+        }
+        value.set_sec(times[i].tv_sec);
+        value.set_nsec(static_cast<uint32_t>(times[i].tv_nsec));
+      }
+    }
+    if (i == 0) {
+      *request.mutable_atime() = value;
+    } else {
+      *request.mutable_mtime() = value;
+    }
+  }
+  *request.mutable_ctime() = now;
+  return SetAttr(request, nullptr);
+}
+
+Status Client::Access(std::string_view path, int mode) {
+  if ((mode & ~(R_OK | W_OK | X_OK)) != 0) return Status::Invalid("bad access mode");
+  proto::InodeAttr attr;
+  Status status = Stat(path, true, &attr);
+  if (!status.ok()) return status;
+  return CheckPermission(attr, mode);
+}
+
+Status Client::Truncate(std::string_view path, uint64_t length) {
+  Resolved resolved;
+  Status status = Resolve(path, true, &resolved);
+  if (status.ok()) status = FillAttr(&resolved);
+  if (!status.ok()) return status;
+  if (IsDir(resolved.attr.mode())) return {proto::STATUS_IS_DIR, "is a directory"};
+  if (!S_ISREG(resolved.attr.mode())) return Status::Invalid("not a regular file");
+  status = CheckPermission(resolved.attr, W_OK);
+  if (!status.ok()) return status;
+  return TruncateInode(resolved.ino, length);
+}
+
+Status Client::StatFs(struct statvfs* out) {
+  auto snapshot = cluster_.snapshot();
+  proto::StatFsRequest request;
+  std::vector<PendingCall> calls;
+  for (const auto& server : snapshot->map.servers()) {
+    if (server.state() != proto::SERVER_UP) continue;
+    calls.push_back(cluster_.Start(server.id(), proto::OP_STAT_FS, request));
+  }
+  if (calls.empty()) return {proto::STATUS_UNREACHABLE, "no server is up"};
+  uint64_t total = 0;
+  uint64_t free_bytes = 0;
+  uint64_t available = 0;
+  uint64_t inodes = 0;
+  for (auto& call : calls) {
+    proto::StatFsReply reply;
+    Status status = cluster_.Finish(call).Decode(&reply);
+    if (!status.ok()) return status;
+    total += reply.total_bytes();
+    free_bytes += reply.free_bytes();
+    available += reply.available_bytes();
+    inodes += reply.inodes();
+  }
+  constexpr uint64_t kBlock = 4096;
+  constexpr uint64_t kFreeInodes = 1ULL << 40;  // inodes are records, never preallocated
+  *out = {};
+  out->f_bsize = kBlock;
+  out->f_frsize = kBlock;
+  out->f_blocks = total / kBlock;
+  out->f_bfree = free_bytes / kBlock;
+  out->f_bavail = available / kBlock;
+  out->f_files = inodes + kFreeInodes;
+  out->f_ffree = kFreeInodes;
+  out->f_favail = kFreeInodes;
+  out->f_fsid = 0x5EA1F5;
+  out->f_namemax = kMaxNameLength;
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extended attributes live with the inode, on its home server.
+
+namespace {
+Status CheckXattrName(std::string_view name) {
+  if (name.empty()) return Status::Invalid("empty attribute name");
+  if (name.size() > kMaxNameLength) return {proto::STATUS_RANGE, "attribute name too long"};
+  return Status::Ok();
+}
+}  // namespace
+
+Status Client::SetXattr(std::string_view path, std::string_view name, std::string_view value,
+                        int flags) {
+  Status status = CheckXattrName(name);
+  if (!status.ok()) return status;
+  if (value.size() > kMaxXattrValue) return {proto::STATUS_RANGE, "attribute value too large"};
+  if ((flags & ~(XATTR_CREATE | XATTR_REPLACE)) != 0) return Status::Invalid("bad flags");
+  Resolved resolved;
+  status = Resolve(path, true, &resolved);
+  if (!status.ok()) return status;
+  proto::SetXattrRequest request;
+  request.set_ino(resolved.ino);
+  request.set_name(std::string(name));
+  request.set_flags(flags);
+  status = cluster_.CallHome(InodePlacementKey(resolved.ino), proto::OP_SET_XATTR, request, value)
+               .status;
+  if (!status.ok()) return status;
+  proto::SetAttrRequest touch;
+  touch.set_ino(resolved.ino);
+  *touch.mutable_ctime() = Now();
+  return SetAttr(touch, nullptr);
+}
+
+Status Client::GetXattr(std::string_view path, std::string_view name, std::string* value) {
+  Status status = CheckXattrName(name);
+  if (!status.ok()) return status;
+  Resolved resolved;
+  status = Resolve(path, true, &resolved);
+  if (!status.ok()) return status;
+  proto::GetXattrRequest request;
+  request.set_ino(resolved.ino);
+  request.set_name(std::string(name));
+  RpcResult result =
+      cluster_.CallHome(InodePlacementKey(resolved.ino), proto::OP_GET_XATTR, request);
+  if (result.status.ok()) *value = std::move(result.payload);
+  return result.status;
+}
+
+Status Client::ListXattr(std::string_view path, std::vector<std::string>* names) {
+  Resolved resolved;
+  Status status = Resolve(path, true, &resolved);
+  if (!status.ok()) return status;
+  proto::ListXattrRequest request;
+  request.set_ino(resolved.ino);
+  proto::ListXattrReply reply;
+  status = cluster_.CallHome(InodePlacementKey(resolved.ino), proto::OP_LIST_XATTR, request)
+               .Decode(&reply);
+  if (!status.ok()) return status;
+  names->assign(reply.names().begin(), reply.names().end());
+  return Status::Ok();
+}
+
+Status Client::RemoveXattr(std::string_view path, std::string_view name) {
+  Status status = CheckXattrName(name);
+  if (!status.ok()) return status;
+  Resolved resolved;
+  status = Resolve(path, true, &resolved);
+  if (!status.ok()) return status;
+  proto::RemoveXattrRequest request;
+  request.set_ino(resolved.ino);
+  request.set_name(std::string(name));
+  return cluster_.CallHome(InodePlacementKey(resolved.ino), proto::OP_REMOVE_XATTR, request)
+      .status;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Directories: ".", "..", then every server's share, one page at a time.
+
+Status Client::OpenDir(std::string_view path, std::unique_ptr<DirStream>* out) {
+  std::vector<std::string> components;
+  Status status = SplitPath(path, &components);
+  if (!status.ok()) return status;
+  std::vector<uint64_t> ancestors;
+  Resolved dir;
+  status = ResolveComponents(std::move(components), true, 0, &ancestors, &dir);
+  if (!status.ok()) return status;
+  if (!IsDir(dir.type)) return {proto::STATUS_NOT_DIR, "not a directory"};
+  auto stream = std::make_unique<DirStream>();
+  stream->client_ = this;
+  stream->ino_ = dir.ino;
+  stream->parent_ino_ = ancestors.empty() ? dir.ino : ancestors.back();
+  stream->servers_ = cluster_.snapshot()->placement.servers();
+  *out = std::move(stream);
+  return Status::Ok();
+}
+
+bool DirStream::Next(Entry* entry, Status* status) {
+  *status = Status::Ok();
+  if (dots_emitted_ < 2) {
+    entry->name = dots_emitted_ == 0 ? "." : "..";
+    entry->ino = dots_emitted_ == 0 ? ino_ : parent_ino_;
+    entry->type = S_IFDIR;
+    ++dots_emitted_;
+    return true;
+  }
+  constexpr uint32_t kPage = 1024;
+  while (batch_pos_ >= batch_.size()) {
+    if (server_done_) {
+      ++server_index_;
+      server_done_ = false;
+      start_after_.clear();
+    }
+    if (server_index_ >= servers_.size()) return false;
+    proto::ReadDirRequest request;
+    request.set_parent(ino_);
+    request.set_start_after(start_after_);
+    request.set_limit(kPage);
+    proto::ReadDirReply reply;
+    *status = client_->cluster_.Call(servers_[server_index_], proto::OP_READ_DIR, request)
+                  .Decode(&reply);
+    if (!status->ok()) return false;
+    batch_.clear();
+    batch_pos_ = 0;
+    for (auto& item : *reply.mutable_entries()) {
+      batch_.push_back(Entry{std::move(*item.mutable_name()), item.ino(), item.type()});
+    }
+    if (!batch_.empty()) start_after_ = batch_.back().name;
+    server_done_ = !reply.more() || batch_.empty();
+  }
+  *entry = std::move(batch_[batch_pos_++]);
+  return true;
+}
+
+}  // namespace sealfs::client

@@ -1,0 +1,364 @@
+// The extern "C" face of libsealfs: argument checks, then one Client method, then -errno.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <new>
+
+#include "client.h"
+#include "sealfs/sealfs.h"
+
+struct sealfs_client {
+  std::unique_ptr<sealfs::client::Client> core;
+};
+
+struct sealfs_dir {
+  std::unique_ptr<sealfs::client::DirStream> stream;
+};
+
+namespace {
+
+using sealfs::Status;
+using sealfs::client::Client;
+
+// The one place a Status becomes the negated errno of the C API.
+int ToResult(const Status& status) { return -status.ToErrno(); }
+
+// C++ exceptions (std::bad_alloc, a failed thread start) never cross into C.
+template <typename Function>
+auto Guard(Function&& function) noexcept -> decltype(function()) {
+  try {
+    return function();
+  } catch (const std::bad_alloc&) {
+    return -ENOMEM;
+  } catch (...) {
+    return -EIO;
+  }
+}
+
+void FillStat(const sealfs::proto::InodeAttr& attr, struct stat* st) {
+  std::memset(st, 0, sizeof(*st));
+  st->st_dev = 0x5EA1F5;
+  st->st_ino = attr.ino();
+  st->st_mode = attr.mode();
+  st->st_nlink = attr.nlink();
+  st->st_uid = attr.uid();
+  st->st_gid = attr.gid();
+  st->st_rdev = attr.rdev();
+  st->st_size = static_cast<off_t>(attr.size());
+  st->st_blksize = attr.chunk_size() != 0 ? attr.chunk_size() : 4096;
+  st->st_blocks = static_cast<blkcnt_t>((attr.size() + 511) / 512);
+  st->st_atim = {attr.atime().sec(), attr.atime().nsec()};
+  st->st_mtim = {attr.mtime().sec(), attr.mtime().nsec()};
+  st->st_ctim = {attr.ctime().sec(), attr.ctime().nsec()};
+}
+
+unsigned char DirentType(uint32_t type) {
+  switch (type & S_IFMT) {
+    case S_IFREG: return DT_REG;
+    case S_IFDIR: return DT_DIR;
+    case S_IFLNK: return DT_LNK;
+    case S_IFIFO: return DT_FIFO;
+    case S_IFSOCK: return DT_SOCK;
+    case S_IFCHR: return DT_CHR;
+    case S_IFBLK: return DT_BLK;
+    default: return DT_UNKNOWN;
+  }
+}
+
+// The largest count one call moves, as Linux caps read(2) and write(2).
+constexpr std::size_t kMaxIoCount = 0x7ffff000;
+
+}  // namespace
+
+extern "C" {
+
+const char* sealfs_version(int* major, int* minor, int* patch) {
+  if (major != nullptr) *major = SEALFS_VERSION_MAJOR;
+  if (minor != nullptr) *minor = SEALFS_VERSION_MINOR;
+  if (patch != nullptr) *patch = SEALFS_VERSION_PATCH;
+  return SEALFS_VERSION_STRING;
+}
+
+void sealfs_options_init(sealfs_options* options) {
+  std::memset(options, 0, sizeof(*options));
+  options->struct_size = sizeof(*options);
+  options->connect_timeout_ms = 2000;
+  options->request_timeout_ms = 10000;
+  options->chunk_size = 0;
+  options->uid = -1;
+  options->gid = -1;
+  options->umask = 022;
+}
+
+int sealfs_connect(const char* manager_address, const sealfs_options* options,
+                   sealfs_client** out) {
+  return Guard([&]() -> int {
+    *out = nullptr;
+    sealfs_options defaults;
+    sealfs_options_init(&defaults);
+    if (options == nullptr) options = &defaults;
+    if (options->struct_size != sizeof(sealfs_options) || options->connect_timeout_ms <= 0 ||
+        options->request_timeout_ms <= 0) {
+      return -EINVAL;
+    }
+    uint32_t chunk = options->chunk_size;
+    if (chunk != 0 && (chunk < 4096 || chunk > (64U << 20) || (chunk & (chunk - 1)) != 0)) {
+      return -EINVAL;
+    }
+    sealfs::client::ClientOptions client_options;
+    client_options.timeouts.connect = std::chrono::milliseconds(options->connect_timeout_ms);
+    client_options.timeouts.request = std::chrono::milliseconds(options->request_timeout_ms);
+    client_options.chunk_size = chunk;
+    client_options.uid = options->uid < 0 ? getuid() : static_cast<uint32_t>(options->uid);
+    client_options.gid = options->gid < 0 ? getgid() : static_cast<uint32_t>(options->gid);
+    client_options.umask = options->umask & 0777;
+    auto client = std::make_unique<sealfs_client>();
+    Status status = Client::Connect(manager_address, client_options, &client->core);
+    if (!status.ok()) return ToResult(status);
+    *out = client.release();
+    return 0;
+  });
+}
+
+void sealfs_disconnect(sealfs_client* client) { delete client; }
+
+int sealfs_open(sealfs_client* client, const char* path, int flags, mode_t mode) {
+  return Guard([&] {
+    int fd = -1;
+    Status status = client->core->Open(path, flags, mode, &fd);
+    return status.ok() ? fd : ToResult(status);
+  });
+}
+
+int sealfs_close(sealfs_client* client, int fd) {
+  return Guard([&] { return ToResult(client->core->Close(fd)); });
+}
+
+ssize_t sealfs_read(sealfs_client* client, int fd, void* buf, size_t count) {
+  return Guard([&]() -> ssize_t {
+    std::size_t done = 0;
+    Status status = client->core->Read(fd, buf, std::min(count, kMaxIoCount), &done);
+    return status.ok() ? static_cast<ssize_t>(done) : ToResult(status);
+  });
+}
+
+ssize_t sealfs_write(sealfs_client* client, int fd, const void* buf, size_t count) {
+  return Guard([&]() -> ssize_t {
+    std::size_t done = 0;
+    Status status = client->core->Write(fd, buf, std::min(count, kMaxIoCount), &done);
+    return status.ok() ? static_cast<ssize_t>(done) : ToResult(status);
+  });
+}
+
+ssize_t sealfs_pread(sealfs_client* client, int fd, void* buf, size_t count, off_t offset) {
+  return Guard([&]() -> ssize_t {
+    if (offset < 0) return -EINVAL;
+    std::size_t done = 0;
+    Status status = client->core->Pread(fd, buf, std::min(count, kMaxIoCount),
+                                        static_cast<uint64_t>(offset), &done);
+    return status.ok() ? static_cast<ssize_t>(done) : ToResult(status);
+  });
+}
+
+ssize_t sealfs_pwrite(sealfs_client* client, int fd, const void* buf, size_t count,
+                      off_t offset) {
+  return Guard([&]() -> ssize_t {
+    if (offset < 0) return -EINVAL;
+    std::size_t done = 0;
+    Status status = client->core->Pwrite(fd, buf, std::min(count, kMaxIoCount),
+                                         static_cast<uint64_t>(offset), &done);
+    return status.ok() ? static_cast<ssize_t>(done) : ToResult(status);
+  });
+}
+
+off_t sealfs_lseek(sealfs_client* client, int fd, off_t offset, int whence) {
+  return Guard([&]() -> off_t {
+    int64_t result = 0;
+    Status status = client->core->Lseek(fd, offset, whence, &result);
+    return status.ok() ? static_cast<off_t>(result) : ToResult(status);
+  });
+}
+
+int sealfs_fsync(sealfs_client* client, int fd) {
+  return Guard([&] { return ToResult(client->core->Fsync(fd)); });
+}
+
+int sealfs_ftruncate(sealfs_client* client, int fd, off_t length) {
+  return Guard([&] {
+    if (length < 0) return -EINVAL;
+    return ToResult(client->core->Ftruncate(fd, static_cast<uint64_t>(length)));
+  });
+}
+
+int sealfs_fstat(sealfs_client* client, int fd, struct stat* st) {
+  return Guard([&] {
+    sealfs::proto::InodeAttr attr;
+    Status status = client->core->Fstat(fd, &attr);
+    if (status.ok()) FillStat(attr, st);
+    return ToResult(status);
+  });
+}
+
+int sealfs_stat(sealfs_client* client, const char* path, struct stat* st) {
+  return Guard([&] {
+    sealfs::proto::InodeAttr attr;
+    Status status = client->core->Stat(path, true, &attr);
+    if (status.ok()) FillStat(attr, st);
+    return ToResult(status);
+  });
+}
+
+int sealfs_lstat(sealfs_client* client, const char* path, struct stat* st) {
+  return Guard([&] {
+    sealfs::proto::InodeAttr attr;
+    Status status = client->core->Stat(path, false, &attr);
+    if (status.ok()) FillStat(attr, st);
+    return ToResult(status);
+  });
+}
+
+int sealfs_truncate(sealfs_client* client, const char* path, off_t length) {
+  return Guard([&] {
+    if (length < 0) return -EINVAL;
+    return ToResult(client->core->Truncate(path, static_cast<uint64_t>(length)));
+  });
+}
+
+int sealfs_mkdir(sealfs_client* client, const char* path, mode_t mode) {
+  return Guard([&] { return ToResult(client->core->Mkdir(path, mode)); });
+}
+
+int sealfs_rmdir(sealfs_client* client, const char* path) {
+  return Guard([&] { return ToResult(client->core->Rmdir(path)); });
+}
+
+int sealfs_unlink(sealfs_client* client, const char* path) {
+  return Guard([&] { return ToResult(client->core->Unlink(path)); });
+}
+
+int sealfs_rename(sealfs_client* client, const char* oldpath, const char* newpath) {
+  return Guard([&] { return ToResult(client->core->Rename(oldpath, newpath)); });
+}
+
+int sealfs_link(sealfs_client* client, const char* oldpath, const char* newpath) {
+  return Guard([&] { return ToResult(client->core->Link(oldpath, newpath)); });
+}
+
+int sealfs_symlink(sealfs_client* client, const char* target, const char* linkpath) {
+  return Guard([&] { return ToResult(client->core->Symlink(target, linkpath)); });
+}
+
+ssize_t sealfs_readlink(sealfs_client* client, const char* path, char* buf, size_t bufsize) {
+  return Guard([&]() -> ssize_t {
+    if (bufsize == 0) return -EINVAL;
+    std::string target;
+    Status status = client->core->Readlink(path, &target);
+    if (!status.ok()) return ToResult(status);
+    std::size_t n = std::min(bufsize, target.size());
+    std::memcpy(buf, target.data(), n);
+    return static_cast<ssize_t>(n);
+  });
+}
+
+int sealfs_chmod(sealfs_client* client, const char* path, mode_t mode) {
+  return Guard([&] { return ToResult(client->core->Chmod(path, mode)); });
+}
+
+int sealfs_chown(sealfs_client* client, const char* path, uid_t owner, gid_t group) {
+  return Guard([&] { return ToResult(client->core->Chown(path, owner, group)); });
+}
+
+int sealfs_utimens(sealfs_client* client, const char* path, const struct timespec times[2]) {
+  return Guard([&] { return ToResult(client->core->Utimens(path, times)); });
+}
+
+int sealfs_access(sealfs_client* client, const char* path, int mode) {
+  return Guard([&] { return ToResult(client->core->Access(path, mode)); });
+}
+
+int sealfs_statvfs(sealfs_client* client, const char* path, struct statvfs* buf) {
+  return Guard([&] {
+    sealfs::proto::InodeAttr attr;
+    Status status = client->core->Stat(path, true, &attr);
+    if (status.ok()) status = client->core->StatFs(buf);
+    return ToResult(status);
+  });
+}
+
+int sealfs_opendir(sealfs_client* client, const char* path, sealfs_dir** out) {
+  return Guard([&] {
+    *out = nullptr;
+    auto dir = std::make_unique<sealfs_dir>();
+    Status status = client->core->OpenDir(path, &dir->stream);
+    if (!status.ok()) return ToResult(status);
+    *out = dir.release();
+    return 0;
+  });
+}
+
+int sealfs_readdir(sealfs_client* /*client*/, sealfs_dir* dir, struct dirent* entry) {
+  return Guard([&] {
+    sealfs::client::DirStream::Entry next;
+    Status status;
+    if (!dir->stream->Next(&next, &status)) return status.ok() ? 0 : ToResult(status);
+    std::memset(entry, 0, sizeof(*entry));
+    entry->d_ino = next.ino;
+    entry->d_type = DirentType(next.type);
+    entry->d_reclen = sizeof(*entry);
+    std::size_t n = std::min(next.name.size(), sizeof(entry->d_name) - 1);
+    std::memcpy(entry->d_name, next.name.data(), n);
+    return 1;
+  });
+}
+
+int sealfs_closedir(sealfs_client* /*client*/, sealfs_dir* dir) {
+  delete dir;
+  return 0;
+}
+
+int sealfs_setxattr(sealfs_client* client, const char* path, const char* name, const void* value,
+                    size_t size, int flags) {
+  return Guard([&] {
+    std::string_view bytes(static_cast<const char*>(value), value == nullptr ? 0 : size);
+    return ToResult(client->core->SetXattr(path, name, bytes, flags));
+  });
+}
+
+ssize_t sealfs_getxattr(sealfs_client* client, const char* path, const char* name, void* value,
+                        size_t size) {
+  return Guard([&]() -> ssize_t {
+    std::string bytes;
+    Status status = client->core->GetXattr(path, name, &bytes);
+    if (!status.ok()) return ToResult(status);
+    if (size == 0) return static_cast<ssize_t>(bytes.size());
+    if (bytes.size() > size) return -ERANGE;
+    std::memcpy(value, bytes.data(), bytes.size());
+    return static_cast<ssize_t>(bytes.size());
+  });
+}
+
+ssize_t sealfs_listxattr(sealfs_client* client, const char* path, char* list, size_t size) {
+  return Guard([&]() -> ssize_t {
+    std::vector<std::string> names;
+    Status status = client->core->ListXattr(path, &names);
+    if (!status.ok()) return ToResult(status);
+    std::string joined;
+    for (const auto& name : names) {
+      joined += name;
+      joined.push_back('\0');
+    }
+    if (size == 0) return static_cast<ssize_t>(joined.size());
+    if (joined.size() > size) return -ERANGE;
+    std::memcpy(list, joined.data(), joined.size());
+    return static_cast<ssize_t>(joined.size());
+  });
+}
+
+int sealfs_removexattr(sealfs_client* client, const char* path, const char* name) {
+  return Guard([&] { return ToResult(client->core->RemoveXattr(path, name)); });
+}
+
+}  // extern "C"
