@@ -228,6 +228,7 @@ Status Client::WriteAt(const OpenFile& file, const char* buf, std::size_t count,
       request.set_index(pieces[i].index);
       request.set_offset(pieces[i].chunk_offset);
       request.set_sync(sync);
+      request.set_chunk_size(file.chunk_size);
       calls.push_back(cluster_.Start(cluster_.Home(ChunkPlacementKey(file.ino, pieces[i].index)),
                                      proto::OP_WRITE_CHUNK, request,
                                      std::string_view(buf + pieces[i].buf_offset, pieces[i].length)));

@@ -1,0 +1,306 @@
+#include "membership.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_util.h"
+
+namespace sealfs::manager {
+namespace {
+
+using std::chrono::milliseconds;
+using TimePoint = Membership::TimePoint;
+
+constexpr milliseconds kTimeout{5000};
+
+class MembershipTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+
+  // A fake steady clock: starts at an arbitrary point and moves only when a test says so.
+  [[nodiscard]] TimePoint Now() const {
+    return TimePoint(milliseconds(1'000'000 + offset_ms_.load()));
+  }
+  void Advance(milliseconds by) { offset_ms_ += by.count(); }
+
+  void Open(uint32_t chunk_size = 1U << 20) {
+    membership_.reset();
+    std::unique_ptr<ClusterMapStore> store;
+    ASSERT_TRUE(ClusterMapStore::Open(dir_.path(), &store).ok());
+    MembershipOptions options;
+    options.heartbeat_timeout = kTimeout;
+    options.default_chunk_size = chunk_size;
+    Status s = Membership::Open(std::move(store), options, &membership_, [this] { return Now(); });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  proto::ClusterMap Register(uint64_t id, const std::string& address) {
+    proto::ClusterMap map;
+    Status s = membership_->Register(id, address, &map);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return map;
+  }
+
+  Status Heartbeat(uint64_t id, const std::string& address, uint64_t* epoch = nullptr) {
+    uint64_t ignored = 0;
+    return membership_->Heartbeat(id, address, epoch != nullptr ? epoch : &ignored);
+  }
+
+  int Check() {
+    int marked = -1;
+    Status s = membership_->CheckTimeouts(Now(), &marked);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return marked;
+  }
+
+  [[nodiscard]] proto::ServerInfo Server(uint64_t id) const {
+    const proto::ClusterMap map = membership_->GetMap();
+    for (const auto& server : map.servers()) {
+      if (server.id() == id) return server;
+    }
+    ADD_FAILURE() << "server " << id << " not in the map";
+    return {};
+  }
+
+  TempDir dir_;  // declared first: removed after the database is closed
+  std::atomic<int64_t> offset_ms_{0};
+  std::unique_ptr<Membership> membership_;
+};
+
+TEST_F(MembershipTest, NewMapHasEpochOneAndTheChunkSize) {
+  const proto::ClusterMap map = membership_->GetMap();
+  EXPECT_EQ(map.epoch(), 1U);
+  EXPECT_EQ(map.servers_size(), 0);
+  EXPECT_EQ(map.default_chunk_size(), 1U << 20);
+}
+
+TEST_F(MembershipTest, RegisterAddsUpServersOrderedById) {
+  proto::ClusterMap map = Register(20, "10.0.0.2:7000");
+  EXPECT_EQ(map.epoch(), 2U);
+  ASSERT_EQ(map.servers_size(), 1);
+  EXPECT_EQ(map.servers(0).state(), proto::SERVER_UP);
+
+  map = Register(30, "10.0.0.3:7000");
+  map = Register(10, "10.0.0.1:7000");
+  EXPECT_EQ(map.epoch(), 4U);
+  ASSERT_EQ(map.servers_size(), 3);
+  EXPECT_EQ(map.servers(0).id(), 10U);
+  EXPECT_EQ(map.servers(1).id(), 20U);
+  EXPECT_EQ(map.servers(2).id(), 30U);
+  EXPECT_EQ(map.servers(0).address(), "10.0.0.1:7000");
+}
+
+TEST_F(MembershipTest, RegisteringAgainUnchangedKeepsTheEpoch) {
+  Register(1, "10.0.0.1:7000");
+  const proto::ClusterMap map = Register(1, "10.0.0.1:7000");
+  EXPECT_EQ(map.epoch(), 2U);
+  EXPECT_EQ(map.servers_size(), 1);
+}
+
+TEST_F(MembershipTest, RegisterAtANewAddressKeepsTheIdentity) {
+  Register(1, "10.0.0.1:7000");
+  Register(2, "10.0.0.2:7000");
+  const proto::ClusterMap map = Register(1, "10.0.0.9:7100");
+  EXPECT_EQ(map.epoch(), 4U);
+  ASSERT_EQ(map.servers_size(), 2);
+  EXPECT_EQ(map.servers(0).id(), 1U);
+  EXPECT_EQ(map.servers(0).address(), "10.0.0.9:7100");
+  EXPECT_EQ(map.servers(0).state(), proto::SERVER_UP);
+}
+
+TEST_F(MembershipTest, HeartbeatFromAnUnknownServerIsNotFound) {
+  uint64_t epoch = 0;
+  EXPECT_EQ(Heartbeat(5, "10.0.0.5:7000", &epoch).code(), proto::STATUS_NOT_FOUND);
+  EXPECT_EQ(epoch, 1U);
+  EXPECT_EQ(membership_->GetMap().servers_size(), 0);
+}
+
+TEST_F(MembershipTest, HeartbeatChangesTheEpochOnlyWhenTheMapChanges) {
+  Register(1, "10.0.0.1:7000");
+  uint64_t epoch = 0;
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", &epoch).ok());
+  EXPECT_EQ(epoch, 2U);
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7001", &epoch).ok());  // restarted on another port
+  EXPECT_EQ(epoch, 3U);
+  EXPECT_EQ(Server(1).address(), "10.0.0.1:7001");
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7001", &epoch).ok());
+  EXPECT_EQ(epoch, 3U);
+}
+
+TEST_F(MembershipTest, DownAfterTimeoutAndUpAgainOnHeartbeat) {
+  Register(1, "10.0.0.1:7000");
+  Advance(kTimeout);
+  EXPECT_EQ(Check(), 0);  // exactly the timeout is still alive
+  EXPECT_EQ(membership_->epoch(), 2U);
+
+  Advance(milliseconds(1));
+  EXPECT_EQ(Check(), 1);
+  EXPECT_EQ(Server(1).state(), proto::SERVER_DOWN);
+  EXPECT_EQ(membership_->epoch(), 3U);
+  EXPECT_EQ(membership_->GetMap().servers_size(), 1);  // stays in the map
+
+  Advance(kTimeout * 3);
+  EXPECT_EQ(Check(), 0);  // already down: no further change
+  EXPECT_EQ(membership_->epoch(), 3U);
+
+  uint64_t epoch = 0;
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", &epoch).ok());
+  EXPECT_EQ(epoch, 4U);
+  EXPECT_EQ(Server(1).state(), proto::SERVER_UP);
+  Advance(kTimeout);
+  EXPECT_EQ(Check(), 0);  // the heartbeat restarted its clock
+}
+
+TEST_F(MembershipTest, HeartbeatsKeepAServerUp) {
+  Register(1, "10.0.0.1:7000");
+  for (int i = 0; i < 10; ++i) {
+    Advance(kTimeout - milliseconds(1));
+    ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000").ok());
+    EXPECT_EQ(Check(), 0);
+  }
+  EXPECT_EQ(membership_->epoch(), 2U);
+}
+
+TEST_F(MembershipTest, ServersThatExpireTogetherCostOneEpoch) {
+  Register(1, "10.0.0.1:7000");
+  Register(2, "10.0.0.2:7000");
+  Register(3, "10.0.0.3:7000");
+  Advance(milliseconds(2000));
+  ASSERT_TRUE(Heartbeat(3, "10.0.0.3:7000").ok());
+  Advance(kTimeout);
+  EXPECT_EQ(Check(), 2);
+  EXPECT_EQ(membership_->epoch(), 5U);
+  EXPECT_EQ(Server(1).state(), proto::SERVER_DOWN);
+  EXPECT_EQ(Server(2).state(), proto::SERVER_DOWN);
+  EXPECT_EQ(Server(3).state(), proto::SERVER_UP);
+}
+
+TEST_F(MembershipTest, RegisterBringsADownServerBack) {
+  Register(1, "10.0.0.1:7000");
+  Advance(kTimeout + milliseconds(1));
+  EXPECT_EQ(Check(), 1);
+  const proto::ClusterMap map = Register(1, "10.0.0.1:7000");
+  EXPECT_EQ(map.epoch(), 4U);
+  EXPECT_EQ(map.servers(0).state(), proto::SERVER_UP);
+}
+
+TEST_F(MembershipTest, MapAndEpochSurviveARestart) {
+  Register(1, "10.0.0.1:7000");
+  Register(2, "10.0.0.2:7000");
+  Advance(milliseconds(3000));
+  ASSERT_TRUE(Heartbeat(2, "10.0.0.2:7000").ok());
+  Advance(milliseconds(3000));
+  EXPECT_EQ(Check(), 1);  // server 1 down
+  const proto::ClusterMap before = membership_->GetMap();
+  EXPECT_EQ(before.epoch(), 4U);
+
+  Open(/*chunk_size=*/4096);  // a different flag does not change the stored map
+  const proto::ClusterMap after = membership_->GetMap();
+  EXPECT_EQ(after.SerializeAsString(), before.SerializeAsString());
+  EXPECT_EQ(after.default_chunk_size(), 1U << 20);
+
+  // Unchanged registration after the restart: still no new epoch.
+  EXPECT_EQ(Register(2, "10.0.0.2:7000").epoch(), 4U);
+}
+
+TEST_F(MembershipTest, ServersLoadedAfterARestartGetAFreshGracePeriod) {
+  Register(1, "10.0.0.1:7000");
+  Advance(kTimeout * 10);  // the manager was away for a long time
+  Open();
+  EXPECT_EQ(Check(), 0);
+  Advance(kTimeout);
+  EXPECT_EQ(Check(), 0);
+  Advance(milliseconds(1));
+  EXPECT_EQ(Check(), 1);
+  EXPECT_EQ(membership_->epoch(), 3U);
+}
+
+TEST_F(MembershipTest, AnAddressIsHeldByOneUpServer) {
+  Register(1, "10.0.0.1:7000");
+  proto::ClusterMap map;
+  EXPECT_EQ(membership_->Register(2, "10.0.0.1:7000", &map).code(), proto::STATUS_EXISTS);
+  EXPECT_EQ(membership_->epoch(), 2U);
+
+  // Once the holder is down, another server may take the address...
+  Advance(kTimeout + milliseconds(1));
+  EXPECT_EQ(Check(), 1);
+  ASSERT_TRUE(membership_->Register(2, "10.0.0.1:7000", &map).ok());
+  EXPECT_EQ(map.epoch(), 4U);
+  // ...and the old holder cannot come back there while it is held.
+  EXPECT_EQ(Heartbeat(1, "10.0.0.1:7000").code(), proto::STATUS_EXISTS);
+  EXPECT_EQ(Server(1).state(), proto::SERVER_DOWN);
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7001").ok());
+  EXPECT_EQ(Server(1).state(), proto::SERVER_UP);
+  EXPECT_EQ(membership_->epoch(), 5U);
+}
+
+TEST_F(MembershipTest, InvalidRequestsChangeNothing) {
+  proto::ClusterMap map;
+  EXPECT_EQ(membership_->Register(0, "10.0.0.1:7000", &map).code(), proto::STATUS_INVALID);
+  EXPECT_EQ(membership_->Register(1, "", &map).code(), proto::STATUS_INVALID);
+  EXPECT_EQ(membership_->Register(1, "10.0.0.1", &map).code(), proto::STATUS_INVALID);
+  EXPECT_EQ(membership_->Register(1, "10.0.0.1:0", &map).code(), proto::STATUS_INVALID);
+  EXPECT_EQ(membership_->Register(1, ":7000", &map).code(), proto::STATUS_INVALID);
+  Register(1, "10.0.0.1:7000");
+  EXPECT_EQ(Heartbeat(1, "10.0.0.1:notaport").code(), proto::STATUS_INVALID);
+  EXPECT_EQ(membership_->epoch(), 2U);
+  EXPECT_EQ(Server(1).address(), "10.0.0.1:7000");
+}
+
+TEST_F(MembershipTest, ConcurrentRegistrationsEachCostOneEpoch) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 25;
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const auto id = static_cast<uint64_t>(t) * kPerThread + i + 1;
+        const std::string address = "10.0.1." + std::to_string(id) + ":7000";
+        proto::ClusterMap map;
+        EXPECT_TRUE(membership_->Register(id, address, &map).ok());
+        uint64_t epoch = 0;
+        EXPECT_TRUE(membership_->Heartbeat(id, address, &epoch).ok());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const proto::ClusterMap map = membership_->GetMap();
+  EXPECT_EQ(map.epoch(), 1U + kThreads * kPerThread);
+  ASSERT_EQ(map.servers_size(), kThreads * kPerThread);
+  for (int i = 1; i < map.servers_size(); ++i) {
+    EXPECT_LT(map.servers(i - 1).id(), map.servers(i).id());
+  }
+}
+
+TEST_F(MembershipTest, CheckerThreadMarksSilentServersDown) {
+  // The only test that waits: it checks that the background thread runs the check.
+  membership_.reset();
+  std::unique_ptr<ClusterMapStore> store;
+  ASSERT_TRUE(ClusterMapStore::Open(dir_.path(), &store).ok());
+  MembershipOptions options;
+  options.heartbeat_timeout = kTimeout;
+  options.check_interval = milliseconds(5);
+  ASSERT_TRUE(
+      Membership::Open(std::move(store), options, &membership_, [this] { return Now(); }).ok());
+  membership_->StartChecker();
+  membership_->StartChecker();  // no-op
+  Register(1, "10.0.0.1:7000");
+  Advance(kTimeout + milliseconds(1));  // fake clock: the thread sees the jump
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (Server(1).state() != proto::SERVER_DOWN && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  EXPECT_EQ(Server(1).state(), proto::SERVER_DOWN);
+  membership_->StopChecker();
+  membership_->StopChecker();  // idempotent
+}
+
+}  // namespace
+}  // namespace sealfs::manager

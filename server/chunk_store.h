@@ -1,0 +1,44 @@
+// ChunkStore: file data on one server, one record per (inode, chunk index).
+//
+// A write known to cover a whole chunk is a Put; any other write is a merge operand (a patch:
+// offset and bytes), so that a small write into a large chunk never reads and rewrites the chunk.
+// The chunk is assembled from its operands on read and, for good, at compaction
+// (chunk_merge_operator.h). Truncation is a merge operand too, so it orders correctly with
+// writes racing it.
+//
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "status.h"
+#include "storage.h"
+
+namespace sealfs {
+
+class ChunkStore {
+ public:
+  explicit ChunkStore(Storage* storage) : storage_(storage) {}
+
+  // Writes data at offset within chunk `index` of `ino`. offset + size must not exceed
+  // kMaxPayloadLength (STATUS_INVALID). chunk_size, when known (nonzero), lets a write of the
+  // whole chunk replace it with a Put. sync: durable before returning.
+  Status WriteChunk(uint64_t ino, uint64_t index, uint32_t offset, std::string_view data, bool sync,
+                    uint32_t chunk_size = 0);
+  // The stored bytes of [offset, offset + length): shorter when the chunk is, empty when the
+  // chunk does not exist. offset + length must not exceed kMaxPayloadLength.
+  Status ReadChunk(uint64_t ino, uint64_t index, uint32_t offset, uint32_t length,
+                   std::string* out);
+  // Cuts the chunks of ino held here to a file of `size` bytes cut into chunk_size pieces: the
+  // chunks at or past size go, the chunk holding size is cut to size % chunk_size.
+  Status TruncateChunks(uint64_t ino, uint64_t size, uint32_t chunk_size);
+  // Makes every write so far durable.
+  Status Sync() { return storage_->SyncWal(); }
+
+ private:
+  Storage* const storage_;
+};
+
+}  // namespace sealfs

@@ -1,0 +1,133 @@
+// sealfs-server: serves metadata and file data from a RocksDB under --data-dir.
+//
+// Prints "listening on HOST:PORT" as the first line on stdout once it serves; logs go to stderr.
+// SIGTERM or SIGINT stops it cleanly (exit 0).
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include "CLI/CLI.hpp"
+#include "chunk_store.h"
+#include "identity.h"
+#include "manager_link.h"
+#include "metadata_store.h"
+#include "rpc.h"
+#include "server_service.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+#include "storage.h"
+
+namespace {
+
+struct Flags {
+  std::string listen = "127.0.0.1:0";
+  std::string manager;
+  std::string data_dir;
+  std::string advertise;
+  int heartbeat_interval_ms = 1000;
+  std::string log_level = "info";
+};
+
+int Fail(const std::string& what, const sealfs::Status& status) {
+  spdlog::critical("{}: {}", what, status.ToString());
+  return 1;
+}
+
+bool IsWildcardHost(const std::string& address) {
+  std::string host;
+  uint16_t port = 0;
+  return sealfs::SplitHostPort(address, &host, &port) &&
+         (host == "0.0.0.0" || host == "::" || host.empty());
+}
+
+int Serve(const Flags& flags, const sigset_t& stop_signals) {
+  std::error_code error;
+  std::filesystem::create_directories(flags.data_dir, error);
+  if (error) {
+    spdlog::critical("cannot create data dir {}: {}", flags.data_dir, error.message());
+    return 1;
+  }
+  uint64_t server_id = 0;
+  sealfs::Status status = sealfs::LoadOrCreateServerId(flags.data_dir, &server_id);
+  if (!status.ok()) return Fail("server identity", status);
+
+  std::unique_ptr<sealfs::Storage> storage;
+  status = sealfs::Storage::Open(flags.data_dir, sealfs::StorageOptions(), &storage);
+  if (!status.ok()) return Fail("open storage in " + flags.data_dir, status);
+  std::unique_ptr<sealfs::MetadataStore> metadata;
+  status = sealfs::MetadataStore::Open(storage.get(), &metadata);
+  if (!status.ok()) return Fail("open metadata store", status);
+  sealfs::ChunkStore chunks(storage.get());
+  sealfs::ServerService service(storage.get(), metadata.get(), &chunks);
+
+  sealfs::RpcServer server(service.AsHandler());
+  std::string bound;
+  status = server.Start(flags.listen, &bound);
+  if (!status.ok()) return Fail("listen on " + flags.listen, status);
+  std::printf("listening on %s\n", bound.c_str());
+  std::fflush(stdout);
+
+  std::string advertised = flags.advertise.empty() ? bound : flags.advertise;
+  if (IsWildcardHost(advertised)) {
+    spdlog::warn("advertising the wildcard address {}; pass --advertise HOST:PORT", advertised);
+  }
+  spdlog::info("server {:016x} serving {} on {} (advertised {}), {} inodes", server_id,
+               flags.data_dir, bound, advertised, metadata->inode_count());
+
+  sealfs::ManagerLinkOptions link_options;
+  link_options.manager_address = flags.manager;
+  link_options.server_id = server_id;
+  link_options.advertised_address = advertised;
+  link_options.heartbeat_interval = std::chrono::milliseconds(flags.heartbeat_interval_ms);
+  sealfs::ManagerLink link(link_options);
+  link.Start();
+
+  int signal_number = 0;
+  while (sigwait(&stop_signals, &signal_number) != 0) {
+  }
+  spdlog::info("signal {}: stopping", signal_number);
+  link.Stop();
+  server.Stop();
+  status = storage->Close();
+  if (!status.ok()) return Fail("close storage", status);
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Block the stop signals in every thread (threads inherit the mask) and take them in sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  Flags flags;
+  CLI::App app{"sealfs-server: metadata and data server of SealFS"};
+  app.add_option("--listen", flags.listen, "HOST:PORT to serve on; port 0 picks a free port")
+      ->capture_default_str();
+  app.add_option("--manager", flags.manager, "HOST:PORT of sealfs-manager")->required();
+  app.add_option("--data-dir", flags.data_dir, "directory of this server's data (created)")
+      ->required();
+  app.add_option("--advertise", flags.advertise,
+                 "HOST:PORT clients reach this server on (default: the bound address)");
+  app.add_option("--heartbeat-interval-ms", flags.heartbeat_interval_ms,
+                 "milliseconds between heartbeats to the manager")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 600000));
+  app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  CLI11_PARSE(app, argc, argv);
+
+  auto logger = spdlog::stderr_color_mt("sealfs-server");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  return Serve(flags, stop_signals);
+}

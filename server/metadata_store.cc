@@ -1,0 +1,447 @@
+#include "metadata_store.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "key_encoding.h"
+#include "rocksdb/db.h"
+#include "rocksdb/iterator.h"
+#include "rocksdb/write_batch.h"
+
+namespace sealfs {
+
+namespace {
+
+Status ValidateEntryName(std::string_view name) {
+  if (name.empty()) return Status::Invalid("empty name");
+  if (name.size() > kMaxNameLength) return {proto::STATUS_NAME_TOO_LONG, "name over 255 bytes"};
+  if (name == "." || name == "..") return Status::Invalid("name is . or ..");
+  if (name.find('/') != std::string_view::npos) return Status::Invalid("name contains '/'");
+  if (name.find('\0') != std::string_view::npos) return Status::Invalid("name contains NUL");
+  return Status::Ok();
+}
+
+Status ValidateXattrName(std::string_view name) {
+  if (name.empty()) return Status::Invalid("empty xattr name");
+  if (name.size() > kMaxNameLength) return {proto::STATUS_RANGE, "xattr name over 255 bytes"};
+  if (name.find('\0') != std::string_view::npos) return Status::Invalid("xattr name has NUL");
+  return Status::Ok();
+}
+
+bool IsDirectory(const proto::InodeAttr& attr) { return (attr.mode() & S_IFMT) == S_IFDIR; }
+
+rocksdb::Slice ToSlice(std::string_view bytes) { return {bytes.data(), bytes.size()}; }
+
+Status Corrupt(std::string_view what) {
+  return Status::IoError("corrupt " + std::string(what) + " record");
+}
+
+}  // namespace
+
+// Locks the stripes of a few record keys in index order (so that two locks never deadlock) and
+// unlocks them when it goes out of scope.
+class MetadataStore::StripeLock {
+ public:
+  StripeLock(MetadataStore* store, std::initializer_list<std::string_view> keys) : store_(store) {
+    for (std::string_view key : keys) indexes_.push_back(StripeOf(key));
+    std::sort(indexes_.begin(), indexes_.end());
+    indexes_.erase(std::unique(indexes_.begin(), indexes_.end()), indexes_.end());
+    for (std::size_t index : indexes_) store_->stripes_[index].lock();
+  }
+  ~StripeLock() {
+    for (auto it = indexes_.rbegin(); it != indexes_.rend(); ++it) store_->stripes_[*it].unlock();
+  }
+  StripeLock(const StripeLock&) = delete;
+  StripeLock& operator=(const StripeLock&) = delete;
+
+ private:
+  MetadataStore* const store_;
+  std::vector<std::size_t> indexes_;
+};
+
+Status MetadataStore::Open(Storage* storage, std::unique_ptr<MetadataStore>* out) {
+  std::unique_ptr<MetadataStore> store(new MetadataStore(storage));
+  rocksdb::ReadOptions options;
+  options.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(storage->db()->NewIterator(options, storage->inodes()));
+  uint64_t count = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++count;
+  if (!it->status().ok()) return FromRocks(it->status());
+  store->inode_count_ = count;
+  *out = std::move(store);
+  return Status::Ok();
+}
+
+std::size_t MetadataStore::StripeOf(std::string_view record_key) {
+  return std::hash<std::string_view>()(record_key) % kStripes;
+}
+
+Status MetadataStore::Write(rocksdb::WriteBatch* batch) {
+  rocksdb::WriteOptions options;
+  options.sync = storage_->options().sync_metadata_writes;
+  return FromRocks(storage_->db()->Write(options, batch));
+}
+
+Status MetadataStore::GetInode(uint64_t ino, proto::InodeAttr* attr, bool* found) {
+  std::string value;
+  rocksdb::Status status =
+      storage_->db()->Get(rocksdb::ReadOptions(), storage_->inodes(), keys::InodeKey(ino), &value);
+  *found = false;
+  if (status.IsNotFound()) return Status::Ok();
+  if (!status.ok()) return FromRocks(status);
+  if (!attr->ParseFromString(value)) return Corrupt("inode");
+  *found = true;
+  return Status::Ok();
+}
+
+Status MetadataStore::InodeExists(uint64_t ino, bool* found) {
+  proto::InodeAttr attr;
+  return GetInode(ino, &attr, found);
+}
+
+Status MetadataStore::GetDentry(uint64_t parent, std::string_view name, proto::Dentry* entry,
+                                bool* found) {
+  std::string value;
+  rocksdb::Status status = storage_->db()->Get(rocksdb::ReadOptions(), storage_->dentries(),
+                                               keys::DentryKey(parent, name), &value);
+  *found = false;
+  if (status.IsNotFound()) return Status::Ok();
+  if (!status.ok()) return FromRocks(status);
+  if (!entry->ParseFromString(value)) return Corrupt("dentry");
+  *found = true;
+  return Status::Ok();
+}
+
+Status MetadataStore::DeleteInodeInBatch(uint64_t ino, rocksdb::WriteBatch* batch) {
+  rocksdb::Status status = batch->Delete(storage_->inodes(), keys::InodeKey(ino));
+  if (!status.ok()) return FromRocks(status);
+  std::string prefix = keys::InoPrefix(ino);
+  std::string end = keys::InoPrefixEnd(ino);
+  rocksdb::Slice end_slice(end);
+  rocksdb::ReadOptions options;
+  if (!end.empty()) options.iterate_upper_bound = &end_slice;
+  std::unique_ptr<rocksdb::Iterator> it(storage_->db()->NewIterator(options, storage_->xattrs()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    status = batch->Delete(storage_->xattrs(), it->key());
+    if (!status.ok()) return FromRocks(status);
+  }
+  return FromRocks(it->status());
+}
+
+// Sets reply->attr (so that reply->has_attr()) when the inode is stored here.
+template <typename Reply>
+Status MetadataStore::GetLocalAttr(uint64_t ino, Reply* reply) {
+  proto::InodeAttr attr;
+  bool found = false;
+  Status status = GetInode(ino, &attr, &found);
+  if (status.ok() && found) *reply->mutable_attr() = std::move(attr);
+  return status;
+}
+
+Status MetadataStore::Lookup(const proto::LookupRequest& request, proto::LookupReply* reply) {
+  Status status = ValidateEntryName(request.name());
+  if (!status.ok()) return status;
+  bool found = false;
+  status = GetDentry(request.parent(), request.name(), reply->mutable_entry(), &found);
+  if (!status.ok()) return status;
+  if (!found) return Status::NotFound();
+  return GetLocalAttr(reply->entry().ino(), reply);
+}
+
+Status MetadataStore::CreateRoot(const proto::InodeAttr& attr, proto::CreateReply* reply) {
+  std::string inode_key = keys::InodeKey(attr.ino());
+  StripeLock lock(this, {inode_key});
+  bool found = false;
+  Status status = InodeExists(attr.ino(), &found);
+  if (!status.ok()) return status;
+  if (found) return Status::Exists();
+  rocksdb::WriteBatch batch;
+  rocksdb::Status put = batch.Put(storage_->inodes(), inode_key, attr.SerializeAsString());
+  if (!put.ok()) return FromRocks(put);
+  status = Write(&batch);
+  if (!status.ok()) return status;
+  ++inode_count_;
+  reply->set_created(true);
+  *reply->mutable_attr() = attr;
+  return Status::Ok();
+}
+
+Status MetadataStore::Create(const proto::CreateRequest& request, proto::CreateReply* reply) {
+  if (request.parent() == 0 && request.name().empty()) return CreateRoot(request.attr(), reply);
+  Status status = ValidateEntryName(request.name());
+  if (!status.ok()) return status;
+  const proto::InodeAttr& attr = request.attr();
+  if (attr.ino() == 0) return Status::Invalid("inode number 0");
+  if ((attr.mode() & S_IFMT) == 0) return Status::Invalid("mode has no file type");
+
+  std::string dentry_key = keys::DentryKey(request.parent(), request.name());
+  std::string inode_key = keys::InodeKey(attr.ino());
+  StripeLock lock(this, {dentry_key, inode_key});
+
+  bool found = false;
+  status = GetDentry(request.parent(), request.name(), reply->mutable_entry(), &found);
+  if (!status.ok()) return status;
+  if (found) {
+    if (request.exclusive()) return Status::Exists();
+    reply->set_created(false);
+    return GetLocalAttr(reply->entry().ino(), reply);
+  }
+  status = InodeExists(attr.ino(), &found);
+  if (!status.ok()) return status;
+  if (found) return {proto::STATUS_CONFLICT, "inode number taken"};
+
+  proto::Dentry entry;
+  entry.set_ino(attr.ino());
+  entry.set_type(attr.mode() & S_IFMT);
+  proto::InodeAttr stored = attr;
+  if (stored.nlink() == 0) stored.set_nlink(IsDirectory(stored) ? 2 : 1);
+  rocksdb::WriteBatch batch;
+  rocksdb::Status put = batch.Put(storage_->dentries(), dentry_key, entry.SerializeAsString());
+  if (put.ok()) put = batch.Put(storage_->inodes(), inode_key, stored.SerializeAsString());
+  if (!put.ok()) return FromRocks(put);
+  status = Write(&batch);
+  if (!status.ok()) return status;
+  ++inode_count_;
+  reply->set_created(true);
+  *reply->mutable_entry() = entry;
+  *reply->mutable_attr() = std::move(stored);
+  return Status::Ok();
+}
+
+Status MetadataStore::GetAttr(const proto::GetAttrRequest& request, proto::GetAttrReply* reply) {
+  bool found = false;
+  Status status = GetInode(request.ino(), reply->mutable_attr(), &found);
+  if (!status.ok()) return status;
+  return found ? Status::Ok() : Status::NotFound();
+}
+
+Status MetadataStore::SetAttr(const proto::SetAttrRequest& request, proto::SetAttrReply* reply) {
+  std::string inode_key = keys::InodeKey(request.ino());
+  StripeLock lock(this, {inode_key});
+  proto::InodeAttr* attr = reply->mutable_attr();
+  bool found = false;
+  Status status = GetInode(request.ino(), attr, &found);
+  if (!status.ok()) return status;
+  if (!found) return Status::NotFound();
+
+  int64_t nlink = static_cast<int64_t>(attr->nlink()) + request.nlink_delta();
+  if (nlink < 0) return Status::Invalid("link count below zero");
+  if (nlink > UINT32_MAX) return {proto::STATUS_TOO_BIG, "link count overflow"};
+  if (request.has_mode()) attr->set_mode((attr->mode() & S_IFMT) | (request.mode() & 07777));
+  if (request.has_uid()) attr->set_uid(request.uid());
+  if (request.has_gid()) attr->set_gid(request.gid());
+  if (request.has_size()) attr->set_size(request.size());
+  if (request.has_size_at_least()) {
+    attr->set_size(std::max(attr->size(), request.size_at_least()));
+  }
+  if (request.has_atime()) *attr->mutable_atime() = request.atime();
+  if (request.has_mtime()) *attr->mutable_mtime() = request.mtime();
+  if (request.has_ctime()) *attr->mutable_ctime() = request.ctime();
+  attr->set_nlink(static_cast<uint32_t>(nlink));
+
+  rocksdb::WriteBatch batch;
+  bool remove = nlink == 0 && request.nlink_delta() != 0 && !IsDirectory(*attr);
+  if (remove) {
+    status = DeleteInodeInBatch(request.ino(), &batch);
+  } else {
+    status = FromRocks(batch.Put(storage_->inodes(), inode_key, attr->SerializeAsString()));
+  }
+  if (!status.ok()) return status;
+  status = Write(&batch);
+  if (!status.ok()) return status;
+  if (remove) --inode_count_;
+  reply->set_removed(remove);
+  return Status::Ok();
+}
+
+Status MetadataStore::InsertDentry(const proto::InsertDentryRequest& request) {
+  Status status = ValidateEntryName(request.name());
+  if (!status.ok()) return status;
+  if (request.entry().ino() == 0) return Status::Invalid("inode number 0");
+  std::string dentry_key = keys::DentryKey(request.parent(), request.name());
+  StripeLock lock(this, {dentry_key});
+  proto::Dentry current;
+  bool found = false;
+  status = GetDentry(request.parent(), request.name(), &current, &found);
+  if (!status.ok()) return status;
+  if (request.expected_ino() == 0) {
+    if (found) return Status::Exists();
+  } else if (!found) {
+    return Status::NotFound();
+  } else if (current.ino() != request.expected_ino()) {
+    return {proto::STATUS_CONFLICT, "entry points elsewhere"};
+  }
+  rocksdb::WriteBatch batch;
+  status =
+      FromRocks(batch.Put(storage_->dentries(), dentry_key, request.entry().SerializeAsString()));
+  if (!status.ok()) return status;
+  return Write(&batch);
+}
+
+Status MetadataStore::RemoveDentry(const proto::RemoveDentryRequest& request,
+                                   proto::RemoveDentryReply* reply) {
+  Status status = ValidateEntryName(request.name());
+  if (!status.ok()) return status;
+  std::string dentry_key = keys::DentryKey(request.parent(), request.name());
+  // The inode to lock is known only after reading the entry: read it, lock both stripes, and
+  // start over if the entry changed in between.
+  for (;;) {
+    proto::Dentry seen;
+    bool found = false;
+    status = GetDentry(request.parent(), request.name(), &seen, &found);
+    if (!status.ok()) return status;
+    if (!found) return Status::NotFound();
+    std::string inode_key = keys::InodeKey(seen.ino());
+    StripeLock lock(this, {dentry_key, inode_key});
+
+    proto::Dentry* entry = reply->mutable_entry();
+    status = GetDentry(request.parent(), request.name(), entry, &found);
+    if (!status.ok()) return status;
+    if (!found) return Status::NotFound();
+    if (entry->ino() != seen.ino()) continue;
+    if (request.expected_ino() != 0 && entry->ino() != request.expected_ino()) {
+      return {proto::STATUS_CONFLICT, "entry points elsewhere"};
+    }
+
+    rocksdb::WriteBatch batch;
+    status = FromRocks(batch.Delete(storage_->dentries(), dentry_key));
+    if (!status.ok()) return status;
+    bool handled = false;
+    bool removed = false;
+    if (request.unlink_inode()) {
+      proto::InodeAttr attr;
+      status = GetInode(entry->ino(), &attr, &handled);
+      if (!status.ok()) return status;
+      if (handled) {
+        removed = IsDirectory(attr) || attr.nlink() <= 1;
+        if (removed) {
+          status = DeleteInodeInBatch(entry->ino(), &batch);
+        } else {
+          attr.set_nlink(attr.nlink() - 1);
+          status = FromRocks(batch.Put(storage_->inodes(), inode_key, attr.SerializeAsString()));
+        }
+        if (!status.ok()) return status;
+      }
+    }
+    status = Write(&batch);
+    if (!status.ok()) return status;
+    if (removed) --inode_count_;
+    reply->set_inode_handled(handled);
+    reply->set_inode_removed(removed);
+    return Status::Ok();
+  }
+}
+
+Status MetadataStore::ReadDir(const proto::ReadDirRequest& request, proto::ReadDirReply* reply) {
+  uint32_t limit =
+      request.limit() == 0 ? kDefaultReadDirLimit : std::min(request.limit(), kMaxReadDirLimit);
+  std::string prefix = keys::InoPrefix(request.parent());
+  std::string end = keys::InoPrefixEnd(request.parent());
+  rocksdb::Slice end_slice(end);
+  rocksdb::ReadOptions options;
+  if (!end.empty()) options.iterate_upper_bound = &end_slice;
+  std::unique_ptr<rocksdb::Iterator> it(storage_->db()->NewIterator(options, storage_->dentries()));
+  std::string start = keys::DentryKey(request.parent(), request.start_after());
+  it->Seek(start);
+  if (it->Valid() && it->key() == rocksdb::Slice(start)) it->Next();
+  for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (static_cast<uint32_t>(reply->entries_size()) == limit) {
+      reply->set_more(true);
+      break;
+    }
+    proto::Dentry entry;
+    if (!entry.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Corrupt("dentry");
+    }
+    proto::DirEntry* out = reply->add_entries();
+    out->set_name(it->key().data() + keys::kInoSize, it->key().size() - keys::kInoSize);
+    out->set_ino(entry.ino());
+    out->set_type(entry.type());
+  }
+  return FromRocks(it->status());
+}
+
+Status MetadataStore::SetXattr(const proto::SetXattrRequest& request, std::string_view value) {
+  Status status = ValidateXattrName(request.name());
+  if (!status.ok()) return status;
+  int32_t flags = request.flags();
+  if (flags != 0 && flags != kXattrCreate && flags != kXattrReplace) {
+    return Status::Invalid("bad xattr flags");
+  }
+  if (value.size() > kMaxXattrValueLength) return {proto::STATUS_TOO_BIG, "xattr value too big"};
+  std::string inode_key = keys::InodeKey(request.ino());
+  StripeLock lock(this, {inode_key});
+  bool found = false;
+  status = InodeExists(request.ino(), &found);
+  if (!status.ok()) return status;
+  if (!found) return Status::NotFound();
+  std::string key = keys::XattrKey(request.ino(), request.name());
+  if (flags != 0) {
+    std::string existing;
+    rocksdb::Status get =
+        storage_->db()->Get(rocksdb::ReadOptions(), storage_->xattrs(), key, &existing);
+    if (!get.ok() && !get.IsNotFound()) return FromRocks(get);
+    if (flags == kXattrCreate && get.ok()) return Status::Exists();
+    if (flags == kXattrReplace && get.IsNotFound()) return {proto::STATUS_NO_DATA, {}};
+  }
+  rocksdb::WriteBatch batch;
+  status = FromRocks(batch.Put(storage_->xattrs(), key, ToSlice(value)));
+  if (!status.ok()) return status;
+  return Write(&batch);
+}
+
+Status MetadataStore::GetXattr(const proto::GetXattrRequest& request, std::string* value) {
+  Status status = ValidateXattrName(request.name());
+  if (!status.ok()) return status;
+  bool found = false;
+  status = InodeExists(request.ino(), &found);
+  if (!status.ok()) return status;
+  if (!found) return Status::NotFound();
+  rocksdb::Status get = storage_->db()->Get(rocksdb::ReadOptions(), storage_->xattrs(),
+                                            keys::XattrKey(request.ino(), request.name()), value);
+  if (get.IsNotFound()) return {proto::STATUS_NO_DATA, {}};
+  return FromRocks(get);
+}
+
+Status MetadataStore::ListXattr(const proto::ListXattrRequest& request,
+                                proto::ListXattrReply* reply) {
+  bool found = false;
+  Status status = InodeExists(request.ino(), &found);
+  if (!status.ok()) return status;
+  if (!found) return Status::NotFound();
+  std::string prefix = keys::InoPrefix(request.ino());
+  std::string end = keys::InoPrefixEnd(request.ino());
+  rocksdb::Slice end_slice(end);
+  rocksdb::ReadOptions options;
+  if (!end.empty()) options.iterate_upper_bound = &end_slice;
+  std::unique_ptr<rocksdb::Iterator> it(storage_->db()->NewIterator(options, storage_->xattrs()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    reply->add_names(it->key().data() + keys::kInoSize, it->key().size() - keys::kInoSize);
+  }
+  return FromRocks(it->status());
+}
+
+Status MetadataStore::RemoveXattr(const proto::RemoveXattrRequest& request) {
+  Status status = ValidateXattrName(request.name());
+  if (!status.ok()) return status;
+  std::string inode_key = keys::InodeKey(request.ino());
+  StripeLock lock(this, {inode_key});
+  bool found = false;
+  status = InodeExists(request.ino(), &found);
+  if (!status.ok()) return status;
+  if (!found) return Status::NotFound();
+  std::string key = keys::XattrKey(request.ino(), request.name());
+  std::string existing;
+  rocksdb::Status get =
+      storage_->db()->Get(rocksdb::ReadOptions(), storage_->xattrs(), key, &existing);
+  if (get.IsNotFound()) return {proto::STATUS_NO_DATA, {}};
+  if (!get.ok()) return FromRocks(get);
+  rocksdb::WriteBatch batch;
+  status = FromRocks(batch.Delete(storage_->xattrs(), key));
+  if (!status.ok()) return status;
+  return Write(&batch);
+}
+
+}  // namespace sealfs

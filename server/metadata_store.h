@@ -1,0 +1,92 @@
+// MetadataStore: inodes, directory entries and extended attributes on one server.
+//
+// Replies carry the child's InodeAttr (Lookup, Create) only when that inode is stored here: the
+// attr field is then present (has_attr()).
+//
+// Every operation is atomic on this server: a check and the write that depends on it happen
+// under the striped mutex of the records involved, and a change to several records is one
+// RocksDB WriteBatch. Reads take no lock. Semantics of each operation: sealfs.proto.
+//
+// Names (entry names and xattr names) are rejected when empty, "." or ".." (entries only), when
+// they contain '/' (entries only) or '\0' (STATUS_INVALID), or when longer than 255 bytes
+// (STATUS_NAME_TOO_LONG; STATUS_RANGE for xattr names, as Linux answers ERANGE there).
+//
+// Thread-safe.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sealfs.pb.h"
+#include "status.h"
+#include "storage.h"
+
+namespace rocksdb {
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace sealfs {
+
+// XATTR_CREATE and XATTR_REPLACE of setxattr(2), as carried in SetXattrRequest.flags.
+inline constexpr int32_t kXattrCreate = 1;
+inline constexpr int32_t kXattrReplace = 2;
+inline constexpr std::size_t kMaxNameLength = 255;
+inline constexpr std::size_t kMaxXattrValueLength = 64U << 10;  // XATTR_SIZE_MAX
+// ReadDir: entries per reply when the request asks for 0, and the most it ever returns.
+inline constexpr uint32_t kDefaultReadDirLimit = 1024;
+inline constexpr uint32_t kMaxReadDirLimit = 4096;
+
+class MetadataStore {
+ public:
+  // Counts the inode records already stored (one scan of the inodes column family).
+  static Status Open(Storage* storage, std::unique_ptr<MetadataStore>* out);
+
+  Status Lookup(const proto::LookupRequest& request, proto::LookupReply* reply);
+  // A request with parent 0 and an empty name creates only the inode: the root, which has no
+  // entry. An existing inode then fails with STATUS_EXISTS.
+  Status Create(const proto::CreateRequest& request, proto::CreateReply* reply);
+  Status GetAttr(const proto::GetAttrRequest& request, proto::GetAttrReply* reply);
+  Status SetAttr(const proto::SetAttrRequest& request, proto::SetAttrReply* reply);
+  Status InsertDentry(const proto::InsertDentryRequest& request);
+  Status RemoveDentry(const proto::RemoveDentryRequest& request, proto::RemoveDentryReply* reply);
+  Status ReadDir(const proto::ReadDirRequest& request, proto::ReadDirReply* reply);
+  Status SetXattr(const proto::SetXattrRequest& request, std::string_view value);
+  Status GetXattr(const proto::GetXattrRequest& request, std::string* value);
+  Status ListXattr(const proto::ListXattrRequest& request, proto::ListXattrReply* reply);
+  Status RemoveXattr(const proto::RemoveXattrRequest& request);
+
+  // The number of inode records stored here.
+  [[nodiscard]] uint64_t inode_count() const { return inode_count_.load(); }
+
+ private:
+  static constexpr std::size_t kStripes = 64;
+  class StripeLock;
+  Status CreateRoot(const proto::InodeAttr& attr, proto::CreateReply* reply);
+
+  explicit MetadataStore(Storage* storage) : storage_(storage) {}
+
+  static std::size_t StripeOf(std::string_view record_key);
+  Status Write(rocksdb::WriteBatch* batch);
+  // Reads a record; *found says whether it exists.
+  Status GetInode(uint64_t ino, proto::InodeAttr* attr, bool* found);
+  Status GetDentry(uint64_t parent, std::string_view name, proto::Dentry* entry, bool* found);
+  Status InodeExists(uint64_t ino, bool* found);
+  template <typename Reply>
+  Status GetLocalAttr(uint64_t ino, Reply* reply);
+  // Adds the deletion of an inode and all its xattrs to batch.
+  Status DeleteInodeInBatch(uint64_t ino, rocksdb::WriteBatch* batch);
+
+  Storage* const storage_;
+  // Guard the check-then-write of the records whose keys hash to them; several are taken in
+  // index order. Xattr records are guarded by the stripe of their inode.
+  std::array<std::mutex, kStripes> stripes_;
+  std::atomic<uint64_t> inode_count_{0};
+};
+
+}  // namespace sealfs

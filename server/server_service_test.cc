@@ -1,0 +1,174 @@
+#include "server_service.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <string>
+
+#include "test_util.h"
+
+namespace sealfs {
+namespace {
+
+class ServerServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage_ = OpenTestStorage(dir_.path());
+    ASSERT_NE(storage_, nullptr);
+    ASSERT_TRUE(MetadataStore::Open(storage_.get(), &metadata_).ok());
+    chunks_ = std::make_unique<ChunkStore>(storage_.get());
+    service_ = std::make_unique<ServerService>(storage_.get(), metadata_.get(), chunks_.get());
+  }
+
+  RpcReply Call(proto::Op op, const google::protobuf::MessageLite& request,
+                std::string_view payload = {}) {
+    message_ = request.SerializeAsString();
+    RpcRequest raw;
+    raw.op = static_cast<uint16_t>(op);
+    raw.message = message_;
+    raw.payload = payload;
+    return service_->Handle(raw);
+  }
+
+  RpcReply CallRaw(uint16_t op, std::string_view message) {
+    RpcRequest raw;
+    raw.op = op;
+    raw.message = message;
+    return service_->Handle(raw);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<MetadataStore> metadata_;
+  std::unique_ptr<ChunkStore> chunks_;
+  std::unique_ptr<ServerService> service_;
+  std::string message_;
+};
+
+TEST_F(ServerServiceTest, CreateLookupStatFs) {
+  proto::CreateRequest create;
+  create.set_parent(1);
+  create.set_name("f");
+  create.mutable_attr()->set_ino(42);
+  create.mutable_attr()->set_mode(S_IFREG | 0600);
+  RpcReply reply = Call(proto::OP_CREATE, create);
+  ASSERT_TRUE(reply.status.ok()) << reply.status.ToString();
+  proto::CreateReply created;
+  ASSERT_TRUE(created.ParseFromString(reply.message));
+  EXPECT_TRUE(created.created());
+
+  reply = Call(proto::OP_CREATE, create);
+  create.set_exclusive(true);
+  EXPECT_EQ(Call(proto::OP_CREATE, create).status.code(), proto::STATUS_EXISTS);
+
+  proto::LookupRequest lookup;
+  lookup.set_parent(1);
+  lookup.set_name("f");
+  reply = Call(proto::OP_LOOKUP, lookup);
+  ASSERT_TRUE(reply.status.ok());
+  proto::LookupReply found;
+  ASSERT_TRUE(found.ParseFromString(reply.message));
+  EXPECT_EQ(found.entry().ino(), 42U);
+  EXPECT_EQ(found.attr().mode(), static_cast<uint32_t>(S_IFREG | 0600));
+
+  reply = Call(proto::OP_STAT_FS, proto::StatFsRequest());
+  ASSERT_TRUE(reply.status.ok());
+  proto::StatFsReply stat;
+  ASSERT_TRUE(stat.ParseFromString(reply.message));
+  EXPECT_EQ(stat.inodes(), 1U);
+  EXPECT_GT(stat.total_bytes(), 0U);
+}
+
+TEST_F(ServerServiceTest, ChunkAndXattrPayloads) {
+  proto::WriteChunkRequest write;
+  write.set_ino(5);
+  write.set_index(3);
+  write.set_offset(2);
+  write.set_sync(true);
+  ASSERT_TRUE(Call(proto::OP_WRITE_CHUNK, write, "data").status.ok());
+  proto::ReadChunkRequest read;
+  read.set_ino(5);
+  read.set_index(3);
+  read.set_length(100);
+  RpcReply reply = Call(proto::OP_READ_CHUNK, read);
+  ASSERT_TRUE(reply.status.ok());
+  EXPECT_EQ(reply.payload, std::string(2, '\0') + "data");
+
+  proto::TruncateChunksRequest truncate;
+  truncate.set_ino(5);
+  ASSERT_TRUE(Call(proto::OP_TRUNCATE_CHUNKS, truncate).status.ok());
+  EXPECT_EQ(Call(proto::OP_READ_CHUNK, read).payload, "");
+  ASSERT_TRUE(Call(proto::OP_SYNC, proto::SyncRequest()).status.ok());
+
+  proto::CreateRequest create;
+  create.set_parent(1);
+  create.set_name("x");
+  create.mutable_attr()->set_ino(9);
+  create.mutable_attr()->set_mode(S_IFREG | 0600);
+  ASSERT_TRUE(Call(proto::OP_CREATE, create).status.ok());
+  proto::SetXattrRequest set;
+  set.set_ino(9);
+  set.set_name("user.k");
+  ASSERT_TRUE(Call(proto::OP_SET_XATTR, set, "value").status.ok());
+  proto::GetXattrRequest get;
+  get.set_ino(9);
+  get.set_name("user.k");
+  reply = Call(proto::OP_GET_XATTR, get);
+  ASSERT_TRUE(reply.status.ok());
+  EXPECT_EQ(reply.payload, "value");
+  get.set_name("user.none");
+  EXPECT_EQ(Call(proto::OP_GET_XATTR, get).status.code(), proto::STATUS_NO_DATA);
+}
+
+TEST_F(ServerServiceTest, BadMessagesAreBadFrame) {
+  const std::string garbage("\xff\xff\xff\xff", 4);
+  for (proto::Op op :
+       {proto::OP_LOOKUP, proto::OP_CREATE, proto::OP_GET_ATTR, proto::OP_SET_ATTR,
+        proto::OP_INSERT_DENTRY, proto::OP_REMOVE_DENTRY, proto::OP_READ_DIR, proto::OP_SET_XATTR,
+        proto::OP_GET_XATTR, proto::OP_LIST_XATTR, proto::OP_REMOVE_XATTR, proto::OP_WRITE_CHUNK,
+        proto::OP_READ_CHUNK, proto::OP_TRUNCATE_CHUNKS, proto::OP_SYNC, proto::OP_STAT_FS}) {
+    EXPECT_EQ(CallRaw(op, garbage).status.code(), proto::STATUS_BAD_FRAME) << op;
+  }
+}
+
+TEST_F(ServerServiceTest, UnknownAndManagerOps) {
+  for (uint16_t op : {0, 1, 2, 3, 9, 21, 29, 35, 999, 65535}) {
+    EXPECT_EQ(CallRaw(op, "").status.code(), proto::STATUS_UNKNOWN_OP) << op;
+  }
+}
+
+TEST_F(ServerServiceTest, EmptyMessagesNeverCrash) {
+  for (uint16_t op = 0; op < 64; ++op) {
+    RpcReply reply = CallRaw(op, "");
+    EXPECT_NE(reply.status.code(), proto::STATUS_IO_ERROR) << op << reply.status.ToString();
+  }
+}
+
+// The service behind a real RpcServer, reached through an RpcChannel.
+TEST_F(ServerServiceTest, OverTheWire) {
+  RpcServer server(service_->AsHandler());
+  std::string bound;
+  ASSERT_TRUE(server.Start("127.0.0.1:0", &bound).ok());
+  IoThreads io;
+  auto channel = RpcChannel::Create(io.io(), bound, std::chrono::milliseconds(2000));
+  proto::WriteChunkRequest write;
+  write.set_ino(1);
+  RpcResult result =
+      channel->Call(proto::OP_WRITE_CHUNK, write, std::chrono::milliseconds(5000), "wire");
+  ASSERT_TRUE(result.status.ok()) << result.status.ToString();
+  proto::ReadChunkRequest read;
+  read.set_ino(1);
+  read.set_length(10);
+  result = channel->Call(proto::OP_READ_CHUNK, read, std::chrono::milliseconds(5000));
+  ASSERT_TRUE(result.status.ok());
+  EXPECT_EQ(result.payload, "wire");
+  result = channel->Call(proto::OP_HEARTBEAT, proto::HeartbeatRequest(),
+                         std::chrono::milliseconds(5000));
+  EXPECT_EQ(result.status.code(), proto::STATUS_UNKNOWN_OP);
+  channel->Close();
+  server.Stop();
+}
+
+}  // namespace
+}  // namespace sealfs
