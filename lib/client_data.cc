@@ -54,7 +54,9 @@ Status Client::Open(std::string_view path, int flags, uint32_t mode, int* fd) {
   if ((flags & O_CREAT) != 0) {
     ParentAndName where;
     status = ResolveParent(path, &where);
-    if (status.code() == proto::STATUS_EXISTS) return {proto::STATUS_IS_DIR, "the root"};
+    if (status.code() == proto::STATUS_EXISTS) {
+      return (flags & O_EXCL) != 0 ? status : Status(proto::STATUS_IS_DIR, "the root");
+    }
     if (!status.ok()) return status;
     if (path.back() == '/') return {proto::STATUS_IS_DIR, "O_CREAT of a directory path"};
     proto::CreateReply reply;
