@@ -23,6 +23,20 @@
 
 namespace sealfs {
 
+// A frame queued for sending: header, message and payload, written with one gather.
+struct OutgoingFrame {
+  uint8_t header[kFrameHeaderSize] = {};
+  std::string message;
+  std::string payload;
+};
+using FrameBatch = std::vector<std::shared_ptr<OutgoingFrame>>;
+
+std::shared_ptr<OutgoingFrame> MakeOutgoingFrame(uint16_t op, uint64_t request_id,
+                                                 StatusCode status, std::string message,
+                                                 std::string payload);
+// The buffers that write a batch of frames in order; the batch must outlive the write.
+std::vector<asio::const_buffer> GatherFrames(const FrameBatch& batch);
+
 // ---------------------------------------------------------------------------------------------
 // Server side
 
@@ -53,8 +67,8 @@ bool ParseMessage(std::string_view bytes, Message* out) {
 using RpcHandler = std::function<RpcReply(const RpcRequest&)>;
 
 struct RpcServerOptions {
-  int io_threads = 2;       // accept, read and write
-  int worker_threads = 8;   // run handlers (RocksDB calls block)
+  int io_threads = 2;      // accept, read and write
+  int worker_threads = 8;  // run handlers (RocksDB calls block)
   // A connection with more requests in flight stops being read until replies drain.
   int max_in_flight_per_connection = 64;
 };
@@ -147,7 +161,6 @@ class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
   void Close();
 
  private:
-  struct Outgoing;
   RpcChannel(asio::io_context& io, std::string address, std::chrono::milliseconds connect_timeout);
   std::future<RpcResult> Start(uint16_t op, const google::protobuf::MessageLite& request,
                                std::string_view payload, uint64_t* request_id);
@@ -165,17 +178,17 @@ class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
 
   // Everything below is touched only on strand_, except pending_ and broken_ under mutex_.
   enum class State { kIdle, kConnecting, kConnected, kBroken } state_ = State::kIdle;
-  std::vector<std::shared_ptr<Outgoing>> write_queue_;
+  FrameBatch write_queue_;
   bool writing_ = false;
   uint8_t read_header_[kFrameHeaderSize] = {};
   FrameHeader reply_header_;
   std::string read_body_;
 
   mutable std::mutex mutex_;
-  uint64_t next_request_id_ = 1;                                          // GUARDED_BY(mutex_)
-  std::unordered_map<uint64_t, std::promise<RpcResult>> pending_;         // GUARDED_BY(mutex_)
-  bool broken_ = false;                                                   // GUARDED_BY(mutex_)
-  Status broken_status_;                                                  // GUARDED_BY(mutex_)
+  uint64_t next_request_id_ = 1;                                   // GUARDED_BY(mutex_)
+  std::unordered_map<uint64_t, std::promise<RpcResult>> pending_;  // GUARDED_BY(mutex_)
+  bool broken_ = false;                                            // GUARDED_BY(mutex_)
+  Status broken_status_;                                           // GUARDED_BY(mutex_)
 };
 
 // Splits "HOST:PORT" into its parts; false when it is not of that form or the port is not a

@@ -4,12 +4,6 @@
 
 namespace sealfs {
 
-struct RpcChannel::Outgoing {
-  uint8_t header[kFrameHeaderSize] = {};
-  std::string message;
-  std::string payload;
-};
-
 IoThreads::IoThreads(int threads) : work_(asio::make_work_guard(io_)) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
 }
@@ -61,10 +55,8 @@ std::future<RpcResult> RpcChannel::Start(uint16_t op, const google::protobuf::Me
                                          std::string_view payload, uint64_t* request_id) {
   std::promise<RpcResult> promise;
   std::future<RpcResult> future = promise.get_future();
-  auto outgoing = std::make_shared<Outgoing>();
-  outgoing->message = request.SerializeAsString();
-  outgoing->payload.assign(payload);
-  if (outgoing->message.size() > kMaxMessageLength || payload.size() > kMaxPayloadLength) {
+  std::string message = request.SerializeAsString();
+  if (message.size() > kMaxMessageLength || payload.size() > kMaxPayloadLength) {
     promise.set_value(RpcResult{Status(proto::STATUS_TOO_BIG, "request too large"), {}, {}});
     return future;
   }
@@ -77,12 +69,8 @@ std::future<RpcResult> RpcChannel::Start(uint16_t op, const google::protobuf::Me
     *request_id = next_request_id_++;
     pending_.emplace(*request_id, std::move(promise));
   }
-  FrameHeader header;
-  header.op = op;
-  header.request_id = *request_id;
-  header.message_length = static_cast<uint32_t>(outgoing->message.size());
-  header.payload_length = static_cast<uint32_t>(outgoing->payload.size());
-  EncodeFrameHeader(header, outgoing->header);
+  auto outgoing = MakeOutgoingFrame(op, *request_id, proto::STATUS_OK, std::move(message),
+                                    std::string(payload));
   asio::post(strand_, [self = shared_from_this(), outgoing = std::move(outgoing)]() mutable {
     if (self->state_ == State::kBroken) return;  // Fail() already completed the promise.
     self->write_queue_.push_back(std::move(outgoing));
@@ -135,11 +123,11 @@ void RpcChannel::StartConnect() {
     return;
   }
   connect_timer_.expires_after(connect_timeout_);
-  connect_timer_.async_wait(
-      asio::bind_executor(strand_, [self = shared_from_this()](std::error_code timer_ec) {
-        if (timer_ec || self->state_ != State::kConnecting) return;
-        self->Fail(Status(proto::STATUS_UNREACHABLE, "connect to " + self->address_ + " timed out"));
-      }));
+  connect_timer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](
+                                                             std::error_code timer_ec) {
+    if (timer_ec || self->state_ != State::kConnecting) return;
+    self->Fail(Status(proto::STATUS_UNREACHABLE, "connect to " + self->address_ + " timed out"));
+  }));
   socket_.async_connect(
       asio::ip::tcp::endpoint(address, port),
       asio::bind_executor(strand_, [self = shared_from_this()](std::error_code connect_ec) {
@@ -161,27 +149,21 @@ void RpcChannel::StartConnect() {
 void RpcChannel::WriteNext() {
   if (writing_ || write_queue_.empty() || state_ != State::kConnected) return;
   writing_ = true;
-  auto batch = std::make_shared<std::vector<std::shared_ptr<Outgoing>>>();
+  auto batch = std::make_shared<FrameBatch>();
   batch->swap(write_queue_);
-  std::vector<asio::const_buffer> buffers;
-  buffers.reserve(batch->size() * 3);
-  for (const auto& frame : *batch) {
-    buffers.emplace_back(asio::buffer(frame->header));
-    if (!frame->message.empty()) buffers.emplace_back(asio::buffer(frame->message));
-    if (!frame->payload.empty()) buffers.emplace_back(asio::buffer(frame->payload));
-  }
+  std::vector<asio::const_buffer> buffers = GatherFrames(*batch);
   asio::async_write(
       socket_, buffers,
-      asio::bind_executor(strand_, [self = shared_from_this(), batch](std::error_code ec,
-                                                                       std::size_t) {
-        self->writing_ = false;
-        if (ec) {
-          self->Fail(Status(proto::STATUS_UNREACHABLE,
-                            "send to " + self->address_ + " failed: " + ec.message()));
-          return;
-        }
-        self->WriteNext();
-      }));
+      asio::bind_executor(
+          strand_, [self = shared_from_this(), batch](std::error_code ec, std::size_t) {
+            self->writing_ = false;
+            if (ec) {
+              self->Fail(Status(proto::STATUS_UNREACHABLE,
+                                "send to " + self->address_ + " failed: " + ec.message()));
+              return;
+            }
+            self->WriteNext();
+          }));
 }
 
 void RpcChannel::ReadHeader() {
@@ -212,33 +194,33 @@ void RpcChannel::ReadBody() {
                                                  asio::buffer(result->payload)};
   asio::async_read(
       socket_, buffers,
-      asio::bind_executor(strand_, [self = shared_from_this(), result](std::error_code ec,
-                                                                        std::size_t) {
-        if (self->state_ == State::kBroken) return;
-        if (ec) {
-          self->Fail(Status(proto::STATUS_UNREACHABLE,
-                            "connection to " + self->address_ + " lost: " + ec.message()));
-          return;
-        }
-        const FrameHeader& header = self->reply_header_;
-        auto code = static_cast<proto::StatusCode>(header.status);
-        if (!proto::StatusCode_IsValid(header.status)) code = proto::STATUS_IO_ERROR;
-        result->status = Status(code, code == proto::STATUS_OK ? "" : "from " + self->address_);
-        std::promise<RpcResult> promise;
-        bool found = false;
-        {
-          std::lock_guard lock(self->mutex_);
-          auto it = self->pending_.find(header.request_id);
-          if (it != self->pending_.end()) {
-            promise = std::move(it->second);
-            self->pending_.erase(it);
-            found = true;
-          }
-        }
-        // A reply to a call that timed out is dropped.
-        if (found) promise.set_value(std::move(*result));
-        self->ReadHeader();
-      }));
+      asio::bind_executor(
+          strand_, [self = shared_from_this(), result](std::error_code ec, std::size_t) {
+            if (self->state_ == State::kBroken) return;
+            if (ec) {
+              self->Fail(Status(proto::STATUS_UNREACHABLE,
+                                "connection to " + self->address_ + " lost: " + ec.message()));
+              return;
+            }
+            const FrameHeader& header = self->reply_header_;
+            auto code = static_cast<proto::StatusCode>(header.status);
+            if (!proto::StatusCode_IsValid(header.status)) code = proto::STATUS_IO_ERROR;
+            result->status = Status(code, code == proto::STATUS_OK ? "" : "from " + self->address_);
+            std::promise<RpcResult> promise;
+            bool found = false;
+            {
+              std::lock_guard lock(self->mutex_);
+              auto it = self->pending_.find(header.request_id);
+              if (it != self->pending_.end()) {
+                promise = std::move(it->second);
+                self->pending_.erase(it);
+                found = true;
+              }
+            }
+            // A reply to a call that timed out is dropped.
+            if (found) promise.set_value(std::move(*result));
+            self->ReadHeader();
+          }));
 }
 
 void RpcChannel::Fail(const Status& status) {

@@ -9,13 +9,6 @@ namespace sealfs {
 
 namespace {
 
-// A frame waiting to be written: the header, the message and the payload, sent as one gather.
-struct OutFrame {
-  uint8_t header[kFrameHeaderSize] = {};
-  std::string message;
-  std::string payload;
-};
-
 std::string PeerName(const asio::ip::tcp::socket& socket) {
   std::error_code ec;
   auto endpoint = socket.remote_endpoint(ec);
@@ -24,6 +17,33 @@ std::string PeerName(const asio::ip::tcp::socket& socket) {
 }
 
 }  // namespace
+
+std::shared_ptr<OutgoingFrame> MakeOutgoingFrame(uint16_t op, uint64_t request_id,
+                                                 StatusCode status, std::string message,
+                                                 std::string payload) {
+  auto frame = std::make_shared<OutgoingFrame>();
+  FrameHeader header;
+  header.op = op;
+  header.request_id = request_id;
+  header.status = status;
+  header.message_length = static_cast<uint32_t>(message.size());
+  header.payload_length = static_cast<uint32_t>(payload.size());
+  EncodeFrameHeader(header, frame->header);
+  frame->message = std::move(message);
+  frame->payload = std::move(payload);
+  return frame;
+}
+
+std::vector<asio::const_buffer> GatherFrames(const FrameBatch& batch) {
+  std::vector<asio::const_buffer> buffers;
+  buffers.reserve(batch.size() * 3);
+  for (const auto& frame : batch) {
+    buffers.emplace_back(asio::buffer(frame->header));
+    if (!frame->message.empty()) buffers.emplace_back(asio::buffer(frame->message));
+    if (!frame->payload.empty()) buffers.emplace_back(asio::buffer(frame->payload));
+  }
+  return buffers;
+}
 
 RpcReply MakeReply(const google::protobuf::MessageLite& reply, std::string payload) {
   return RpcReply{Status::Ok(), reply.SerializeAsString(), std::move(payload)};
@@ -76,12 +96,12 @@ class RpcServer::Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void ReadHeader() {
-    asio::async_read(socket_, asio::buffer(header_bytes_),
-                     asio::bind_executor(strand_, [self = shared_from_this()](
-                                                      std::error_code ec, std::size_t) {
-                       if (ec) return self->Close();
-                       self->OnHeader();
-                     }));
+    asio::async_read(
+        socket_, asio::buffer(header_bytes_),
+        asio::bind_executor(strand_, [self = shared_from_this()](std::error_code ec, std::size_t) {
+          if (ec) return self->Close();
+          self->OnHeader();
+        }));
   }
 
   void OnHeader() {
@@ -99,16 +119,16 @@ class RpcServer::Connection : public std::enable_shared_from_this<Connection> {
     message_.resize(header_.message_length);
     payload_.resize(header_.payload_length);
     std::array<asio::mutable_buffer, 2> buffers = {asio::buffer(message_), asio::buffer(payload_)};
-    asio::async_read(socket_, buffers,
-                     asio::bind_executor(strand_, [self = shared_from_this()](
-                                                      std::error_code ec, std::size_t) {
-                       if (ec) {
-                         spdlog::warn("closing connection from {}: frame cut short ({})",
-                                      self->peer_, ec.message());
-                         return self->Close();
-                       }
-                       self->Dispatch();
-                     }));
+    asio::async_read(
+        socket_, buffers,
+        asio::bind_executor(strand_, [self = shared_from_this()](std::error_code ec, std::size_t) {
+          if (ec) {
+            spdlog::warn("closing connection from {}: frame cut short ({})", self->peer_,
+                         ec.message());
+            return self->Close();
+          }
+          self->Dispatch();
+        }));
   }
 
   void Dispatch() {
@@ -140,16 +160,8 @@ class RpcServer::Connection : public std::enable_shared_from_this<Connection> {
     if (!reply.status.ok()) {
       spdlog::debug("op {} from {} failed: {}", op, peer_, reply.status.ToString());
     }
-    auto frame = std::make_shared<OutFrame>();
-    FrameHeader header;
-    header.op = op;
-    header.request_id = request_id;
-    header.status = reply.status.code();
-    header.message_length = static_cast<uint32_t>(reply.message.size());
-    header.payload_length = static_cast<uint32_t>(reply.payload.size());
-    EncodeFrameHeader(header, frame->header);
-    frame->message = std::move(reply.message);
-    frame->payload = std::move(reply.payload);
+    auto frame = MakeOutgoingFrame(op, request_id, reply.status.code(), std::move(reply.message),
+                                   std::move(reply.payload));
     write_queue_.push_back(std::move(frame));
     WriteNext();
   }
@@ -161,16 +173,9 @@ class RpcServer::Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     writing_ = true;
-    auto batch = std::make_shared<std::vector<std::shared_ptr<OutFrame>>>(write_queue_.begin(),
-                                                                          write_queue_.end());
+    auto batch = std::make_shared<FrameBatch>(write_queue_.begin(), write_queue_.end());
     write_queue_.clear();
-    std::vector<asio::const_buffer> buffers;
-    buffers.reserve(batch->size() * 3);
-    for (const auto& frame : *batch) {
-      buffers.emplace_back(asio::buffer(frame->header));
-      if (!frame->message.empty()) buffers.emplace_back(asio::buffer(frame->message));
-      if (!frame->payload.empty()) buffers.emplace_back(asio::buffer(frame->payload));
-    }
+    std::vector<asio::const_buffer> buffers = GatherFrames(*batch);
     asio::async_write(socket_, buffers,
                       asio::bind_executor(strand_, [self = shared_from_this(), batch](
                                                        std::error_code ec, std::size_t) {
@@ -198,7 +203,7 @@ class RpcServer::Connection : public std::enable_shared_from_this<Connection> {
   FrameHeader header_;
   std::string message_;
   std::string payload_;
-  std::deque<std::shared_ptr<OutFrame>> write_queue_;
+  std::deque<std::shared_ptr<OutgoingFrame>> write_queue_;
   int in_flight_ = 0;
   bool writing_ = false;
   bool read_paused_ = false;
@@ -229,7 +234,9 @@ Status RpcServer::Start(const std::string& listen_address, std::string* bound_ad
   if (!ec) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Status::FromErrno(ec.value(), "cannot listen on " + listen_address + ": " + ec.message());
+  if (ec)
+    return Status::FromErrno(ec.value(),
+                             "cannot listen on " + listen_address + ": " + ec.message());
   auto bound = acceptor_.local_endpoint();
   std::string bound_host = bound.address().to_string();
   if (bound.address().is_v6()) bound_host = "[" + bound_host + "]";

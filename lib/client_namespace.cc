@@ -38,7 +38,9 @@ proto::Timespec Now() {
 }
 
 Client::Client(const std::string& manager_address, const ClientOptions& options)
-    : options_(options), cluster_(manager_address, options.timeouts), random_(std::random_device{}()) {}
+    : options_(options),
+      cluster_(manager_address, options.timeouts),
+      random_(std::random_device{}()) {}
 
 Client::~Client() = default;
 
@@ -259,39 +261,72 @@ Status Client::CreateEntry(const ParentAndName& where, proto::InodeAttr attr, bo
   return {proto::STATUS_IO_ERROR, "could not find a free inode id"};
 }
 
-Status Client::TouchDirectory(uint64_t dir_ino, int nlink_delta) {
+proto::SetAttrRequest Client::TouchRequest(uint64_t dir_ino, int nlink_delta) {
   proto::SetAttrRequest request;
   request.set_ino(dir_ino);
   proto::Timespec now = Now();
   *request.mutable_mtime() = now;
   *request.mutable_ctime() = now;
   request.set_nlink_delta(nlink_delta);
-  return SetAttr(request, nullptr);
+  return request;
 }
 
-Status Client::DropLink(const proto::Dentry& entry, bool inode_handled, bool inode_removed) {
-  if (!inode_handled) {
-    proto::SetAttrRequest request;
-    request.set_ino(entry.ino());
-    *request.mutable_ctime() = Now();
-    if (IsDir(entry.type())) {
-      // A directory's inode goes with its only entry, whatever its link count says.
-      proto::InodeAttr attr;
-      Status status = GetAttr(entry.ino(), &attr);
-      if (!status.ok()) return status;
-      request.set_nlink_delta(-static_cast<int32_t>(attr.nlink()));
-    } else {
-      request.set_nlink_delta(-1);
-    }
-    proto::SetAttrReply reply;
-    Status status = SetAttr(request, &reply);
+Status Client::TouchDirectory(uint64_t dir_ino, int nlink_delta) {
+  return SetAttr(TouchRequest(dir_ino, nlink_delta), nullptr);
+}
+
+Status Client::DropLink(const proto::Dentry& entry) {
+  proto::SetAttrRequest request;
+  request.set_ino(entry.ino());
+  *request.mutable_ctime() = Now();
+  if (IsDir(entry.type())) {
+    // A directory's inode goes with its only entry, whatever its link count says.
+    proto::InodeAttr attr;
+    Status status = GetAttr(entry.ino(), &attr);
     if (!status.ok()) return status;
-    inode_removed = reply.removed();
+    request.set_nlink_delta(-static_cast<int32_t>(attr.nlink()));
+  } else {
+    request.set_nlink_delta(-1);
   }
-  if (inode_removed && S_ISREG(entry.type())) {
-    return TruncateChunks(entry.ino(), 0, default_chunk_size_);
+  proto::SetAttrReply reply;
+  Status status = SetAttr(request, &reply);
+  if (!status.ok() || !reply.removed()) return status;
+  return DeleteData(entry, reply.attr());
+}
+
+Status Client::DeleteData(const proto::Dentry& entry, const proto::InodeAttr& last_attr) {
+  if (!S_ISREG(entry.type()) || last_attr.size() == 0) return Status::Ok();
+  return TruncateChunks(entry.ino(), 0, last_attr.chunk_size());
+}
+
+// One request when the inode lives with its entry (the usual case): the entry goes and the
+// link is dropped in one write; the parent's times and the data of a last link are then
+// updated and deleted at once.
+Status Client::RemoveEntry(const ParentAndName& where, uint64_t expected_ino, bool reject_directory,
+                           int parent_nlink_delta) {
+  proto::RemoveDentryRequest request;
+  request.set_parent(where.parent.ino);
+  request.set_name(where.name);
+  request.set_expected_ino(expected_ino);
+  request.set_unlink_inode(true);
+  request.set_reject_directory(reject_directory);
+  *request.mutable_ctime() = Now();
+  proto::RemoveDentryReply reply;
+  Status status = cluster_
+                      .CallHome(DentryPlacementKey(where.parent.ino, where.name),
+                                proto::OP_REMOVE_DENTRY, request)
+                      .Decode(&reply);
+  if (!status.ok()) return status;
+  proto::SetAttrRequest touch = TouchRequest(where.parent.ino, parent_nlink_delta);
+  PendingCall touch_call =
+      cluster_.Start(cluster_.Home(InodePlacementKey(touch.ino())), proto::OP_SET_ATTR, touch);
+  if (!reply.inode_handled()) {
+    status = DropLink(reply.entry());
+  } else if (reply.inode_removed()) {
+    status = DeleteData(reply.entry(), reply.attr());
   }
-  return Status::Ok();
+  Status touched = cluster_.Finish(touch_call).status;
+  return status.ok() ? touched : status;
 }
 
 Status Client::CheckEmptyDirectory(uint64_t ino) {
@@ -347,19 +382,7 @@ Status Client::Rmdir(std::string_view path) {
   if (!IsDir(target.type)) return {proto::STATUS_NOT_DIR, "not a directory"};
   status = CheckEmptyDirectory(target.ino);
   if (!status.ok()) return status;
-  proto::RemoveDentryRequest request;
-  request.set_parent(where.parent.ino);
-  request.set_name(where.name);
-  request.set_expected_ino(target.ino);
-  request.set_unlink_inode(true);
-  proto::RemoveDentryReply reply;
-  status = cluster_.CallHome(DentryPlacementKey(where.parent.ino, where.name),
-                             proto::OP_REMOVE_DENTRY, request)
-               .Decode(&reply);
-  if (!status.ok()) return status;
-  status = DropLink(reply.entry(), reply.inode_handled(), reply.inode_removed());
-  if (!status.ok()) return status;
-  return TouchDirectory(where.parent.ino, -1);
+  return RemoveEntry(where, target.ino, false, -1);
 }
 
 Status Client::Unlink(std::string_view path) {
@@ -367,24 +390,15 @@ Status Client::Unlink(std::string_view path) {
   Status status = ResolveParent(path, &where);
   if (status.code() == proto::STATUS_EXISTS) return {proto::STATUS_IS_DIR, "the root"};
   if (!status.ok()) return status;
-  Resolved target;
-  status = Lookup(where.parent.ino, where.name, &target);
-  if (!status.ok()) return status;
-  if (IsDir(target.type)) return {proto::STATUS_IS_DIR, "is a directory"};
-  if (path.back() == '/') return {proto::STATUS_NOT_DIR, "trailing slash on a non-directory"};
-  proto::RemoveDentryRequest request;
-  request.set_parent(where.parent.ino);
-  request.set_name(where.name);
-  request.set_expected_ino(target.ino);
-  request.set_unlink_inode(true);
-  proto::RemoveDentryReply reply;
-  status = cluster_.CallHome(DentryPlacementKey(where.parent.ino, where.name),
-                             proto::OP_REMOVE_DENTRY, request)
-               .Decode(&reply);
-  if (!status.ok()) return status;
-  status = DropLink(reply.entry(), reply.inode_handled(), reply.inode_removed());
-  if (!status.ok()) return status;
-  return TouchDirectory(where.parent.ino, 0);
+  if (path.back() == '/') {
+    // "file/" names a directory or nothing.
+    Resolved target;
+    status = Lookup(where.parent.ino, where.name, &target);
+    if (!status.ok()) return status;
+    if (IsDir(target.type)) return {proto::STATUS_IS_DIR, "is a directory"};
+    return {proto::STATUS_NOT_DIR, "trailing slash on a non-directory"};
+  }
+  return RemoveEntry(where, 0, true, 0);
 }
 
 // Rename is: insert the new entry (compare-and-set against what was there), then remove the old
@@ -433,8 +447,9 @@ Status Client::Rename(std::string_view from, std::string_view to) {
     insert.mutable_entry()->set_ino(moved.ino);
     insert.mutable_entry()->set_type(moved.type);
     insert.set_expected_ino(replacing ? replaced.ino : 0);
-    status = cluster_.CallHome(DentryPlacementKey(target.parent.ino, target.name),
-                               proto::OP_INSERT_DENTRY, insert)
+    status = cluster_
+                 .CallHome(DentryPlacementKey(target.parent.ino, target.name),
+                           proto::OP_INSERT_DENTRY, insert)
                  .status;
     if (status.code() == proto::STATUS_CONFLICT || status.code() == proto::STATUS_EXISTS ||
         status.code() == proto::STATUS_NOT_FOUND) {
@@ -445,15 +460,16 @@ Status Client::Rename(std::string_view from, std::string_view to) {
     remove.set_parent(source.parent.ino);
     remove.set_name(source.name);
     remove.set_expected_ino(moved.ino);
-    status = cluster_.CallHome(DentryPlacementKey(source.parent.ino, source.name),
-                               proto::OP_REMOVE_DENTRY, remove)
+    status = cluster_
+                 .CallHome(DentryPlacementKey(source.parent.ino, source.name),
+                           proto::OP_REMOVE_DENTRY, remove)
                  .status;
     if (!status.ok()) return status;
     if (replacing) {
       proto::Dentry old_entry;
       old_entry.set_ino(replaced.ino);
       old_entry.set_type(replaced.type);
-      status = DropLink(old_entry, false, false);
+      status = DropLink(old_entry);
       if (!status.ok()) return status;
     }
     // Link counts of the parents change when a directory changes parent or one is replaced.
@@ -479,10 +495,16 @@ Status Client::Link(std::string_view existing, std::string_view new_path) {
   Resolved source;
   Status status = Resolve(existing, false, &source);
   if (!status.ok()) return status;
-  if (IsDir(source.type)) return {proto::STATUS_NOT_PERMITTED, "hard link to a directory"};
+  // As Linux: the new path is resolved before the type of the old one is judged.
   ParentAndName where;
   status = ResolveParent(new_path, &where);
   if (!status.ok()) return status;
+  if (IsDir(source.type)) {
+    Resolved existing_target;
+    status = Lookup(where.parent.ino, where.name, &existing_target);
+    if (status.ok()) return Status::Exists("link target exists");
+    return {proto::STATUS_NOT_PERMITTED, "hard link to a directory"};
+  }
   status = CheckName(where.name);
   if (!status.ok()) return status;
   proto::InsertDentryRequest insert;
@@ -491,8 +513,9 @@ Status Client::Link(std::string_view existing, std::string_view new_path) {
   insert.mutable_entry()->set_ino(source.ino);
   insert.mutable_entry()->set_type(source.type);
   insert.set_expected_ino(0);
-  status = cluster_.CallHome(DentryPlacementKey(where.parent.ino, where.name),
-                             proto::OP_INSERT_DENTRY, insert)
+  status = cluster_
+               .CallHome(DentryPlacementKey(where.parent.ino, where.name), proto::OP_INSERT_DENTRY,
+                         insert)
                .status;
   if (!status.ok()) return status;
   proto::SetAttrRequest request;
@@ -717,8 +740,7 @@ Status Client::RemoveXattr(std::string_view path, std::string_view name) {
   proto::RemoveXattrRequest request;
   request.set_ino(resolved.ino);
   request.set_name(std::string(name));
-  return cluster_.CallHome(InodePlacementKey(resolved.ino), proto::OP_REMOVE_XATTR, request)
-      .status;
+  return cluster_.CallHome(InodePlacementKey(resolved.ino), proto::OP_REMOVE_XATTR, request).status;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -764,8 +786,8 @@ bool DirStream::Next(Entry* entry, Status* status) {
     request.set_start_after(start_after_);
     request.set_limit(kPage);
     proto::ReadDirReply reply;
-    *status = client_->cluster_.Call(servers_[server_index_], proto::OP_READ_DIR, request)
-                  .Decode(&reply);
+    *status =
+        client_->cluster_.Call(servers_[server_index_], proto::OP_READ_DIR, request).Decode(&reply);
     if (!status->ok()) return false;
     batch_.clear();
     batch_pos_ = 0;

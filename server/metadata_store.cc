@@ -150,27 +150,10 @@ Status MetadataStore::Lookup(const proto::LookupRequest& request, proto::LookupR
   return GetLocalAttr(reply->entry().ino(), reply);
 }
 
-Status MetadataStore::CreateRoot(const proto::InodeAttr& attr, proto::CreateReply* reply) {
-  std::string inode_key = keys::InodeKey(attr.ino());
-  StripeLock lock(this, {inode_key});
-  bool found = false;
-  Status status = InodeExists(attr.ino(), &found);
-  if (!status.ok()) return status;
-  if (found) return Status::Exists();
-  rocksdb::WriteBatch batch;
-  rocksdb::Status put = batch.Put(storage_->inodes(), inode_key, attr.SerializeAsString());
-  if (!put.ok()) return FromRocks(put);
-  status = Write(&batch);
-  if (!status.ok()) return status;
-  ++inode_count_;
-  reply->set_created(true);
-  *reply->mutable_attr() = attr;
-  return Status::Ok();
-}
-
 Status MetadataStore::Create(const proto::CreateRequest& request, proto::CreateReply* reply) {
-  if (request.parent() == 0 && request.name().empty()) return CreateRoot(request.attr(), reply);
-  Status status = ValidateEntryName(request.name());
+  // The root has an inode and no entry: parent 0 with an empty name creates just the inode.
+  const bool root = request.parent() == 0 && request.name().empty();
+  Status status = root ? Status::Ok() : ValidateEntryName(request.name());
   if (!status.ok()) return status;
   const proto::InodeAttr& attr = request.attr();
   if (attr.ino() == 0) return Status::Invalid("inode number 0");
@@ -181,16 +164,18 @@ Status MetadataStore::Create(const proto::CreateRequest& request, proto::CreateR
   StripeLock lock(this, {dentry_key, inode_key});
 
   bool found = false;
-  status = GetDentry(request.parent(), request.name(), reply->mutable_entry(), &found);
-  if (!status.ok()) return status;
-  if (found) {
-    if (request.exclusive()) return Status::Exists();
-    reply->set_created(false);
-    return GetLocalAttr(reply->entry().ino(), reply);
+  if (!root) {
+    status = GetDentry(request.parent(), request.name(), reply->mutable_entry(), &found);
+    if (!status.ok()) return status;
+    if (found) {
+      if (request.exclusive()) return Status::Exists();
+      reply->set_created(false);
+      return GetLocalAttr(reply->entry().ino(), reply);
+    }
   }
   status = InodeExists(attr.ino(), &found);
   if (!status.ok()) return status;
-  if (found) return {proto::STATUS_CONFLICT, "inode number taken"};
+  if (found) return root ? Status::Exists() : Status(proto::STATUS_CONFLICT, "inode number taken");
 
   proto::Dentry entry;
   entry.set_ino(attr.ino());
@@ -198,14 +183,15 @@ Status MetadataStore::Create(const proto::CreateRequest& request, proto::CreateR
   proto::InodeAttr stored = attr;
   if (stored.nlink() == 0) stored.set_nlink(IsDirectory(stored) ? 2 : 1);
   rocksdb::WriteBatch batch;
-  rocksdb::Status put = batch.Put(storage_->dentries(), dentry_key, entry.SerializeAsString());
+  rocksdb::Status put;
+  if (!root) put = batch.Put(storage_->dentries(), dentry_key, entry.SerializeAsString());
   if (put.ok()) put = batch.Put(storage_->inodes(), inode_key, stored.SerializeAsString());
   if (!put.ok()) return FromRocks(put);
   status = Write(&batch);
   if (!status.ok()) return status;
   ++inode_count_;
   reply->set_created(true);
-  *reply->mutable_entry() = entry;
+  if (!root) *reply->mutable_entry() = entry;
   *reply->mutable_attr() = std::move(stored);
   return Status::Ok();
 }
@@ -242,7 +228,7 @@ Status MetadataStore::SetAttr(const proto::SetAttrRequest& request, proto::SetAt
   attr->set_nlink(static_cast<uint32_t>(nlink));
 
   rocksdb::WriteBatch batch;
-  bool remove = nlink == 0 && request.nlink_delta() != 0 && !IsDirectory(*attr);
+  bool remove = nlink == 0 && request.nlink_delta() != 0;
   if (remove) {
     status = DeleteInodeInBatch(request.ino(), &batch);
   } else {
@@ -304,6 +290,9 @@ Status MetadataStore::RemoveDentry(const proto::RemoveDentryRequest& request,
     if (request.expected_ino() != 0 && entry->ino() != request.expected_ino()) {
       return {proto::STATUS_CONFLICT, "entry points elsewhere"};
     }
+    if (request.reject_directory() && S_ISDIR(entry->type())) {
+      return {proto::STATUS_IS_DIR, "entry is a directory"};
+    }
 
     rocksdb::WriteBatch batch;
     status = FromRocks(batch.Delete(storage_->dentries(), dentry_key));
@@ -315,11 +304,13 @@ Status MetadataStore::RemoveDentry(const proto::RemoveDentryRequest& request,
       status = GetInode(entry->ino(), &attr, &handled);
       if (!status.ok()) return status;
       if (handled) {
+        *reply->mutable_attr() = attr;
         removed = IsDirectory(attr) || attr.nlink() <= 1;
         if (removed) {
           status = DeleteInodeInBatch(entry->ino(), &batch);
         } else {
           attr.set_nlink(attr.nlink() - 1);
+          if (request.has_ctime()) *attr.mutable_ctime() = request.ctime();
           status = FromRocks(batch.Put(storage_->inodes(), inode_key, attr.SerializeAsString()));
         }
         if (!status.ok()) return status;

@@ -67,7 +67,6 @@ class MetadataStore {
  private:
   static constexpr std::size_t kStripes = 64;
   class StripeLock;
-  Status CreateRoot(const proto::InodeAttr& attr, proto::CreateReply* reply);
 
   explicit MetadataStore(Storage* storage) : storage_(storage) {}
 

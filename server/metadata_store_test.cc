@@ -272,17 +272,19 @@ TEST_F(MetadataStoreTest, NlinkReachingZeroRemovesFileAndXattrs) {
   EXPECT_TRUE(ListXattr(100).empty());
 }
 
-TEST_F(MetadataStoreTest, NlinkBelowZeroIsInvalidAndDirectoriesStay) {
+TEST_F(MetadataStoreTest, NlinkBelowZeroIsInvalidAndZeroRemovesDirectoriesToo) {
   ASSERT_TRUE(Create(kRoot, "d", 200, S_IFDIR | 0755).ok());
   proto::SetAttrRequest request;
   request.set_ino(200);
+  request.set_nlink_delta(-3);
+  EXPECT_EQ(SetAttr(request).code(), proto::STATUS_INVALID);
+  EXPECT_EQ(GetAttrCode(200), proto::STATUS_OK);
+  // rmdir of a directory whose inode lives away from its entry takes it to 0 links.
   request.set_nlink_delta(-2);
   proto::SetAttrReply reply;
   ASSERT_TRUE(SetAttr(request, &reply).ok());
-  EXPECT_FALSE(reply.removed());
-  EXPECT_EQ(GetAttrCode(200), proto::STATUS_OK);
-  request.set_nlink_delta(-1);
-  EXPECT_EQ(SetAttr(request).code(), proto::STATUS_INVALID);
+  EXPECT_TRUE(reply.removed());
+  EXPECT_EQ(GetAttrCode(200), proto::STATUS_NOT_FOUND);
 }
 
 TEST_F(MetadataStoreTest, InsertDentryCompareAndSet) {
@@ -333,6 +335,36 @@ TEST_F(MetadataStoreTest, RemoveDentryChecksAndUnlinks) {
   EXPECT_TRUE(reply.inode_removed());
   EXPECT_EQ(GetAttrCode(100), proto::STATUS_NOT_FOUND);
   EXPECT_EQ(store_->inode_count(), 0U);
+}
+
+TEST_F(MetadataStoreTest, RemoveDentryForUnlinkRefusesDirectoriesAndReportsTheInode) {
+  ASSERT_TRUE(Create(kRoot, "dir", 300, S_IFDIR | 0755).ok());
+  ASSERT_TRUE(Create(kRoot, "file", 301).ok());
+  proto::RemoveDentryRequest request;
+  request.set_parent(kRoot);
+  request.set_name("dir");
+  request.set_unlink_inode(true);
+  request.set_reject_directory(true);
+  proto::RemoveDentryReply reply;
+  EXPECT_EQ(store_->RemoveDentry(request, &reply).code(), proto::STATUS_IS_DIR);
+  EXPECT_EQ(GetAttrCode(300), proto::STATUS_OK) << "a refused unlink leaves the directory";
+
+  ASSERT_TRUE(Insert(kRoot, "second", 301, 0).ok());
+  proto::SetAttrRequest add_link;  // what the client sends after inserting a hard link
+  add_link.set_ino(301);
+  add_link.set_nlink_delta(1);
+  ASSERT_TRUE(SetAttr(add_link).ok());
+  request.set_name("file");
+  request.mutable_ctime()->set_sec(1234);
+  ASSERT_TRUE(store_->RemoveDentry(request, &reply).ok());
+  EXPECT_TRUE(reply.inode_handled());
+  EXPECT_FALSE(reply.inode_removed());
+  EXPECT_EQ(reply.attr().ino(), 301U);
+  proto::GetAttrRequest get;
+  get.set_ino(301);
+  proto::GetAttrReply attr;
+  ASSERT_TRUE(store_->GetAttr(get, &attr).ok());
+  EXPECT_EQ(attr.attr().ctime().sec(), 1234) << "the inode that keeps a link gets the new ctime";
 }
 
 TEST_F(MetadataStoreTest, RemoveDentryOfDirectoryAndOfRemoteInode) {

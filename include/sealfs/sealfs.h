@@ -1,5 +1,6 @@
-/*
- * SealFS client library: the C API.
+/**
+ * @file sealfs.h
+ * @brief SealFS client library: the C API.
  *
  * Applications link libsealfs and call these functions; no kernel module and no FUSE sit on the
  * data path. The conventions, stated once:
@@ -31,6 +32,11 @@
 #include <sys/types.h>
 #include <time.h>
 
+/**
+ * @def SEALFS_EXPORT
+ * Marks a function of the public API: default visibility while libsealfs itself is built
+ * (SEALFS_BUILDING_LIBRARY defined), nothing for applications.
+ */
 #if defined(SEALFS_BUILDING_LIBRARY)
 #define SEALFS_EXPORT __attribute__((visibility("default")))
 #else
@@ -45,8 +51,11 @@ extern "C" {
 /** @name Version
  *  The version of the headers; sealfs_version() reports the version of the library loaded. */
 /** @{ */
+/** The major version of the headers. */
 #define SEALFS_VERSION_MAJOR 0
+/** The minor version of the headers. */
 #define SEALFS_VERSION_MINOR 1
+/** The patch version of the headers. */
 #define SEALFS_VERSION_PATCH 0
 /** The version as a string. */
 #define SEALFS_VERSION_STRING "0.1.0"
@@ -81,7 +90,9 @@ typedef struct sealfs_options {
 
 /**
  * Reports the version of the loaded library.
- * @param major, minor, patch  receive the parts of the version; each may be NULL.
+ * @param major  receives the major part of the version; may be NULL.
+ * @param minor  receives the minor part of the version; may be NULL.
+ * @param patch  receives the patch part of the version; may be NULL.
  * @returns the version as a string "MAJOR.MINOR.PATCH", owned by the library.
  */
 SEALFS_EXPORT const char *sealfs_version(int *major, int *minor, int *patch);
@@ -94,12 +105,12 @@ SEALFS_EXPORT void sealfs_options_init(sealfs_options *options);
 
 /**
  * Connects to the cluster whose manager serves at manager_address and fetches the cluster map.
+ * The caller owns *out and releases it with sealfs_disconnect().
  * @param manager_address  "HOST:PORT" of sealfs-manager, e.g. "127.0.0.1:7000".
  * @param options  settings, or NULL for the defaults.
  * @param out  receives the new client on success, NULL on failure.
  * @returns 0, or -EINVAL (malformed address or options), -EHOSTUNREACH (manager unreachable),
  *          -EIO (no reply in time), -ENOMEM.
- * The caller owns *out and releases it with sealfs_disconnect().
  */
 SEALFS_EXPORT int sealfs_connect(const char *manager_address, const sealfs_options *options,
                                  sealfs_client **out);
@@ -108,6 +119,7 @@ SEALFS_EXPORT int sealfs_connect(const char *manager_address, const sealfs_optio
  * Closes every descriptor and directory still open and releases the client. NULL is a no-op.
  * Data written through descriptors not yet closed is sent already; call sealfs_fsync() first
  * where it must be durable.
+ * @param client  the client to release, or NULL.
  */
 SEALFS_EXPORT void sealfs_disconnect(sealfs_client *client);
 
@@ -116,6 +128,8 @@ SEALFS_EXPORT void sealfs_disconnect(sealfs_client *client);
 
 /**
  * Opens (and with O_CREAT creates) a file.
+ * @param client  the client.
+ * @param path  absolute path of the file.
  * @param flags  O_RDONLY, O_WRONLY or O_RDWR, with any of O_CREAT, O_EXCL, O_TRUNC, O_APPEND,
  *               O_SYNC, O_DIRECTORY, O_NOFOLLOW; other flags are ignored.
  * @param mode  permission bits of a created file (the umask of the options applies).
@@ -125,143 +139,315 @@ SEALFS_EXPORT void sealfs_disconnect(sealfs_client *client);
  */
 SEALFS_EXPORT int sealfs_open(sealfs_client *client, const char *path, int flags, mode_t mode);
 
-/** Closes a descriptor; a file opened with O_SYNC is made durable first.
- *  @returns 0, or -EBADF, -EIO. */
+/**
+ * Closes a descriptor; a file opened with O_SYNC is made durable first.
+ * @param client  the client that opened fd.
+ * @param fd  the descriptor to close.
+ * @returns 0, or -EBADF, -EIO.
+ */
 SEALFS_EXPORT int sealfs_close(sealfs_client *client, int fd);
 
-/** Reads up to count bytes at the descriptor's offset and advances it.
- *  @returns the bytes read (0 at end of file), or -EBADF (not open for reading), -EISDIR, -EIO. */
+/**
+ * Reads up to count bytes at the descriptor's offset and advances it.
+ * @param client  the client that opened fd.
+ * @param fd  the descriptor to read from.
+ * @param buf  receives the bytes read.
+ * @param count  the most bytes to read.
+ * @returns the bytes read (0 at end of file), or -EBADF (not open for reading), -EISDIR, -EIO.
+ */
 SEALFS_EXPORT ssize_t sealfs_read(sealfs_client *client, int fd, void *buf, size_t count);
 
-/** Writes count bytes at the descriptor's offset (at the end with O_APPEND) and advances it.
- *  @returns the bytes written, or -EBADF (not open for writing), -EFBIG, -ENOSPC, -EIO. */
+/**
+ * Writes count bytes at the descriptor's offset (at the end with O_APPEND) and advances it.
+ * @param client  the client that opened fd.
+ * @param fd  the descriptor to write to.
+ * @param buf  the bytes to write.
+ * @param count  the number of bytes in buf.
+ * @returns the bytes written, or -EBADF (not open for writing), -EFBIG, -ENOSPC, -EIO.
+ */
 SEALFS_EXPORT ssize_t sealfs_write(sealfs_client *client, int fd, const void *buf, size_t count);
 
-/** Reads up to count bytes at offset; the descriptor's offset does not move.
- *  @returns the bytes read, or -EBADF, -EINVAL (negative offset), -EIO. */
+/**
+ * Reads up to count bytes at offset; the descriptor's offset does not move.
+ * @param client  the client that opened fd.
+ * @param fd  the descriptor to read from.
+ * @param buf  receives the bytes read.
+ * @param count  the most bytes to read.
+ * @param offset  position in the file of the first byte to read.
+ * @returns the bytes read, or -EBADF, -EINVAL (negative offset), -EIO.
+ */
 SEALFS_EXPORT ssize_t sealfs_pread(sealfs_client *client, int fd, void *buf, size_t count,
                                    off_t offset);
 
-/** Writes count bytes at offset; the descriptor's offset does not move.
- *  @returns the bytes written, or -EBADF, -EINVAL (negative offset), -ENOSPC, -EIO. */
+/**
+ * Writes count bytes at offset; the descriptor's offset does not move.
+ * @param client  the client that opened fd.
+ * @param fd  the descriptor to write to.
+ * @param buf  the bytes to write.
+ * @param count  the number of bytes in buf.
+ * @param offset  position in the file of the first byte to write.
+ * @returns the bytes written, or -EBADF, -EINVAL (negative offset), -ENOSPC, -EIO.
+ */
 SEALFS_EXPORT ssize_t sealfs_pwrite(sealfs_client *client, int fd, const void *buf, size_t count,
                                     off_t offset);
 
-/** Moves the descriptor's offset: SEEK_SET, SEEK_CUR or SEEK_END.
- *  @returns the new offset, or -EBADF, -EINVAL (bad whence or a negative result), -EIO. */
+/**
+ * Moves the descriptor's offset: SEEK_SET, SEEK_CUR or SEEK_END.
+ * @param client  the client that opened fd.
+ * @param fd  the descriptor whose offset moves.
+ * @param offset  the distance to move, relative to the position whence names.
+ * @param whence  SEEK_SET, SEEK_CUR or SEEK_END.
+ * @returns the new offset, or -EBADF, -EINVAL (bad whence or a negative result), -EIO.
+ */
 SEALFS_EXPORT off_t sealfs_lseek(sealfs_client *client, int fd, off_t offset, int whence);
 
-/** Returns once everything written to the file is durable on the servers (RocksDB WAL synced).
- *  @returns 0, or -EBADF, -EIO, -EHOSTUNREACH. */
+/**
+ * Returns once everything written to the file is durable on the servers (RocksDB WAL synced).
+ * @param client  the client that opened fd.
+ * @param fd  the descriptor of the file to make durable.
+ * @returns 0, or -EBADF, -EIO, -EHOSTUNREACH.
+ */
 SEALFS_EXPORT int sealfs_fsync(sealfs_client *client, int fd);
 
-/** Sets the size of an open file, cutting or extending it with zeros.
- *  @returns 0, or -EBADF, -EINVAL (negative length or not open for writing), -EIO. */
+/**
+ * Sets the size of an open file, cutting or extending it with zeros.
+ * @param client  the client that opened fd.
+ * @param fd  the descriptor of the file.
+ * @param length  the new size in bytes.
+ * @returns 0, or -EBADF, -EINVAL (negative length or not open for writing), -EIO.
+ */
 SEALFS_EXPORT int sealfs_ftruncate(sealfs_client *client, int fd, off_t length);
 
-/** Fills *st with the attributes of an open file.  @returns 0, or -EBADF, -EIO. */
+/**
+ * Fills *st with the attributes of an open file.
+ * @param client  the client that opened fd.
+ * @param fd  the descriptor of the file.
+ * @param st  receives the attributes.
+ * @returns 0, or -EBADF, -EIO.
+ */
 SEALFS_EXPORT int sealfs_fstat(sealfs_client *client, int fd, struct stat *st);
 
 /** @} */
 /** @name Paths */
 /** @{ */
 
-/** Fills *st with the attributes of path, following a final symlink.
- *  @returns 0, or -ENOENT, -ENOTDIR, -ELOOP, -ENAMETOOLONG, -EINVAL, -EIO, -EHOSTUNREACH. */
+/**
+ * Fills *st with the attributes of path, following a final symlink.
+ * @param client  the client.
+ * @param path  absolute path to describe.
+ * @param st  receives the attributes.
+ * @returns 0, or -ENOENT, -ENOTDIR, -ELOOP, -ENAMETOOLONG, -EINVAL, -EIO, -EHOSTUNREACH.
+ */
 SEALFS_EXPORT int sealfs_stat(sealfs_client *client, const char *path, struct stat *st);
 
-/** As sealfs_stat(), but a final symlink is described itself. */
+/**
+ * As sealfs_stat(), but a final symlink is described itself.
+ * @param client  the client.
+ * @param path  absolute path to describe.
+ * @param st  receives the attributes.
+ * @returns as sealfs_stat().
+ */
 SEALFS_EXPORT int sealfs_lstat(sealfs_client *client, const char *path, struct stat *st);
 
-/** Sets the size of a file by path.  @returns 0, or -ENOENT, -EISDIR, -EINVAL, -EIO. */
+/**
+ * Sets the size of a file by path.
+ * @param client  the client.
+ * @param path  absolute path of the file.
+ * @param length  the new size in bytes.
+ * @returns 0, or -ENOENT, -EISDIR, -EINVAL, -EIO.
+ */
 SEALFS_EXPORT int sealfs_truncate(sealfs_client *client, const char *path, off_t length);
 
-/** Creates a directory.  @returns 0, or -EEXIST, -ENOENT (no parent), -ENOTDIR, -ENAMETOOLONG. */
+/**
+ * Creates a directory.
+ * @param client  the client.
+ * @param path  absolute path of the new directory.
+ * @param mode  permission bits of the new directory (the umask of the options applies).
+ * @returns 0, or -EEXIST, -ENOENT (no parent), -ENOTDIR, -ENAMETOOLONG.
+ */
 SEALFS_EXPORT int sealfs_mkdir(sealfs_client *client, const char *path, mode_t mode);
 
-/** Removes an empty directory.
- *  @returns 0, or -ENOENT, -ENOTDIR, -ENOTEMPTY, -EBUSY (the root), -EINVAL (path ends in "."). */
+/**
+ * Removes an empty directory.
+ * @param client  the client.
+ * @param path  absolute path of the directory.
+ * @returns 0, or -ENOENT, -ENOTDIR, -ENOTEMPTY, -EBUSY (the root), -EINVAL (path ends in ".").
+ */
 SEALFS_EXPORT int sealfs_rmdir(sealfs_client *client, const char *path);
 
-/** Removes a name; the file goes when its last name does.
- *  @returns 0, or -ENOENT, -EISDIR, -ENOTDIR. */
+/**
+ * Removes a name; the file goes when its last name does.
+ * @param client  the client.
+ * @param path  absolute path of the name to remove.
+ * @returns 0, or -ENOENT, -EISDIR, -ENOTDIR.
+ */
 SEALFS_EXPORT int sealfs_unlink(sealfs_client *client, const char *path);
 
 /**
  * Renames oldpath to newpath, replacing newpath as rename(2) does. Works across servers (never
  * -EXDEV); a directory is renamed at the same cost whatever it contains.
+ * @param client  the client.
+ * @param oldpath  absolute path of the file or directory to rename.
+ * @param newpath  absolute path it is renamed to.
  * @returns 0, or -ENOENT, -ENOTDIR, -EISDIR, -ENOTEMPTY, -EINVAL (a directory into itself),
  *          -EBUSY (the root), -EIO.
  */
 SEALFS_EXPORT int sealfs_rename(sealfs_client *client, const char *oldpath, const char *newpath);
 
-/** Adds a hard link newpath to the file oldpath.
- *  @returns 0, or -ENOENT, -EEXIST, -EPERM (a directory), -ENOTDIR. */
+/**
+ * Adds a hard link newpath to the file oldpath.
+ * @param client  the client.
+ * @param oldpath  absolute path of an existing file.
+ * @param newpath  absolute path of the new link.
+ * @returns 0, or -ENOENT, -EEXIST, -EPERM (a directory), -ENOTDIR.
+ */
 SEALFS_EXPORT int sealfs_link(sealfs_client *client, const char *oldpath, const char *newpath);
 
-/** Creates a symbolic link linkpath whose content is target (not checked to exist).
- *  @returns 0, or -EEXIST, -ENOENT, -ENOTDIR, -ENAMETOOLONG. */
+/**
+ * Creates a symbolic link linkpath whose content is target (not checked to exist).
+ * @param client  the client.
+ * @param target  the content of the link.
+ * @param linkpath  absolute path of the new link.
+ * @returns 0, or -EEXIST, -ENOENT, -ENOTDIR, -ENAMETOOLONG.
+ */
 SEALFS_EXPORT int sealfs_symlink(sealfs_client *client, const char *target, const char *linkpath);
 
-/** Copies the target of a symlink into buf, without a terminating NUL, cut at bufsize.
- *  @returns the bytes placed in buf, or -EINVAL (not a symlink), -ENOENT. */
+/**
+ * Copies the target of a symlink into buf, without a terminating NUL, cut at bufsize.
+ * @param client  the client.
+ * @param path  absolute path of the symlink.
+ * @param buf  receives the target.
+ * @param bufsize  the size of buf in bytes.
+ * @returns the bytes placed in buf, or -EINVAL (not a symlink), -ENOENT.
+ */
 SEALFS_EXPORT ssize_t sealfs_readlink(sealfs_client *client, const char *path, char *buf,
                                       size_t bufsize);
 
-/** Sets the permission bits (and set-id and sticky bits) of path.  @returns 0, or -ENOENT. */
+/**
+ * Sets the permission bits (and set-id and sticky bits) of path.
+ * @param client  the client.
+ * @param path  absolute path of the file or directory.
+ * @param mode  the new permission, set-id and sticky bits.
+ * @returns 0, or -ENOENT.
+ */
 SEALFS_EXPORT int sealfs_chmod(sealfs_client *client, const char *path, mode_t mode);
 
-/** Sets owner and group; (uid_t)-1 or (gid_t)-1 leaves that one alone.  @returns 0, or -ENOENT. */
+/**
+ * Sets owner and group; (uid_t)-1 or (gid_t)-1 leaves that one alone.
+ * @param client  the client.
+ * @param path  absolute path of the file or directory.
+ * @param owner  the new owner, or (uid_t)-1 to keep it.
+ * @param group  the new group, or (gid_t)-1 to keep it.
+ * @returns 0, or -ENOENT.
+ */
 SEALFS_EXPORT int sealfs_chown(sealfs_client *client, const char *path, uid_t owner, gid_t group);
 
-/** Sets access and modification times as utimensat(2) does, including UTIME_NOW and UTIME_OMIT;
- *  times may be NULL for "now".  @returns 0, or -ENOENT, -EINVAL. */
+/**
+ * Sets access and modification times as utimensat(2) does, including UTIME_NOW and UTIME_OMIT;
+ * times may be NULL for "now".
+ * @param client  the client.
+ * @param path  absolute path of the file or directory.
+ * @param times  the access time, then the modification time; or NULL for "now".
+ * @returns 0, or -ENOENT, -EINVAL.
+ */
 SEALFS_EXPORT int sealfs_utimens(sealfs_client *client, const char *path,
                                  const struct timespec times[2]);
 
-/** Checks R_OK, W_OK, X_OK (or F_OK) for the client's uid and gid.
- *  @returns 0, or -EACCES, -ENOENT, -EINVAL. */
+/**
+ * Checks R_OK, W_OK, X_OK (or F_OK) for the client's uid and gid.
+ * @param client  the client whose uid and gid are checked.
+ * @param path  absolute path to check.
+ * @param mode  R_OK, W_OK and X_OK or'ed together, or F_OK.
+ * @returns 0, or -EACCES, -ENOENT, -EINVAL.
+ */
 SEALFS_EXPORT int sealfs_access(sealfs_client *client, const char *path, int mode);
 
-/** Describes the whole file system: the capacity of all servers together.
- *  @returns 0, or -EIO, -EHOSTUNREACH. */
+/**
+ * Describes the whole file system: the capacity of all servers together.
+ * @param client  the client.
+ * @param path  any absolute path in the file system.
+ * @param buf  receives the description.
+ * @returns 0, or -EIO, -EHOSTUNREACH.
+ */
 SEALFS_EXPORT int sealfs_statvfs(sealfs_client *client, const char *path, struct statvfs *buf);
 
 /** @} */
 /** @name Directories */
 /** @{ */
 
-/** Opens a directory stream.  @returns 0 and *out, or -ENOENT, -ENOTDIR. Release with
- *  sealfs_closedir(). */
+/**
+ * Opens a directory stream. Release with sealfs_closedir().
+ * @param client  the client.
+ * @param path  absolute path of the directory.
+ * @param out  receives the new directory stream.
+ * @returns 0 and *out, or -ENOENT, -ENOTDIR.
+ */
 SEALFS_EXPORT int sealfs_opendir(sealfs_client *client, const char *path, sealfs_dir **out);
 
-/** Fills *entry with the next entry ("." and ".." first).
- *  @returns 1 when an entry was filled, 0 at the end, or -EIO. */
+/**
+ * Fills *entry with the next entry ("." and ".." first).
+ * @param client  the client that opened dir.
+ * @param dir  the directory stream.
+ * @param entry  receives the next entry.
+ * @returns 1 when an entry was filled, 0 at the end, or -EIO.
+ */
 SEALFS_EXPORT int sealfs_readdir(sealfs_client *client, sealfs_dir *dir, struct dirent *entry);
 
-/** Releases a directory stream; NULL is a no-op.  @returns 0. */
+/**
+ * Releases a directory stream; NULL is a no-op.
+ * @param client  the client that opened dir.
+ * @param dir  the directory stream to release, or NULL.
+ * @returns 0.
+ */
 SEALFS_EXPORT int sealfs_closedir(sealfs_client *client, sealfs_dir *dir);
 
 /** @} */
 /** @name Extended attributes */
 /** @{ */
 
-/** Sets an extended attribute (flags 0, XATTR_CREATE or XATTR_REPLACE).
- *  @returns 0, or -EEXIST, -ENODATA, -ERANGE (name over 255 or value over 65536 bytes), -ENOENT. */
+/**
+ * Sets an extended attribute (flags 0, XATTR_CREATE or XATTR_REPLACE).
+ * @param client  the client.
+ * @param path  absolute path of the file or directory.
+ * @param name  the attribute's name, NUL-terminated.
+ * @param value  the attribute's value.
+ * @param size  the size of value in bytes.
+ * @param flags  0, XATTR_CREATE or XATTR_REPLACE.
+ * @returns 0, or -EEXIST, -ENODATA, -ERANGE (name over 255 or value over 65536 bytes), -ENOENT.
+ */
 SEALFS_EXPORT int sealfs_setxattr(sealfs_client *client, const char *path, const char *name,
                                   const void *value, size_t size, int flags);
 
-/** Copies an attribute's value into value; size 0 asks for the length only.
- *  @returns the length of the value, or -ENODATA, -ERANGE (buffer too small), -ENOENT. */
+/**
+ * Copies an attribute's value into value; size 0 asks for the length only.
+ * @param client  the client.
+ * @param path  absolute path of the file or directory.
+ * @param name  the attribute's name, NUL-terminated.
+ * @param value  receives the value.
+ * @param size  the size of value in bytes, or 0.
+ * @returns the length of the value, or -ENODATA, -ERANGE (buffer too small), -ENOENT.
+ */
 SEALFS_EXPORT ssize_t sealfs_getxattr(sealfs_client *client, const char *path, const char *name,
                                       void *value, size_t size);
 
-/** Copies the NUL-terminated attribute names into list; size 0 asks for the length only.
- *  @returns the length of the list, or -ERANGE, -ENOENT. */
+/**
+ * Copies the NUL-terminated attribute names into list; size 0 asks for the length only.
+ * @param client  the client.
+ * @param path  absolute path of the file or directory.
+ * @param list  receives the names, one after another.
+ * @param size  the size of list in bytes, or 0.
+ * @returns the length of the list, or -ERANGE, -ENOENT.
+ */
 SEALFS_EXPORT ssize_t sealfs_listxattr(sealfs_client *client, const char *path, char *list,
                                        size_t size);
 
-/** Removes an extended attribute.  @returns 0, or -ENODATA, -ENOENT. */
+/**
+ * Removes an extended attribute.
+ * @param client  the client.
+ * @param path  absolute path of the file or directory.
+ * @param name  the attribute's name, NUL-terminated.
+ * @returns 0, or -ENODATA, -ENOENT.
+ */
 SEALFS_EXPORT int sealfs_removexattr(sealfs_client *client, const char *path, const char *name);
 
 /** @} */

@@ -1,0 +1,190 @@
+// Failures: a client whose servers (or manager) are gone gets -EIO or -EHOSTUNREACH within a
+// bound set by its timeouts, never a hang; a stopped (frozen) server is a timeout, not a hang;
+// a server that comes back on a new port is found again.
+#include <fcntl.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "cluster.h"
+
+namespace sealfs::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kConnectTimeoutMs = 500;
+constexpr int kRequestTimeoutMs = 1000;
+// A bound, not a speed claim: three times the longest wait one request may make.
+constexpr auto kBound = std::chrono::milliseconds(3 * (kConnectTimeoutMs + kRequestTimeoutMs));
+
+bool IsUnreachable(long rc) { return rc == -EIO || rc == -EHOSTUNREACH; }
+
+class FailureTest : public ClusterTest {
+ protected:
+  ClusterOptions GetClusterOptions() override {
+    ClusterOptions options;
+    options.heartbeat_timeout_ms = 1000;
+    return options;
+  }
+  sealfs_options GetClientOptions() override {
+    sealfs_options options = TestOptions();
+    options.connect_timeout_ms = kConnectTimeoutMs;
+    options.request_timeout_ms = kRequestTimeoutMs;
+    return options;
+  }
+
+  // Runs `call`, checks it failed with -EIO or -EHOSTUNREACH within kBound.
+  template <typename Call>
+  void ExpectUnreachable(const char* what, Call call) {
+    const auto start = Clock::now();
+    const long rc = static_cast<long>(call());
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    EXPECT_TRUE(IsUnreachable(rc))
+        << what << " returned " << ErrName(rc) << ", expected -EIO or -EHOSTUNREACH";
+    EXPECT_LE(elapsed.count(), kBound.count()) << what << " took " << elapsed.count() << " ms";
+    std::cout << what << ": " << ErrName(rc) << " after " << elapsed.count() << " ms\n";
+  }
+};
+
+TEST_F(FailureTest, EveryServerKilledGivesErrorsInBoundedTime) {
+  WriteFile(client_, "/file", "data");
+  ASSERT_OK(sealfs_mkdir(client_, "/dir", 0755));
+  const int fd = sealfs_open(client_, "/file", O_RDWR, 0);
+  ASSERT_GE(fd, 0) << ErrName(fd);
+  for (int i = 0; i < cluster_->num_servers(); ++i) cluster_->KillServer(i);
+
+  struct stat st {};
+  char buf[16];
+  ExpectUnreachable("stat", [&] { return sealfs_stat(client_, "/file", &st); });
+  ExpectUnreachable("open", [&] { return sealfs_open(client_, "/file", O_RDONLY, 0); });
+  ExpectUnreachable("create",
+                    [&] { return sealfs_open(client_, "/new", O_CREAT | O_WRONLY, 0644); });
+  ExpectUnreachable("mkdir", [&] { return sealfs_mkdir(client_, "/dir2", 0755); });
+  ExpectUnreachable("pread", [&] { return sealfs_pread(client_, fd, buf, sizeof(buf), 0); });
+  ExpectUnreachable("pwrite+fsync", [&] {
+    const ssize_t n = sealfs_pwrite(client_, fd, "x", 1, 0);
+    return n < 0 ? n : static_cast<ssize_t>(sealfs_fsync(client_, fd));
+  });
+  ExpectUnreachable("opendir", [&] {
+    sealfs_dir* dir = nullptr;
+    const int rc = sealfs_opendir(client_, "/dir", &dir);
+    if (rc != 0) return rc;
+    struct dirent entry {};
+    int r = 0;
+    while ((r = sealfs_readdir(client_, dir, &entry)) == 1) {
+    }
+    sealfs_closedir(client_, dir);
+    return r;
+  });
+  ExpectUnreachable("statvfs", [&] {
+    struct statvfs vfs {};
+    return sealfs_statvfs(client_, "/", &vfs);
+  });
+  EXPECT_OK(sealfs_close(client_, fd)) << "closing a descriptor needs no server";
+}
+
+TEST_F(FailureTest, FrozenServersTimeOut) {
+  WriteFile(client_, "/file", "data");
+  // SIGSTOP: the kernel still accepts connections, nothing answers.
+  for (int i = 0; i < cluster_->num_servers(); ++i) cluster_->PauseServer(i);
+  struct stat st {};
+  ExpectUnreachable("stat", [&] { return sealfs_stat(client_, "/file", &st); });
+  ExpectUnreachable("read", [&] {
+    const int fd = sealfs_open(client_, "/file", O_RDONLY, 0);
+    if (fd < 0) return static_cast<ssize_t>(fd);
+    char buf[8];
+    const ssize_t n = sealfs_read(client_, fd, buf, sizeof(buf));
+    sealfs_close(client_, fd);
+    return n;
+  });
+  for (int i = 0; i < cluster_->num_servers(); ++i) cluster_->ResumeServer(i);
+  // Once they run again, the same client is served.
+  const auto deadline = Clock::now() + std::chrono::seconds(15);
+  int rc = -1;
+  while (Clock::now() < deadline && (rc = sealfs_stat(client_, "/file", &st)) != 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_OK(rc) << "the client recovers once the servers answer again";
+  EXPECT_EQ(ReadFile(client_, "/file"), "data");
+}
+
+TEST_F(FailureTest, ConnectWithoutManagerFailsInBoundedTime) {
+  const std::string address = cluster_->manager_address();
+  cluster_->StopManager();
+  const sealfs_options options = GetClientOptions();
+  ExpectUnreachable("connect", [&] {
+    sealfs_client* client = nullptr;
+    const int rc = sealfs_connect(address.c_str(), &options, &client);
+    EXPECT_EQ(client, nullptr) << "*out is NULL on failure";
+    sealfs_disconnect(client);
+    return rc;
+  });
+  // The manager is not on the data path: a connected client keeps working without it.
+  WriteFile(client_, "/without-manager", "still served");
+  EXPECT_EQ(ReadFile(client_, "/without-manager"), "still served");
+}
+
+TEST_F(FailureTest, ConnectErrors) {
+  sealfs_client* client = nullptr;
+  EXPECT_ERRNO(EINVAL, sealfs_connect("not an address", nullptr, &client));
+  EXPECT_EQ(client, nullptr);
+  EXPECT_ERRNO(EINVAL, sealfs_connect("127.0.0.1:99999", nullptr, &client));
+  sealfs_disconnect(nullptr);  // a no-op
+}
+
+TEST_F(FailureTest, OneServerRestartedOnANewPortIsFoundAgain) {
+  for (int i = 0; i < 30; ++i)
+    WriteFile(client_, "/f" + std::to_string(i), "v" + std::to_string(i));
+  const std::string old_address = cluster_->server_address(1);
+  EXPECT_EQ(cluster_->StopServer(1), 0) << "SIGTERM stops the server cleanly (exit 0)";
+  cluster_->StartServer(1);
+  EXPECT_NE(cluster_->server_address(1), old_address);
+  // The client connected before the move finds the server at its new address.
+  const auto deadline = Clock::now() + std::chrono::seconds(15);
+  int bad = -1;
+  while (Clock::now() < deadline && bad != 0) {
+    if (bad > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    bad = 0;
+    for (int i = 0; i < 30; ++i) {
+      struct stat st {};
+      if (sealfs_stat(client_, ("/f" + std::to_string(i)).c_str(), &st) != 0) ++bad;
+    }
+  }
+  EXPECT_EQ(bad, 0) << "files not reachable by the old client after the server moved";
+  for (int i = 0; i < 30; ++i) {
+    EXPECT_EQ(ReadFile(client_, "/f" + std::to_string(i)), "v" + std::to_string(i));
+  }
+  // And a new client too.
+  sealfs_client* fresh = ConnectOrThrow(cluster_->manager_address());
+  for (int i = 0; i < 30; ++i) {
+    EXPECT_EQ(ReadFile(fresh, "/f" + std::to_string(i)), "v" + std::to_string(i));
+  }
+  sealfs_disconnect(fresh);
+}
+
+TEST_F(FailureTest, ManagerMarksAKilledServerDownAndUpAgain) {
+  cluster_->KillServer(2);
+  const auto deadline = Clock::now() + std::chrono::seconds(15);
+  bool down = false;
+  while (!down && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const proto::ClusterMap map = cluster_->GetMap();
+    for (const auto& s : map.servers()) {
+      if (s.address() == cluster_->server_address(2) && s.state() == proto::SERVER_DOWN) {
+        down = true;
+      }
+    }
+  }
+  EXPECT_TRUE(down) << "the map marks the server DOWN after missed heartbeats";
+  const auto epoch = cluster_->GetMap().epoch();
+  cluster_->StartServer(2);  // waits until the map lists it UP at its new address
+  EXPECT_GT(cluster_->GetMap().epoch(), epoch);
+  EXPECT_EQ(cluster_->GetMap().servers_size(), cluster_->num_servers())
+      << "the restarted server keeps its identity: no new entry";
+}
+
+}  // namespace
+}  // namespace sealfs::test
