@@ -50,10 +50,10 @@ T Check(T rc, const char* call, std::string_view what) {
 
 }  // namespace detail
 
-/// Returns the version of the loaded library as "MAJOR.MINOR.PATCH".
+/// @returns the version of the loaded library as "MAJOR.MINOR.PATCH".
 inline std::string version() { return sealfs_version(nullptr, nullptr, nullptr); }
 
-/// Returns sealfs_options filled with the defaults, to be changed before Client::connect().
+/// @returns sealfs_options filled with the defaults, to be changed before Client::connect().
 inline sealfs_options default_options() {
   sealfs_options options;
   sealfs_options_init(&options);
@@ -92,11 +92,11 @@ class File {
     return *this;
   }
 
-  /// True while the File holds a descriptor.
+  /// @returns true while the File holds a descriptor.
   [[nodiscard]] bool is_open() const { return fd_ >= 0; }
-  /// The descriptor, for the C API; -1 when empty.
+  /// @returns the descriptor, for the C API; -1 when empty.
   [[nodiscard]] int fd() const { return fd_; }
-  /// The path the file was opened with.
+  /// @returns the path the file was opened with.
   [[nodiscard]] const std::string& path() const { return path_; }
 
   /// Reads up to count bytes at the file offset (sealfs_read).
@@ -151,7 +151,7 @@ class File {
   void truncate(off_t length) {
     detail::Check(sealfs_ftruncate(client_, fd_, length), "sealfs_ftruncate", path_);
   }
-  /// Returns the attributes of the file (sealfs_fstat).
+  /// @returns the attributes of the file (sealfs_fstat).
   [[nodiscard]] struct stat stat() const {
     struct stat st {};
     detail::Check(sealfs_fstat(client_, fd_, &st), "sealfs_fstat", path_);
@@ -200,9 +200,9 @@ class Directory {
     /// An iterator at the next entry of dir.
     /// @param dir  the Directory to read.
     explicit iterator(Directory* dir) : dir_(dir) { advance(); }
-    /// The current entry.
+    /// @returns the current entry.
     reference operator*() const { return entry_; }
-    /// The current entry.
+    /// @returns a pointer to the current entry.
     pointer operator->() const { return &entry_; }
     /// Reads the next entry.
     /// @returns *this.
@@ -256,8 +256,9 @@ class Directory {
   }
 
   /// Starts reading; call once, as the stream is read only once.
+  /// @returns an iterator at the first entry.
   iterator begin() { return iterator(this); }
-  /// The end of the stream.
+  /// @returns the iterator past the last entry.
   iterator end() { return {}; }
 
   /// Reads the next entry (sealfs_readdir).
@@ -320,7 +321,7 @@ class Client {
     return *this;
   }
 
-  /// The handle, for the C API.
+  /// @returns the handle, for the C API.
   [[nodiscard]] sealfs_client* get() const { return client_; }
 
   /// Opens (and with O_CREAT creates) a file (sealfs_open).
@@ -342,15 +343,17 @@ class Client {
     return Directory(client_, dir, path);
   }
 
-  /// Returns the attributes of path, following a final symlink (sealfs_stat).
+  /// Describes path, following a final symlink (sealfs_stat).
   /// @param path  absolute path.
+  /// @returns the attributes.
   [[nodiscard]] struct stat stat(const std::string& path) const {
     struct stat st {};
     detail::Check(sealfs_stat(client_, path.c_str(), &st), "sealfs_stat", path);
     return st;
   }
-  /// Returns the attributes of path, not following a final symlink (sealfs_lstat).
+  /// Describes path, not following a final symlink (sealfs_lstat).
   /// @param path  absolute path.
+  /// @returns the attributes.
   [[nodiscard]] struct stat lstat(const std::string& path) const {
     struct stat st {};
     detail::Check(sealfs_lstat(client_, path.c_str(), &st), "sealfs_lstat", path);
@@ -391,8 +394,9 @@ class Client {
     detail::Check(sealfs_symlink(client_, target.c_str(), linkpath.c_str()), "sealfs_symlink",
                   linkpath);
   }
-  /// Returns the target of a symbolic link (sealfs_readlink).
+  /// Reads a symbolic link (sealfs_readlink).
   /// @param path  absolute path of the link.
+  /// @returns the link's target.
   [[nodiscard]] std::string readlink(const std::string& path) const {
     std::string buf(256, '\0');
     for (;;) {
@@ -433,6 +437,7 @@ class Client {
   }
   /// Describes the whole file system (sealfs_statvfs).
   /// @param path  any path in the file system.
+  /// @returns the capacity and limits.
   [[nodiscard]] struct statvfs statvfs(const std::string& path = "/") const {
     struct statvfs buf {};
     detail::Check(sealfs_statvfs(client_, path.c_str(), &buf), "sealfs_statvfs", path);
@@ -456,8 +461,9 @@ class Client {
         sealfs_setxattr(client_, path.c_str(), name.c_str(), value.data(), value.size(), flags),
         "sealfs_setxattr", path);
   }
-  /// Returns the value of an extended attribute (sealfs_getxattr).
+  /// Reads an extended attribute (sealfs_getxattr).
   /// @param path  absolute path.
+  /// @returns the attribute's value.
   /// @param name  the attribute's name.
   [[nodiscard]] std::string getxattr(const std::string& path, const std::string& name) const {
     for (;;) {
@@ -473,8 +479,9 @@ class Client {
       return value;
     }
   }
-  /// Returns the names of the extended attributes of path (sealfs_listxattr).
+  /// Lists the extended attributes of path (sealfs_listxattr).
   /// @param path  absolute path.
+  /// @returns their names.
   [[nodiscard]] std::vector<std::string> listxattr(const std::string& path) const {
     std::string list;
     for (;;) {
