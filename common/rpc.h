@@ -71,6 +71,10 @@ struct RpcServerOptions {
   int worker_threads = 8;  // run handlers (RocksDB calls block)
   // A connection with more requests in flight stops being read until replies drain.
   int max_in_flight_per_connection = 64;
+  // Ops for which this returns true run on the I/O thread that read them, saving two thread
+  // hops; only for handlers that never block for long (a metadata write to the memtable, not a
+  // synced write or a chunk). Null: every request goes to the worker pool.
+  std::function<bool(uint16_t op)> runs_inline;
 };
 
 class RpcServer {

@@ -132,6 +132,13 @@ class RpcServer::Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void Dispatch() {
+    const auto& runs_inline = server_->options_.runs_inline;
+    if (runs_inline && runs_inline(header_.op)) {
+      RpcReply reply = server_->handler_(RpcRequest{header_.op, message_, payload_});
+      Enqueue(header_.request_id, header_.op, std::move(reply));
+      ReadHeader();
+      return;
+    }
     ++in_flight_;
     auto request = std::make_shared<std::pair<std::string, std::string>>(std::move(message_),
                                                                          std::move(payload_));

@@ -81,7 +81,8 @@ TEST_F(RpcTest, ManyCallsInFlightFromManyThreadsGetTheirOwnReplies) {
       for (int i = 0; i < 200; ++i) {
         proto::LookupRequest request;
         request.set_parent(static_cast<uint64_t>(t * 1000 + i));
-        payloads.push_back(std::string(static_cast<std::size_t>(i) * 37, static_cast<char>('a' + t)) + "#");
+        payloads.push_back(
+            std::string(static_cast<std::size_t>(i) * 37, static_cast<char>('a' + t)) + "#");
         futures.push_back(channel_->CallAsync(kEchoOp, request, payloads.back()));
       }
       for (int i = 0; i < 200; ++i) {
@@ -97,6 +98,34 @@ TEST_F(RpcTest, ManyCallsInFlightFromManyThreadsGetTheirOwnReplies) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(correct.load(), 8 * 200);
+}
+
+TEST(RpcInlineTest, QuickOpsOnTheIoThreadAndSlowOnesOnWorkersBothGetTheirReplies) {
+  RpcServerOptions options;
+  options.runs_inline = [](uint16_t op) { return op == kEchoOp; };
+  RpcServer server(TestHandler, options);
+  std::string address;
+  ASSERT_TRUE(server.Start("127.0.0.1:0", &address).ok());
+  IoThreads io;
+  auto channel = RpcChannel::Create(io.io(), address, milliseconds(2000));
+  auto slow = channel->CallAsync(kSlowOp, proto::Empty());
+  std::vector<std::future<RpcResult>> quick;
+  for (int i = 0; i < 100; ++i) {
+    proto::LookupRequest request;
+    request.set_parent(static_cast<uint64_t>(i));
+    quick.push_back(channel->CallAsync(kEchoOp, request, std::to_string(i)));
+  }
+  for (int i = 0; i < 100; ++i) {
+    RpcResult result = quick[static_cast<std::size_t>(i)].get();
+    proto::LookupRequest reply;
+    ASSERT_TRUE(result.Decode(&reply).ok());
+    EXPECT_EQ(reply.parent(), static_cast<uint64_t>(i));
+    std::string sent = std::to_string(i);
+    EXPECT_EQ(result.payload, std::string(sent.rbegin(), sent.rend()));
+  }
+  EXPECT_TRUE(slow.get().status.ok()) << "the slow call still completes on a worker";
+  channel->Close();
+  server.Stop();
 }
 
 TEST_F(RpcTest, CallTimesOutButTheChannelKeepsWorking) {

@@ -63,7 +63,9 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
   sealfs::ChunkStore chunks(storage.get());
   sealfs::ServerService service(storage.get(), metadata.get(), &chunks);
 
-  sealfs::RpcServer server(service.AsHandler());
+  sealfs::RpcServerOptions server_options;
+  server_options.runs_inline = sealfs::ServerService::RunsInline;
+  sealfs::RpcServer server(service.AsHandler(), server_options);
   std::string bound;
   status = server.Start(flags.listen, &bound);
   if (!status.ok()) return Fail("listen on " + flags.listen, status);

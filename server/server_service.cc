@@ -31,6 +31,22 @@ RpcReply ServerService::Handle(const RpcRequest& request) {
   }
 }
 
+bool ServerService::RunsInline(uint16_t op) {
+  switch (op) {
+    case proto::OP_LOOKUP:
+    case proto::OP_CREATE:
+    case proto::OP_GET_ATTR:
+    case proto::OP_SET_ATTR:
+    case proto::OP_INSERT_DENTRY:
+    case proto::OP_REMOVE_DENTRY:
+    case proto::OP_GET_XATTR:
+    case proto::OP_LIST_XATTR:
+      return true;
+    default:
+      return false;
+  }
+}
+
 RpcReply ServerService::Dispatch(const RpcRequest& request) {
   switch (request.op) {
     case proto::OP_LOOKUP:
@@ -149,9 +165,8 @@ RpcReply ServerService::RemoveXattr(const RpcRequest& request) {
 RpcReply ServerService::WriteChunk(const RpcRequest& request) {
   proto::WriteChunkRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
-  Status status =
-      chunks_->WriteChunk(in.ino(), in.index(), in.offset(), request.payload, in.sync(),
-                          in.chunk_size());
+  Status status = chunks_->WriteChunk(in.ino(), in.index(), in.offset(), request.payload, in.sync(),
+                                      in.chunk_size());
   return Finish(status, proto::Empty());
 }
 

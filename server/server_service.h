@@ -21,6 +21,10 @@ class ServerService {
 
   RpcReply Handle(const RpcRequest& request);
   // A handler for RpcServer that calls Handle; *this must outlive the server.
+  // Metadata ops: short memtable reads and writes, fit to run on an I/O thread. Data ops and
+  // syncs block on the disk and go to the worker pool.
+  static bool RunsInline(uint16_t op);
+
   RpcHandler AsHandler() {
     return [this](const RpcRequest& request) { return Handle(request); };
   }
