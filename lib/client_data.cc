@@ -172,7 +172,6 @@ Status Client::ReadAt(const proto::InodeAttr& attr_hint, uint64_t ino, char* buf
   PendingCall attr_call =
       cluster_.Start(cluster_.Home(InodePlacementKey(ino)), proto::OP_GET_ATTR, attr_request);
   std::vector<Piece> pieces = CutIntoPieces(offset, count, attr_hint.chunk_size());
-  std::vector<std::size_t> got(pieces.size(), 0);
   Status status;
   for (std::size_t first = 0; first < pieces.size(); first += kMaxChunksInFlight) {
     std::size_t last = std::min(pieces.size(), first + kMaxChunksInFlight);
@@ -196,7 +195,6 @@ Status Client::ReadAt(const proto::InodeAttr& attr_hint, uint64_t ino, char* buf
       std::size_t n = std::min(result.payload.size(), pieces[i].length);
       std::memcpy(buf + pieces[i].buf_offset, result.payload.data(), n);
       std::memset(buf + pieces[i].buf_offset + n, 0, pieces[i].length - n);
-      got[i] = n;
     }
   }
   proto::GetAttrReply attr_reply;
