@@ -203,7 +203,18 @@ int ChildProcess::Kill() {
 }
 
 void ChildProcess::Pause() {
-  if (pid_ > 0 && ::kill(pid_, SIGSTOP) == 0) paused_ = true;
+  if (pid_ <= 0 || ::kill(pid_, SIGSTOP) != 0) return;
+  paused_ = true;
+  // kill() returns before every thread has stopped; until then the child may still answer.
+  int status = 0;
+  pid_t r = 0;
+  while ((r = ::waitpid(pid_, &status, WUNTRACED)) < 0 && errno == EINTR) {
+  }
+  if (r == pid_ && !WIFSTOPPED(status)) {  // it died instead; it is reaped now
+    pid_ = -1;
+    last_status_ = status;
+    paused_ = false;
+  }
 }
 
 void ChildProcess::Resume() {
