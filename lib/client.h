@@ -133,6 +133,9 @@ class Client {
   Status Resolve(std::string_view path, bool follow_last, Resolved* out);
   Status ResolveComponents(std::vector<std::string> components, bool follow_last, int depth,
                            std::vector<uint64_t>* ancestors, Resolved* out);
+  // Resolves all but the last component. A path naming the root, or ending in "." or "..",
+  // names a directory that cannot be created or removed: STATUS_EXISTS, with out->name empty,
+  // "." or "..", once the directory is known to exist.
   Status ResolveParent(std::string_view path, ParentAndName* out);
   Status Lookup(uint64_t parent, const std::string& name, Resolved* out);
   Status GetAttr(uint64_t ino, proto::InodeAttr* attr);

@@ -144,8 +144,10 @@ Status Client::Resolve(std::string_view path, bool follow_last, Resolved* out) {
   std::vector<std::string> components;
   Status status = SplitPath(path, &components);
   if (!status.ok()) return status;
-  status = ResolveComponents(std::move(components), follow_last, 0, nullptr, out);
-  if (status.ok() && path.size() > 1 && path.back() == '/' && !IsDir(out->type)) {
+  // A trailing slash asks for a directory, so a symlink there is followed even by lstat.
+  const bool trailing_slash = path.size() > 1 && path.back() == '/';
+  status = ResolveComponents(std::move(components), follow_last || trailing_slash, 0, nullptr, out);
+  if (status.ok() && trailing_slash && !IsDir(out->type)) {
     return {proto::STATUS_NOT_DIR, "trailing slash on a non-directory"};
   }
   return status;
@@ -163,6 +165,7 @@ Status Client::ResolveComponents(std::vector<std::string> components, bool follo
   for (std::size_t i = 0; i < components.size(); ++i) {
     const std::string& name = components[i];
     if (!IsDir(stack.back().type)) return {proto::STATUS_NOT_DIR, "not a directory: " + name};
+    if (name == ".") continue;
     if (name == "..") {
       if (stack.size() > 1) stack.pop_back();
       continue;
@@ -203,10 +206,17 @@ Status Client::ResolveParent(std::string_view path, ParentAndName* out) {
   std::vector<std::string> components;
   Status status = SplitPath(path, &components);
   if (!status.ok()) return status;
+  out->name.clear();
   if (components.empty()) return {proto::STATUS_EXISTS, "the root"};
+  if (components.back() == "." || components.back() == "..") {
+    // Names a directory that exists once the path resolves, like the root; out->name tells
+    // the caller which.
+    out->name = components.back();
+    status = ResolveComponents(std::move(components), true, 0, &out->ancestors, &out->parent);
+    return status.ok() ? Status(proto::STATUS_EXISTS, "path ends in '" + out->name + "'") : status;
+  }
   out->name = std::move(components.back());
   components.pop_back();
-  if (out->name == "..") return Status::Invalid("path ends in '..'");
   status = ResolveComponents(std::move(components), true, 0, &out->ancestors, &out->parent);
   if (!status.ok()) return status;
   if (!IsDir(out->parent.type)) return {proto::STATUS_NOT_DIR, "parent is not a directory"};
@@ -358,10 +368,6 @@ Status Client::Stat(std::string_view path, bool follow, proto::InodeAttr* attr) 
 Status Client::Mkdir(std::string_view path, uint32_t mode) {
   ParentAndName where;
   Status status = ResolveParent(path, &where);
-  if (status.code() == proto::STATUS_INVALID && path.size() >= 2 &&
-      path.substr(path.size() - 2) == "..") {
-    return {proto::STATUS_EXISTS, "exists"};
-  }
   if (!status.ok()) return status;
   proto::CreateReply reply;
   return CreateEntry(where, NewInodeAttr(S_IFDIR | (mode & 07777)), true, &reply);
@@ -370,11 +376,13 @@ Status Client::Mkdir(std::string_view path, uint32_t mode) {
 Status Client::Rmdir(std::string_view path) {
   std::string_view trimmed = path;
   while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.remove_suffix(1);
-  if (trimmed.ends_with("/.") || trimmed == ".") return Status::Invalid("rmdir of '.'");
-  if (trimmed.ends_with("/..")) return {proto::STATUS_NOT_EMPTY, "rmdir of '..'"};
   ParentAndName where;
   Status status = ResolveParent(trimmed, &where);
-  if (status.code() == proto::STATUS_EXISTS) return {proto::STATUS_BUSY, "the root"};
+  if (status.code() == proto::STATUS_EXISTS) {
+    if (where.name == ".") return Status::Invalid("rmdir of '.'");
+    if (where.name == "..") return {proto::STATUS_NOT_EMPTY, "rmdir of '..'"};
+    return {proto::STATUS_BUSY, "the root"};
+  }
   if (!status.ok()) return status;
   Resolved target;
   status = Lookup(where.parent.ino, where.name, &target);
@@ -388,7 +396,7 @@ Status Client::Rmdir(std::string_view path) {
 Status Client::Unlink(std::string_view path) {
   ParentAndName where;
   Status status = ResolveParent(path, &where);
-  if (status.code() == proto::STATUS_EXISTS) return {proto::STATUS_IS_DIR, "the root"};
+  if (status.code() == proto::STATUS_EXISTS) return {proto::STATUS_IS_DIR, "names a directory"};
   if (!status.ok()) return status;
   if (path.back() == '/') {
     // "file/" names a directory or nothing.
@@ -410,10 +418,10 @@ Status Client::Rename(std::string_view from, std::string_view to) {
     ParentAndName source;
     ParentAndName target;
     Status status = ResolveParent(from, &source);
-    if (status.code() == proto::STATUS_EXISTS) return {proto::STATUS_BUSY, "the root"};
+    if (status.code() == proto::STATUS_EXISTS) return {proto::STATUS_BUSY, "the root, . or .."};
     if (!status.ok()) return status;
     status = ResolveParent(to, &target);
-    if (status.code() == proto::STATUS_EXISTS) return {proto::STATUS_BUSY, "the root"};
+    if (status.code() == proto::STATUS_EXISTS) return {proto::STATUS_BUSY, "the root, . or .."};
     if (!status.ok()) return status;
     status = CheckName(target.name);
     if (!status.ok()) return status;

@@ -16,7 +16,7 @@ Status SplitPath(std::string_view path, std::vector<std::string>* components) {
     if (component.size() > kMaxNameLength) {
       return {proto::STATUS_NAME_TOO_LONG, "component longer than 255 bytes"};
     }
-    if (!component.empty() && component != ".") components->emplace_back(component);
+    if (!component.empty()) components->emplace_back(component);
     start = end + 1;
   }
   return Status::Ok();

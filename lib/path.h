@@ -12,8 +12,8 @@ namespace sealfs::client {
 inline constexpr std::size_t kMaxNameLength = 255;   // NAME_MAX
 inline constexpr std::size_t kMaxPathLength = 4096;  // PATH_MAX, with the terminating NUL
 
-// Splits an absolute path into its components, dropping empty ones ("//") and "." but keeping
-// ".." (resolved against the real directories, after symlinks). Fails with STATUS_INVALID for a
+// Splits an absolute path into its components, dropping empty ones ("//") but keeping "." and
+// ".." (resolved against the real directories, after symlinks: "file/." is not a directory). Fails with STATUS_INVALID for a
 // relative or empty path and STATUS_NAME_TOO_LONG for a component over 255 bytes or a path of
 // 4096 bytes or more.
 Status SplitPath(std::string_view path, std::vector<std::string>* components);

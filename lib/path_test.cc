@@ -5,10 +5,10 @@
 namespace sealfs::client {
 namespace {
 
-TEST(SplitPathTest, DropsEmptyAndDotComponentsKeepsDotDot) {
+TEST(SplitPathTest, DropsEmptyComponentsKeepsDots) {
   std::vector<std::string> parts;
   ASSERT_TRUE(SplitPath("//a/./b//../c/", &parts).ok());
-  EXPECT_EQ(parts, (std::vector<std::string>{"a", "b", "..", "c"}));
+  EXPECT_EQ(parts, (std::vector<std::string>{"a", ".", "b", "..", "c"}));
   ASSERT_TRUE(SplitPath("/", &parts).ok());
   EXPECT_TRUE(parts.empty());
 }

@@ -451,5 +451,54 @@ TEST_F(NamespaceTest, StatErrors) {
   EXPECT_ERRNO(ENAMETOOLONG, StatErr(long_name));
 }
 
+// "." and ".." are looked up like any component: they need a directory before them, and a path
+// ending in one names a directory that cannot be created or removed (errors as Linux gives).
+TEST_F(NamespaceTest, DotAndDotDotComponents) {
+  ASSERT_OK(sealfs_mkdir(client_, "/d", 0755));
+  WriteFile(client_, "/d/file", "kept");
+  EXPECT_EQ(Stat("/d/.").st_ino, Stat("/d").st_ino);
+  EXPECT_ERRNO(ENOTDIR, StatErr("/d/./file/"));
+  EXPECT_EQ(ReadFile(client_, "/./d/./file"), "kept");
+  EXPECT_ERRNO(ENOTDIR, StatErr("/d/file/."));
+  EXPECT_ERRNO(ENOTDIR, StatErr("/d/file/.."));
+  EXPECT_ERRNO(ENOTDIR, sealfs_unlink(client_, "/d/file/."));
+  EXPECT_ERRNO(ENOTDIR, sealfs_mkdir(client_, "/d/file/.", 0755));
+  EXPECT_ERRNO(ENOTDIR, sealfs_open(client_, "/d/file/.", O_CREAT | O_WRONLY, 0644));
+  EXPECT_EQ(ReadFile(client_, "/d/file"), "kept") << "nothing above removed or replaced it";
+
+  EXPECT_ERRNO(ENOENT, sealfs_mkdir(client_, "/d/new/.", 0755));
+  EXPECT_ERRNO(ENOENT, StatErr("/d/new"));
+  EXPECT_ERRNO(EEXIST, sealfs_mkdir(client_, "/d/.", 0755));
+  EXPECT_ERRNO(EEXIST, sealfs_mkdir(client_, "/d/..", 0755));
+  EXPECT_ERRNO(EISDIR, sealfs_unlink(client_, "/d/."));
+  EXPECT_ERRNO(EISDIR, sealfs_open(client_, "/d/.", O_CREAT | O_WRONLY, 0644));
+  EXPECT_ERRNO(EEXIST, sealfs_open(client_, "/d/.", O_CREAT | O_EXCL | O_WRONLY, 0644));
+  EXPECT_ERRNO(EINVAL, sealfs_rmdir(client_, "/d/."));
+  EXPECT_ERRNO(ENOTEMPTY, sealfs_rmdir(client_, "/d/.."));
+  EXPECT_ERRNO(EBUSY, sealfs_rename(client_, "/d/.", "/e"));
+  EXPECT_ERRNO(EBUSY, sealfs_rename(client_, "/d/file", "/d/."));
+  EXPECT_ERRNO(EEXIST, sealfs_link(client_, "/d/file", "/d/."));
+  EXPECT_ERRNO(EEXIST, sealfs_symlink(client_, "/d/file", "/d/.."));
+  EXPECT_TRUE(S_ISDIR(Stat("/d").st_mode));
+  EXPECT_EQ(ReadFile(client_, "/d/file"), "kept");
+}
+
+// A trailing slash asks for a directory: a symlink there is followed even by lstat.
+TEST_F(NamespaceTest, TrailingSlashFollowsASymlink) {
+  ASSERT_OK(sealfs_mkdir(client_, "/dir", 0755));
+  WriteFile(client_, "/file", "x");
+  ASSERT_OK(sealfs_symlink(client_, "/dir", "/to-dir"));
+  ASSERT_OK(sealfs_symlink(client_, "/file", "/to-file"));
+  struct stat st {};
+  ASSERT_OK(sealfs_lstat(client_, "/to-dir/", &st));
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_ino, Stat("/dir").st_ino);
+  EXPECT_TRUE(S_ISLNK(LStat("/to-dir").st_mode));
+  EXPECT_ERRNO(ENOTDIR, sealfs_lstat(client_, "/to-file/", &st));
+  char buf[16];
+  EXPECT_ERRNO(EINVAL, sealfs_readlink(client_, "/to-dir/", buf, sizeof(buf)))
+      << "the slash resolves the link to its directory, which is no symlink";
+}
+
 }  // namespace
 }  // namespace sealfs::test
