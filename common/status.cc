@@ -43,6 +43,7 @@ constexpr CodeErrno kCodeErrno[] = {
     {proto::STATUS_NOT_PERMITTED, EPERM},
     {proto::STATUS_BUSY, EBUSY},
     {proto::STATUS_PAST_END, ENXIO},
+    {proto::STATUS_TOO_MANY_OPEN, EMFILE},
 };
 
 }  // namespace

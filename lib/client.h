@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -36,6 +37,7 @@ struct ClientOptions {
   uint32_t uid = 0;
   uint32_t gid = 0;
   uint32_t umask = 022;
+  std::size_t max_open_files = 1 << 20;
 };
 
 // One directory listing in progress: ".", "..", then each server's share of the entries.
@@ -166,6 +168,10 @@ class Client {
   Status ReadAt(const proto::InodeAttr& attr_hint, uint64_t ino, char* buf, std::size_t count,
                 uint64_t offset, std::size_t* done);
   Status WriteAt(const OpenFile& file, const char* buf, std::size_t count, uint64_t offset);
+  Status PreadFile(const OpenFile& file, void* buf, std::size_t count, uint64_t offset,
+                   std::size_t* done);
+  Status PwriteFile(const OpenFile& file, const void* buf, std::size_t count, uint64_t offset,
+                    std::size_t* done);
   Status TruncateInode(uint64_t ino, uint64_t length);
   // Cuts the chunks of ino on every server to `length` bytes (0 deletes them).
   Status TruncateChunks(uint64_t ino, uint64_t length, uint32_t chunk_size);
@@ -175,6 +181,8 @@ class Client {
   ClusterView cluster_;
   FileTable files_;
   uint32_t default_chunk_size_ = 1U << 20;
+  // Striped by inode: makes an O_APPEND write's size lookup and write one step (client_data.cc).
+  std::array<std::mutex, 64> append_mutexes_;
   std::mutex random_mutex_;
   std::mt19937_64 random_;  // GUARDED_BY(random_mutex_)
 };

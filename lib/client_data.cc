@@ -101,7 +101,7 @@ Status Client::Open(std::string_view path, int flags, uint32_t mode, int* fd) {
   file->chunk_size = resolved.attr.chunk_size() != 0 ? resolved.attr.chunk_size() : (1U << 20);
   file->type = type;
   *fd = files_.Add(std::move(file));
-  if (*fd < 0) return {proto::STATUS_TOO_BIG, "too many open files"};
+  if (*fd < 0) return {proto::STATUS_TOO_MANY_OPEN, "too many open files"};
   return Status::Ok();
 }
 
@@ -116,7 +116,7 @@ Status Client::Read(int fd, void* buf, std::size_t count, std::size_t* done) {
   auto file = files_.Get(fd);
   if (!file) return {proto::STATUS_BAD_DESCRIPTOR, "not open"};
   std::lock_guard lock(file->offset_mutex);
-  Status status = Pread(fd, buf, count, file->offset, done);
+  Status status = PreadFile(*file, buf, count, file->offset, done);
   if (status.ok()) file->offset += *done;
   return status;
 }
@@ -125,44 +125,61 @@ Status Client::Write(int fd, const void* buf, std::size_t count, std::size_t* do
   auto file = files_.Get(fd);
   if (!file) return {proto::STATUS_BAD_DESCRIPTOR, "not open"};
   std::lock_guard lock(file->offset_mutex);
-  uint64_t offset = file->offset;
-  if ((file->flags & O_APPEND) != 0) {
-    proto::InodeAttr attr;
-    Status status = GetAttr(file->ino, &attr);
-    if (!status.ok()) return status;
-    offset = attr.size();
+  if ((file->flags & O_APPEND) == 0) {
+    Status status = PwriteFile(*file, buf, count, file->offset, done);
+    if (status.ok()) file->offset += *done;
+    return status;
   }
-  Status status = Pwrite(fd, buf, count, offset, done);
-  if (status.ok()) file->offset = offset + *done;
+  // Reading the size and writing past it is one step for every descriptor of this client on
+  // the inode; appends from other clients are not ordered against these (as on NFS).
+  std::lock_guard append_lock(append_mutexes_[file->ino % append_mutexes_.size()]);
+  proto::InodeAttr attr;
+  Status status = GetAttr(file->ino, &attr);
+  if (!status.ok()) return status;
+  status = PwriteFile(*file, buf, count, attr.size(), done);
+  if (status.ok()) file->offset = attr.size() + *done;
   return status;
 }
 
 Status Client::Pread(int fd, void* buf, std::size_t count, uint64_t offset, std::size_t* done) {
   auto file = files_.Get(fd);
-  if (!file || !file->readable()) return {proto::STATUS_BAD_DESCRIPTOR, "not open for reading"};
-  if (S_ISDIR(file->type)) return {proto::STATUS_IS_DIR, "is a directory"};
-  if (offset > kMaxFileSize) return Status::Invalid("offset out of range");
-  proto::InodeAttr hint;
-  hint.set_chunk_size(file->chunk_size);
-  return ReadAt(hint, file->ino, static_cast<char*>(buf), count, offset, done);
+  if (!file) return {proto::STATUS_BAD_DESCRIPTOR, "not open"};
+  return PreadFile(*file, buf, count, offset, done);
 }
 
 Status Client::Pwrite(int fd, const void* buf, std::size_t count, uint64_t offset,
                       std::size_t* done) {
   auto file = files_.Get(fd);
-  if (!file || !file->writable()) return {proto::STATUS_BAD_DESCRIPTOR, "not open for writing"};
+  if (!file) return {proto::STATUS_BAD_DESCRIPTOR, "not open"};
+  return PwriteFile(*file, buf, count, offset, done);
+}
+
+Status Client::PreadFile(const OpenFile& file, void* buf, std::size_t count, uint64_t offset,
+                         std::size_t* done) {
+  if (!file.readable()) return {proto::STATUS_BAD_DESCRIPTOR, "not open for reading"};
+  if (S_ISDIR(file.type)) return {proto::STATUS_IS_DIR, "is a directory"};
+  if (offset > kMaxFileSize) return Status::Invalid("offset out of range");
+  proto::InodeAttr hint;
+  hint.set_chunk_size(file.chunk_size);
+  return ReadAt(hint, file.ino, static_cast<char*>(buf), count, offset, done);
+}
+
+Status Client::PwriteFile(const OpenFile& file, const void* buf, std::size_t count,
+                          uint64_t offset, std::size_t* done) {
+  if (!file.writable()) return {proto::STATUS_BAD_DESCRIPTOR, "not open for writing"};
   if (offset > kMaxFileSize || count > kMaxFileSize - offset) {
     return {proto::STATUS_TOO_BIG, "beyond the largest file size"};
   }
   *done = 0;
   if (count == 0) return Status::Ok();
-  Status status = WriteAt(*file, static_cast<const char*>(buf), count, offset);
+  Status status = WriteAt(file, static_cast<const char*>(buf), count, offset);
   if (status.ok()) *done = count;
   return status;
 }
 
 // Reads the chunks of the range and the file size at once; bytes past the size are not
-// returned, holes within it read as zeros.
+// returned, holes within it read as zeros. A chunk that could not be read fails the read only
+// when it starts below the size: a server down past the end of the file costs nothing.
 Status Client::ReadAt(const proto::InodeAttr& attr_hint, uint64_t ino, char* buf,
                       std::size_t count, uint64_t offset, std::size_t* done) {
   *done = 0;
@@ -173,6 +190,7 @@ Status Client::ReadAt(const proto::InodeAttr& attr_hint, uint64_t ino, char* buf
       cluster_.Start(cluster_.Home(InodePlacementKey(ino)), proto::OP_GET_ATTR, attr_request);
   std::vector<Piece> pieces = CutIntoPieces(offset, count, attr_hint.chunk_size());
   Status status;
+  uint64_t first_failed_offset = UINT64_MAX;  // in the file
   for (std::size_t first = 0; first < pieces.size(); first += kMaxChunksInFlight) {
     std::size_t last = std::min(pieces.size(), first + kMaxChunksInFlight);
     std::deque<proto::ReadChunkRequest> requests;
@@ -190,6 +208,7 @@ Status Client::ReadAt(const proto::InodeAttr& attr_hint, uint64_t ino, char* buf
       RpcResult result = cluster_.Finish(calls[i - first]);
       if (!result.status.ok()) {
         if (status.ok()) status = result.status;
+        first_failed_offset = std::min(first_failed_offset, offset + pieces[i].buf_offset);
         continue;
       }
       std::size_t n = std::min(result.payload.size(), pieces[i].length);
@@ -200,8 +219,8 @@ Status Client::ReadAt(const proto::InodeAttr& attr_hint, uint64_t ino, char* buf
   proto::GetAttrReply attr_reply;
   Status attr_status = cluster_.Finish(attr_call).Decode(&attr_reply);
   if (!attr_status.ok()) return attr_status;
-  if (!status.ok()) return status;
   uint64_t size = attr_reply.attr().size();
+  if (first_failed_offset < size) return status;
   *done = offset >= size ? 0 : static_cast<std::size_t>(std::min<uint64_t>(count, size - offset));
   return Status::Ok();
 }

@@ -40,6 +40,7 @@ proto::Timespec Now() {
 Client::Client(const std::string& manager_address, const ClientOptions& options)
     : options_(options),
       cluster_(manager_address, options.timeouts),
+      files_(options.max_open_files),
       random_(std::random_device{}()) {}
 
 Client::~Client() = default;

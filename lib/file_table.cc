@@ -15,7 +15,7 @@ int FileTable::Add(std::shared_ptr<OpenFile> file) {
       return static_cast<int>(fd);
     }
   }
-  if (files_.size() >= kMaxOpen) return -1;
+  if (files_.size() >= max_open_) return -1;
   files_.push_back(std::move(file));
   return static_cast<int>(files_.size() - 1);
 }

@@ -26,10 +26,10 @@ struct OpenFile {
 
 class FileTable {
  public:
-  // The most descriptors one client keeps open at once.
-  static constexpr std::size_t kMaxOpen = 1 << 20;
+  // Holds at most max_open descriptors at once.
+  explicit FileTable(std::size_t max_open) : max_open_(max_open) {}
 
-  // Returns the new descriptor, or -1 when kMaxOpen are open.
+  // Returns the new descriptor, or -1 when max_open are open.
   int Add(std::shared_ptr<OpenFile> file);
   // The file behind fd, or nullptr when fd is not open.
   std::shared_ptr<OpenFile> Get(int fd) const;
@@ -39,6 +39,7 @@ class FileTable {
   void Clear();
 
  private:
+  const std::size_t max_open_;
   mutable std::mutex mutex_;
   std::vector<std::shared_ptr<OpenFile>> files_;  // GUARDED_BY(mutex_), index = descriptor
 };

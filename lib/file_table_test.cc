@@ -7,7 +7,7 @@ namespace sealfs::client {
 namespace {
 
 TEST(FileTableTest, HandsOutTheLowestFreeDescriptor) {
-  FileTable table;
+  FileTable table(16);
   EXPECT_EQ(table.Add(std::make_shared<OpenFile>()), 0);
   EXPECT_EQ(table.Add(std::make_shared<OpenFile>()), 1);
   EXPECT_EQ(table.Add(std::make_shared<OpenFile>()), 2);
@@ -17,7 +17,7 @@ TEST(FileTableTest, HandsOutTheLowestFreeDescriptor) {
 }
 
 TEST(FileTableTest, UnknownDescriptorsAreNull) {
-  FileTable table;
+  FileTable table(16);
   EXPECT_EQ(table.Get(-1), nullptr);
   EXPECT_EQ(table.Get(0), nullptr);
   EXPECT_EQ(table.Remove(5), nullptr);

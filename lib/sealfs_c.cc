@@ -91,6 +91,7 @@ void sealfs_options_init(sealfs_options* options) {
   options->uid = -1;
   options->gid = -1;
   options->umask = 022;
+  options->max_open_files = 1 << 20;
 }
 
 int sealfs_connect(const char* manager_address, const sealfs_options* options,
@@ -101,7 +102,7 @@ int sealfs_connect(const char* manager_address, const sealfs_options* options,
     sealfs_options_init(&defaults);
     if (options == nullptr) options = &defaults;
     if (options->struct_size != sizeof(sealfs_options) || options->connect_timeout_ms <= 0 ||
-        options->request_timeout_ms <= 0) {
+        options->request_timeout_ms <= 0 || options->max_open_files <= 0) {
       return -EINVAL;
     }
     uint32_t chunk = options->chunk_size;
@@ -115,6 +116,7 @@ int sealfs_connect(const char* manager_address, const sealfs_options* options,
     client_options.uid = options->uid < 0 ? getuid() : static_cast<uint32_t>(options->uid);
     client_options.gid = options->gid < 0 ? getgid() : static_cast<uint32_t>(options->gid);
     client_options.umask = options->umask & 0777;
+    client_options.max_open_files = static_cast<std::size_t>(options->max_open_files);
     auto client = std::make_unique<sealfs_client>();
     Status status = Client::Connect(manager_address, client_options, &client->core);
     if (!status.ok()) return ToResult(status);

@@ -100,6 +100,50 @@ TEST_F(ConcurrencyTest, ThreadsPwriteDisjointRangesOfOneDescriptor) {
   EXPECT_TRUE(ReadFile(client_, "/one") == expected);
 }
 
+// Appends through many descriptors of one client land one after another, never on each other.
+TEST_F(ConcurrencyTest, AppendsThroughManyDescriptorsNeverOverlap) {
+  constexpr int kThreads = 8;
+  constexpr int kRecords = 40;
+  constexpr std::size_t kRecord = 1000;  // records straddle chunk boundaries now and then
+  const std::string path = "/log";
+  auto record_of = [&](int thread, int index) {
+    std::string record = "thread " + std::to_string(thread) + " record " + std::to_string(index);
+    return record + WorkerPattern(thread, index, kRecord - record.size());
+  };
+  WriteFile(client_, path, "");
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const int fd = sealfs_open(client_, path.c_str(), O_WRONLY | O_APPEND, 0);
+      if (fd < 0) {
+        ++failures;
+        return;
+      }
+      for (int r = 0; r < kRecords; ++r) {
+        const std::string record = record_of(t, r);
+        if (sealfs_write(client_, fd, record.data(), record.size()) !=
+            static_cast<ssize_t>(kRecord)) {
+          ++failures;
+        }
+      }
+      if (sealfs_close(client_, fd) != 0) ++failures;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  const std::string log = ReadFile(client_, path);
+  ASSERT_EQ(log.size(), kThreads * kRecords * kRecord) << "an append overwrote another";
+  std::set<std::string> expected;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int r = 0; r < kRecords; ++r) expected.insert(record_of(t, r));
+  }
+  for (std::size_t at = 0; at < log.size(); at += kRecord) {
+    EXPECT_EQ(expected.erase(log.substr(at, kRecord)), 1U) << "record at " << at << " is torn";
+  }
+  EXPECT_TRUE(expected.empty());
+}
+
 TEST_F(ConcurrencyTest, ExclusiveCreateOfOneNameHasOneWinner) {
   constexpr int kThreads = 8;
   constexpr int kRounds = 20;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cluster.h"
+#include "placement.h"
 
 namespace sealfs::test {
 namespace {
@@ -163,6 +164,40 @@ TEST_F(FailureTest, OneServerRestartedOnANewPortIsFoundAgain) {
     EXPECT_EQ(ReadFile(fresh, "/f" + std::to_string(i)), "v" + std::to_string(i));
   }
   sealfs_disconnect(fresh);
+}
+
+// A read cut off by the end of the file needs only the servers of the chunks below the end.
+TEST_F(FailureTest, ReadPastTheEndNeedsNoServerBeyondIt) {
+  WriteFile(client_, "/small", "only one chunk");
+  struct stat st {};
+  ASSERT_OK(sealfs_stat(client_, "/small", &st));
+  const proto::ClusterMap map = cluster_->GetMap();
+  const Placement placement(map);
+  const ServerId inode_home = placement.Home(InodePlacementKey(st.st_ino));
+  const ServerId first_chunk_home = placement.Home(ChunkPlacementKey(st.st_ino, 0));
+  // A server holding neither the inode nor chunk 0, and the first chunk index it would hold.
+  int victim = -1;
+  uint64_t chunk = 0;
+  for (const auto& server : map.servers()) {
+    if (server.id() == inode_home || server.id() == first_chunk_home) continue;
+    for (int i = 0; i < cluster_->num_servers(); ++i) {
+      if (cluster_->server_address(i) == server.address()) victim = i;
+    }
+    for (chunk = 1; chunk < 100; ++chunk) {
+      if (placement.Home(ChunkPlacementKey(st.st_ino, chunk)) == server.id()) break;
+    }
+    break;
+  }
+  ASSERT_GE(victim, 0) << "three servers, two of them taken: one is left";
+  ASSERT_LT(chunk, 100U) << "the placement gives that server none of the first 100 chunks";
+  cluster_->KillServer(victim);
+  const int fd = sealfs_open(client_, "/small", O_RDONLY, 0);
+  ASSERT_GE(fd, 0) << ErrName(fd);
+  std::string buf((chunk + 1) * static_cast<std::size_t>(st.st_blksize), '\0');
+  EXPECT_EQ(sealfs_pread(client_, fd, buf.data(), buf.size(), 0), 14)
+      << "the buffer reaches chunk " << chunk << ", on the killed server, past the end";
+  EXPECT_EQ(buf.substr(0, 14), "only one chunk");
+  EXPECT_OK(sealfs_close(client_, fd));
 }
 
 TEST_F(FailureTest, ManagerMarksAKilledServerDownAndUpAgain) {

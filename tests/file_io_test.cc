@@ -139,6 +139,24 @@ TEST_F(FileIoTest, OpenAppendWritesAtTheEnd) {
   EXPECT_EQ(ReadFile(client_, "/append"), "0123abXYcd");
 }
 
+TEST_F(FileIoTest, TooManyOpenFilesIsEMFILE) {
+  sealfs_options options = TestOptions();
+  options.max_open_files = 4;
+  sealfs_client* small = ConnectOrThrow(cluster_->manager_address(), &options);
+  WriteFile(small, "/f", "x");
+  std::vector<int> fds;
+  for (int i = 0; i < 4; ++i) fds.push_back(sealfs_open(small, "/f", O_RDONLY, 0));
+  EXPECT_EQ(fds, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_ERRNO(EMFILE, sealfs_open(small, "/f", O_RDONLY, 0));
+  EXPECT_ERRNO(EMFILE, sealfs_open(small, "/g", O_CREAT | O_WRONLY, 0644));
+  EXPECT_OK(sealfs_close(small, fds[2]));
+  EXPECT_EQ(sealfs_open(small, "/f", O_RDONLY, 0), 2) << "a closed descriptor is free again";
+  sealfs_disconnect(small);
+  options.max_open_files = 0;
+  sealfs_client* invalid = nullptr;
+  EXPECT_ERRNO(EINVAL, sealfs_connect(cluster_->manager_address().c_str(), &options, &invalid));
+}
+
 TEST_F(FileIoTest, AccessModesAreEnforced) {
   WriteFile(client_, "/modes", "abcdef");
   char buf[8];

@@ -86,6 +86,9 @@ typedef struct sealfs_options {
   int64_t gid;
   /** Permission bits cleared from the mode of new files and directories. Default 022. */
   mode_t umask;
+  /** The most descriptors open at once on this client; sealfs_open() fails with -EMFILE
+   *  beyond. Default 1048576. */
+  int max_open_files;
 } sealfs_options;
 
 /**
