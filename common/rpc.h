@@ -112,6 +112,9 @@ struct RpcResult {
   Status status;
   std::string message;
   std::string payload;
+  // A failed call may still have reached the peer and taken effect (the connection broke after
+  // the request was sent, or the reply came too late); false only when it surely did not.
+  bool maybe_delivered = false;
 
   // Parses `message` into *reply when status is ok; a reply that does not parse becomes
   // STATUS_BAD_FRAME.
@@ -151,9 +154,13 @@ class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
   RpcChannel& operator=(const RpcChannel&) = delete;
 
   // Sends a request; the future completes with the reply or the failure of the connection.
-  // The payload is copied before CallAsync returns.
+  // The payload is copied before CallAsync returns. *request_id (optional) names the call for
+  // Abandon.
   std::future<RpcResult> CallAsync(uint16_t op, const google::protobuf::MessageLite& request,
-                                   std::string_view payload = {});
+                                   std::string_view payload = {}, uint64_t* request_id = nullptr);
+  // Stops waiting for a call: its reply, if one comes, is dropped. Returns false when the reply
+  // is already in the call's future (use it: the call completed after all).
+  bool Abandon(uint64_t request_id);
   // CallAsync and a bounded wait. A reply that does not come in time is STATUS_TIMED_OUT.
   RpcResult Call(uint16_t op, const google::protobuf::MessageLite& request,
                  std::chrono::milliseconds timeout, std::string_view payload = {});
@@ -166,8 +173,6 @@ class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
 
  private:
   RpcChannel(asio::io_context& io, std::string address, std::chrono::milliseconds connect_timeout);
-  std::future<RpcResult> Start(uint16_t op, const google::protobuf::MessageLite& request,
-                               std::string_view payload, uint64_t* request_id);
   void StartConnect();
   void WriteNext();
   void ReadHeader();

@@ -46,13 +46,9 @@ bool RpcChannel::broken() const {
 
 std::future<RpcResult> RpcChannel::CallAsync(uint16_t op,
                                              const google::protobuf::MessageLite& request,
-                                             std::string_view payload) {
+                                             std::string_view payload, uint64_t* request_id) {
   uint64_t unused_id = 0;
-  return Start(op, request, payload, &unused_id);
-}
-
-std::future<RpcResult> RpcChannel::Start(uint16_t op, const google::protobuf::MessageLite& request,
-                                         std::string_view payload, uint64_t* request_id) {
+  if (request_id == nullptr) request_id = &unused_id;
   std::promise<RpcResult> promise;
   std::future<RpcResult> future = promise.get_future();
   std::string message = request.SerializeAsString();
@@ -86,19 +82,21 @@ std::future<RpcResult> RpcChannel::Start(uint16_t op, const google::protobuf::Me
 RpcResult RpcChannel::Call(uint16_t op, const google::protobuf::MessageLite& request,
                            std::chrono::milliseconds timeout, std::string_view payload) {
   uint64_t request_id = 0;
-  std::future<RpcResult> future = Start(op, request, payload, &request_id);
-  if (future.wait_for(timeout) != std::future_status::ready) {
-    std::lock_guard lock(mutex_);
-    // A reply that raced with the timeout is as good as any.
-    if (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-      pending_.erase(request_id);
-      return RpcResult{Status(proto::STATUS_TIMED_OUT, "no reply from " + address_ + " within " +
-                                                           std::to_string(timeout.count()) + " ms"),
-                       {},
-                       {}};
-    }
+  std::future<RpcResult> future = CallAsync(op, request, payload, &request_id);
+  if (future.wait_for(timeout) != std::future_status::ready && Abandon(request_id)) {
+    return RpcResult{Status(proto::STATUS_TIMED_OUT, "no reply from " + address_ + " within " +
+                                                         std::to_string(timeout.count()) + " ms"),
+                     {},
+                     {},
+                     true};
   }
   return future.get();
+}
+
+bool RpcChannel::Abandon(uint64_t request_id) {
+  // Replies are delivered under mutex_, so a call is either still pending or already complete.
+  std::lock_guard lock(mutex_);
+  return pending_.erase(request_id) == 1;
 }
 
 void RpcChannel::Close() {
@@ -206,25 +204,23 @@ void RpcChannel::ReadBody() {
             auto code = static_cast<proto::StatusCode>(header.status);
             if (!proto::StatusCode_IsValid(header.status)) code = proto::STATUS_IO_ERROR;
             result->status = Status(code, code == proto::STATUS_OK ? "" : "from " + self->address_);
-            std::promise<RpcResult> promise;
-            bool found = false;
             {
               std::lock_guard lock(self->mutex_);
+              // A reply to an abandoned call is dropped.
               auto it = self->pending_.find(header.request_id);
               if (it != self->pending_.end()) {
-                promise = std::move(it->second);
+                it->second.set_value(std::move(*result));
                 self->pending_.erase(it);
-                found = true;
               }
             }
-            // A reply to a call that timed out is dropped.
-            if (found) promise.set_value(std::move(*result));
             self->ReadHeader();
           }));
 }
 
 void RpcChannel::Fail(const Status& status) {
   if (state_ == State::kBroken) return;
+  // Requests written to a live connection may have been served before it broke.
+  const bool maybe_delivered = state_ == State::kConnected;
   state_ = State::kBroken;
   write_queue_.clear();
   connect_timer_.cancel();
@@ -237,7 +233,9 @@ void RpcChannel::Fail(const Status& status) {
     broken_status_ = status;
     pending.swap(pending_);
   }
-  for (auto& [id, promise] : pending) promise.set_value(RpcResult{status, {}, {}});
+  for (auto& [id, promise] : pending) {
+    promise.set_value(RpcResult{status, {}, {}, maybe_delivered});
+  }
 }
 
 }  // namespace sealfs

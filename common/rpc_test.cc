@@ -131,6 +131,7 @@ TEST(RpcInlineTest, QuickOpsOnTheIoThreadAndSlowOnesOnWorkersBothGetTheirReplies
 TEST_F(RpcTest, CallTimesOutButTheChannelKeepsWorking) {
   RpcResult slow = channel_->Call(kSlowOp, proto::Empty(), milliseconds(50));
   EXPECT_EQ(slow.status.code(), proto::STATUS_TIMED_OUT);
+  EXPECT_TRUE(slow.maybe_delivered) << "the server may still carry it out";
   RpcResult fast = channel_->Call(kFailOp, proto::Empty(), milliseconds(5000));
   EXPECT_EQ(fast.status.code(), proto::STATUS_NOT_FOUND);
 }
@@ -140,6 +141,7 @@ TEST_F(RpcTest, UnreachableWhenNobodyListens) {
   auto channel = RpcChannel::Create(io_.io(), address_, milliseconds(1000));
   RpcResult result = channel->Call(kFailOp, proto::Empty(), milliseconds(5000));
   EXPECT_EQ(result.status.code(), proto::STATUS_UNREACHABLE);
+  EXPECT_FALSE(result.maybe_delivered) << "never connected, so never sent";
   EXPECT_TRUE(channel->broken());
   EXPECT_EQ(channel->Call(kFailOp, proto::Empty(), milliseconds(5000)).status.code(),
             proto::STATUS_UNREACHABLE);
@@ -150,7 +152,24 @@ TEST_F(RpcTest, PendingCallsFailWhenTheServerGoesAway) {
   std::this_thread::sleep_for(milliseconds(100));
   server_->Stop();
   ASSERT_EQ(future.wait_for(std::chrono::seconds(5)), std::future_status::ready);
-  EXPECT_EQ(future.get().status.code(), proto::STATUS_UNREACHABLE);
+  RpcResult result = future.get();
+  EXPECT_EQ(result.status.code(), proto::STATUS_UNREACHABLE);
+  EXPECT_TRUE(result.maybe_delivered) << "sent before the connection broke";
+}
+
+TEST_F(RpcTest, AnAbandonedCallsReplyIsDropped) {
+  uint64_t request_id = 0;
+  auto abandoned = channel_->CallAsync(kSlowOp, proto::Empty(), {}, &request_id);
+  EXPECT_TRUE(channel_->Abandon(request_id));
+  EXPECT_FALSE(channel_->Abandon(request_id)) << "once";
+  // Its reply comes and is dropped; the channel serves the next call as before.
+  auto next = channel_->CallAsync(kSlowOp, proto::Empty());
+  ASSERT_EQ(next.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(next.get().status.ok());
+  uint64_t answered_id = 0;
+  auto answered = channel_->CallAsync(kFailOp, proto::Empty(), {}, &answered_id);
+  ASSERT_EQ(answered.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_FALSE(channel_->Abandon(answered_id)) << "its reply is already in the future";
 }
 
 TEST_F(RpcTest, BadFrameGetsAnErrorReplyAndOthersAreStillServed) {

@@ -5,6 +5,25 @@ namespace sealfs::client {
 namespace {
 // A map fetched this recently is fresh enough for a failed call to retry against.
 constexpr std::chrono::milliseconds kMinRefreshInterval{200};
+
+// Ops that give the same result when a server receives them twice.
+bool IsIdempotent(uint16_t op) {
+  switch (op) {
+    case proto::OP_LOOKUP:
+    case proto::OP_GET_ATTR:
+    case proto::OP_READ_DIR:
+    case proto::OP_GET_XATTR:
+    case proto::OP_LIST_XATTR:
+    case proto::OP_READ_CHUNK:
+    case proto::OP_WRITE_CHUNK:  // the same bytes at the same place
+    case proto::OP_TRUNCATE_CHUNKS:
+    case proto::OP_SYNC:
+    case proto::OP_STAT_FS:
+      return true;
+    default:
+      return false;
+  }
+}
 }  // namespace
 
 const proto::ServerInfo* MapSnapshot::Find(ServerId id) const {
@@ -81,42 +100,43 @@ std::shared_ptr<RpcChannel> ClusterView::ChannelTo(ServerId server, Status* stat
   return channel;
 }
 
-std::future<RpcResult> ClusterView::Send(ServerId server, uint16_t op,
-                                         const google::protobuf::MessageLite& request,
-                                         std::string_view payload) {
-  Status status;
-  auto channel = ChannelTo(server, &status);
-  if (!channel) {
-    std::promise<RpcResult> failed;
-    failed.set_value(RpcResult{status, {}, {}});
-    return failed.get_future();
-  }
-  return channel->CallAsync(op, request, payload);
-}
-
 PendingCall ClusterView::Start(ServerId server, uint16_t op,
                                const google::protobuf::MessageLite& request,
                                std::string_view payload) {
-  return PendingCall{server, op, &request, payload, Send(server, op, request, payload)};
+  PendingCall call{server, op, &request, payload, nullptr, 0, {}};
+  Status status;
+  call.channel = ChannelTo(server, &status);
+  if (call.channel) {
+    call.future = call.channel->CallAsync(op, request, payload, &call.request_id);
+  } else {
+    std::promise<RpcResult> failed;
+    failed.set_value(RpcResult{status, {}, {}});
+    call.future = failed.get_future();
+  }
+  return call;
+}
+
+RpcResult ClusterView::Wait(PendingCall& call) {
+  if (call.future.wait_for(timeouts_.request) != std::future_status::ready &&
+      call.channel->Abandon(call.request_id)) {
+    return RpcResult{Status(proto::STATUS_TIMED_OUT,
+                            "no reply from " + call.channel->address() + " within " +
+                                std::to_string(timeouts_.request.count()) + " ms"),
+                     {},
+                     {},
+                     true};
+  }
+  return call.future.get();
 }
 
 RpcResult ClusterView::Finish(PendingCall& call) {
-  auto wait = [this](std::future<RpcResult>& future) {
-    if (future.wait_for(timeouts_.request) != std::future_status::ready) {
-      return RpcResult{Status(proto::STATUS_TIMED_OUT, "no reply within " +
-                                                           std::to_string(timeouts_.request.count()) +
-                                                           " ms"),
-                       {},
-                       {}};
-    }
-    return future.get();
-  };
-  RpcResult result = wait(call.future);
+  RpcResult result = Wait(call);
   if (result.status.code() != proto::STATUS_UNREACHABLE) return result;
   // The server may live on at a new address: look again once.
   RefreshAfterFailure();
-  std::future<RpcResult> retry = Send(call.server, call.op, *call.request, call.payload);
-  return wait(retry);
+  if (result.maybe_delivered && !IsIdempotent(call.op)) return result;
+  PendingCall retry = Start(call.server, call.op, *call.request, call.payload);
+  return Wait(retry);
 }
 
 RpcResult ClusterView::Call(ServerId server, uint16_t op,

@@ -1,9 +1,9 @@
 // ClusterView: the client's picture of the cluster and its connections to every server.
 //
 // It holds the latest cluster map from the manager, the placement computed from it, and one
-// RpcChannel per server. A call to a server that cannot be reached makes it ask the manager for a
-// fresh map once (the server may have come back on another address) before giving up with
-// STATUS_UNREACHABLE. Thread-safe.
+// RpcChannel per server. A call to a server that cannot be reached makes it ask the manager for
+// a fresh map once (the server may have come back on another address) and send the call again
+// when that is safe, before giving up with STATUS_UNREACHABLE. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -36,6 +36,8 @@ struct PendingCall {
   uint16_t op = 0;
   const google::protobuf::MessageLite* request = nullptr;  // must outlive Finish
   std::string_view payload;                                // must outlive Finish
+  std::shared_ptr<RpcChannel> channel;                     // null when none could be made
+  uint64_t request_id = 0;
   std::future<RpcResult> future;
 };
 
@@ -57,8 +59,9 @@ class ClusterView {
   // Starts a request without waiting; the request and payload must stay alive until Finish.
   PendingCall Start(ServerId server, uint16_t op, const google::protobuf::MessageLite& request,
                     std::string_view payload = {});
-  // Waits for a started request, retrying it once after a map refresh if the server was
-  // unreachable.
+  // Waits for a started request. When the server was unreachable, refreshes the map and sends
+  // the request once more if that cannot apply it twice: it surely never arrived, or the op
+  // reads or overwrites without side effects.
   RpcResult Finish(PendingCall& call);
 
   // Sends one request to every server of the map at once and waits for all replies. Returns the
@@ -75,9 +78,8 @@ class ClusterView {
 
  private:
   std::shared_ptr<RpcChannel> ChannelTo(ServerId server, Status* status);
-  std::future<RpcResult> Send(ServerId server, uint16_t op,
-                              const google::protobuf::MessageLite& request,
-                              std::string_view payload);
+  // Waits for call.future within the request timeout, abandoning the call on timeout.
+  RpcResult Wait(PendingCall& call);
   // Refreshes the map unless another thread did within the last moment.
   void RefreshAfterFailure();
 
