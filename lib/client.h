@@ -161,6 +161,8 @@ class Client {
                      int parent_nlink_delta);
   Status CheckEmptyDirectory(uint64_t ino);
   proto::InodeAttr NewInodeAttr(uint32_t mode) const;
+  // A random inode id whose placement home is `home`, so that the inode lives beside the entry
+  // that creates it; 0 when `home` is not in the current map.
   uint64_t NewInodeIdFor(ServerId home);
   Status CheckPermission(const proto::InodeAttr& attr, int access_mode) const;
 

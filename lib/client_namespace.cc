@@ -93,13 +93,17 @@ proto::InodeAttr Client::NewInodeAttr(uint32_t mode) const {
 
 uint64_t Client::NewInodeIdFor(ServerId home) {
   auto snapshot = cluster_.snapshot();
+  const auto& servers = snapshot->placement.servers();
+  if (std::find(servers.begin(), servers.end(), home) == servers.end()) return 0;
   std::lock_guard lock(random_mutex_);
-  // Ids below 16 are reserved (1 is the root). With n servers this takes n tries on average.
-  for (;;) {
+  // Ids below 16 are reserved (1 is the root). With n servers this takes n tries on average;
+  // the bound only stops a broken placement from spinning forever.
+  for (std::size_t tries = 0; tries < 1000 * servers.size(); ++tries) {
     uint64_t ino = random_();
     if (ino < 16) continue;
     if (snapshot->placement.Home(InodePlacementKey(ino)) == home) return ino;
   }
+  return 0;
 }
 
 Status Client::GetAttr(uint64_t ino, proto::InodeAttr* attr) {
@@ -261,6 +265,7 @@ Status Client::CreateEntry(const ParentAndName& where, proto::InodeAttr attr, bo
   request.set_exclusive(exclusive);
   for (int attempt = 0; attempt < kMaxCreateAttempts; ++attempt) {
     attr.set_ino(NewInodeIdFor(home));
+    if (attr.ino() == 0) return {proto::STATUS_UNREACHABLE, "the map changed under the create"};
     *request.mutable_attr() = attr;
     RpcResult result = cluster_.Call(home, proto::OP_CREATE, request);
     status = result.Decode(reply);
@@ -516,6 +521,14 @@ Status Client::Link(std::string_view existing, std::string_view new_path) {
   }
   status = CheckName(where.name);
   if (!status.ok()) return status;
+  // The link count goes up before the entry exists: a client dying in between leaves a count
+  // too high (space kept), never an entry to an inode that its last unlink deleted.
+  proto::SetAttrRequest count_request;
+  count_request.set_ino(source.ino);
+  count_request.set_nlink_delta(1);
+  *count_request.mutable_ctime() = Now();
+  status = SetAttr(count_request, nullptr);
+  if (!status.ok()) return status;
   proto::InsertDentryRequest insert;
   insert.set_parent(where.parent.ino);
   insert.set_name(where.name);
@@ -526,13 +539,11 @@ Status Client::Link(std::string_view existing, std::string_view new_path) {
                .CallHome(DentryPlacementKey(where.parent.ino, where.name), proto::OP_INSERT_DENTRY,
                          insert)
                .status;
-  if (!status.ok()) return status;
-  proto::SetAttrRequest request;
-  request.set_ino(source.ino);
-  request.set_nlink_delta(1);
-  *request.mutable_ctime() = Now();
-  status = SetAttr(request, nullptr);
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    count_request.set_nlink_delta(-1);
+    (void)SetAttr(count_request, nullptr);  // best effort; the insert's error is what matters
+    return status;
+  }
   return TouchDirectory(where.parent.ino, 0);
 }
 
@@ -803,7 +814,14 @@ bool DirStream::Next(Entry* entry, Status* status) {
     for (auto& item : *reply.mutable_entries()) {
       batch_.push_back(Entry{std::move(*item.mutable_name()), item.ino(), item.type()});
     }
-    if (!batch_.empty()) start_after_ = batch_.back().name;
+    if (!batch_.empty()) {
+      // Pages come in name order; one that does not move forward would repeat forever.
+      if (batch_.back().name <= start_after_ && !start_after_.empty()) {
+        *status = Status(proto::STATUS_IO_ERROR, "a directory page did not move forward");
+        return false;
+      }
+      start_after_ = batch_.back().name;
+    }
     server_done_ = !reply.more() || batch_.empty();
   }
   *entry = std::move(batch_[batch_pos_++]);

@@ -277,6 +277,7 @@ TEST_F(NamespaceTest, HardLinksShareTheInode) {
   // Errors.
   WriteFile(client_, "/exists", "e");
   EXPECT_ERRNO(EEXIST, sealfs_link(client_, "/other/alias", "/exists"));
+  EXPECT_EQ(Stat("/other/alias").st_nlink, 1U) << "a failed link leaves the count as it was";
   EXPECT_ERRNO(ENOENT, sealfs_link(client_, "/missing", "/x"));
   EXPECT_ERRNO(ENOENT, sealfs_link(client_, "/exists", "/missing/x"));
   EXPECT_ERRNO(EPERM, sealfs_link(client_, "/other", "/dirlink"));
