@@ -19,6 +19,13 @@ namespace sealfs {
 
 using ServerId = uint64_t;
 
+// File data is cut into chunks of a power-of-two size within these bounds, fixed per file.
+inline constexpr uint32_t kMinChunkSize = 4U << 10;
+inline constexpr uint32_t kMaxChunkSize = 64U << 20;
+inline bool IsValidChunkSize(uint64_t size) {
+  return size >= kMinChunkSize && size <= kMaxChunkSize && (size & (size - 1)) == 0;
+}
+
 // The placement keys of the three kinds of records. The bytes are hashed, never stored.
 std::string InodePlacementKey(uint64_t ino);
 std::string DentryPlacementKey(uint64_t parent_ino, std::string_view name);

@@ -97,7 +97,8 @@ class Client {
   Status RemoveXattr(std::string_view path, std::string_view name);
 
   // Descriptors.
-  Status Open(std::string_view path, int flags, uint32_t mode, int* fd);
+  // symlink_depth counts the dangling links an O_CREAT already followed to their targets.
+  Status Open(std::string_view path, int flags, uint32_t mode, int* fd, int symlink_depth = 0);
   Status Close(int fd);
   Status Read(int fd, void* buf, std::size_t count, std::size_t* done);
   Status Write(int fd, const void* buf, std::size_t count, std::size_t* done);

@@ -7,6 +7,7 @@
 #include <deque>
 
 #include "client.h"
+#include "path.h"
 #include "placement.h"
 
 namespace sealfs::client {
@@ -42,7 +43,7 @@ std::vector<Piece> CutIntoPieces(uint64_t offset, std::size_t count, uint32_t ch
 
 }  // namespace
 
-Status Client::Open(std::string_view path, int flags, uint32_t mode, int* fd) {
+Status Client::Open(std::string_view path, int flags, uint32_t mode, int* fd, int symlink_depth) {
   int access = flags & O_ACCMODE;
   if (access != O_RDONLY && access != O_WRONLY && access != O_RDWR) {
     return Status::Invalid("bad access mode");
@@ -70,7 +71,19 @@ Status Client::Open(std::string_view path, int flags, uint32_t mode, int* fd) {
     if (resolved.has_attr) resolved.attr = reply.attr();
     if (!created && S_ISLNK(resolved.type)) {
       if ((flags & O_NOFOLLOW) != 0) return {proto::STATUS_LOOP, "O_NOFOLLOW on a symlink"};
+      if ((flags & O_EXCL) != 0) return {proto::STATUS_EXISTS, "a symlink of that name"};
+      Resolved link = resolved;
       status = Resolve(path, true, &resolved);
+      if (status.code() == proto::STATUS_NOT_FOUND) {
+        // A dangling link: as Linux, create the file it points at.
+        if (symlink_depth >= kMaxSymlinkDepth) return {proto::STATUS_LOOP, "too many symlinks"};
+        status = FillAttr(&link);
+        if (!status.ok()) return status;
+        std::string target = link.attr.symlink_target();
+        if (target.empty()) return {proto::STATUS_NOT_FOUND, "empty symlink target"};
+        if (target.front() != '/') target = std::string(path.substr(0, path.rfind('/') + 1)) + target;
+        return Open(target, flags, mode, fd, symlink_depth + 1);
+      }
       if (!status.ok()) return status;
     }
   } else {
@@ -95,10 +108,13 @@ Status Client::Open(std::string_view path, int flags, uint32_t mode, int* fd) {
     status = TruncateInode(resolved.ino, 0);
     if (!status.ok()) return status;
   }
+  if (type == S_IFREG && !IsValidChunkSize(resolved.attr.chunk_size())) {
+    return {proto::STATUS_IO_ERROR, "the inode's chunk size is damaged"};
+  }
   auto file = std::make_shared<OpenFile>();
   file->ino = resolved.ino;
   file->flags = flags;
-  file->chunk_size = resolved.attr.chunk_size() != 0 ? resolved.attr.chunk_size() : (1U << 20);
+  file->chunk_size = resolved.attr.chunk_size();
   file->type = type;
   *fd = files_.Add(std::move(file));
   if (*fd < 0) return {proto::STATUS_TOO_MANY_OPEN, "too many open files"};

@@ -15,8 +15,6 @@ namespace sealfs::client {
 
 namespace {
 
-// Links followed in one resolution before ELOOP, as Linux's MAXSYMLINKS.
-constexpr int kMaxSymlinkDepth = 40;
 // A create that keeps losing inode-id races is a bug, not bad luck.
 constexpr int kMaxCreateAttempts = 8;
 // Attempts of a rename or link that lost a race against another client's change of the same

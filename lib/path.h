@@ -11,6 +11,8 @@ namespace sealfs::client {
 
 inline constexpr std::size_t kMaxNameLength = 255;   // NAME_MAX
 inline constexpr std::size_t kMaxPathLength = 4096;  // PATH_MAX, with the terminating NUL
+// Links followed in one resolution before ELOOP, as Linux's MAXSYMLINKS.
+inline constexpr int kMaxSymlinkDepth = 40;
 
 // Splits an absolute path into its components, dropping empty ones ("//") but keeping "." and
 // ".." (resolved against the real directories, after symlinks: "file/." is not a directory). Fails with STATUS_INVALID for a

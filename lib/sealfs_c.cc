@@ -8,6 +8,7 @@
 #include <new>
 
 #include "client.h"
+#include "placement.h"
 #include "sealfs/sealfs.h"
 
 struct sealfs_client {
@@ -106,7 +107,7 @@ int sealfs_connect(const char* manager_address, const sealfs_options* options,
       return -EINVAL;
     }
     uint32_t chunk = options->chunk_size;
-    if (chunk != 0 && (chunk < 4096 || chunk > (64U << 20) || (chunk & (chunk - 1)) != 0)) {
+    if (chunk != 0 && !sealfs::IsValidChunkSize(chunk)) {
       return -EINVAL;
     }
     sealfs::client::ClientOptions client_options;

@@ -19,12 +19,10 @@
 #include "cluster_map_store.h"
 #include "manager_service.h"
 #include "membership.h"
+#include "placement.h"
 #include "rpc.h"
 
 namespace {
-
-constexpr uint32_t kMinChunkSize = 4U << 10;
-constexpr uint32_t kMaxChunkSize = 64U << 20;
 
 std::string CheckChunkSize(const std::string& value) {
   uint64_t size = 0;
@@ -35,7 +33,7 @@ std::string CheckChunkSize(const std::string& value) {
   } catch (const std::exception&) {
     return "not a number of bytes: " + value;
   }
-  if (size < kMinChunkSize || size > kMaxChunkSize || (size & (size - 1)) != 0) {
+  if (!sealfs::IsValidChunkSize(size)) {
     return "must be a power of two between 4096 (4 KiB) and 67108864 (64 MiB): " + value;
   }
   return {};

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "key_encoding.h"
+#include "placement.h"
 #include "rocksdb/db.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/write_batch.h"
@@ -158,6 +159,9 @@ Status MetadataStore::Create(const proto::CreateRequest& request, proto::CreateR
   const proto::InodeAttr& attr = request.attr();
   if (attr.ino() == 0) return Status::Invalid("inode number 0");
   if ((attr.mode() & S_IFMT) == 0) return Status::Invalid("mode has no file type");
+  if (S_ISREG(attr.mode()) && !IsValidChunkSize(attr.chunk_size())) {
+    return Status::Invalid("chunk size not a power of two from 4 KiB to 64 MiB");
+  }
 
   std::string dentry_key = keys::DentryKey(request.parent(), request.name());
   std::string inode_key = keys::InodeKey(attr.ino());

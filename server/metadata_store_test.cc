@@ -198,6 +198,15 @@ TEST_F(MetadataStoreTest, BadNamesAndRequests) {
   EXPECT_EQ(Create(kRoot, "a/b", 100).code(), proto::STATUS_INVALID);
   EXPECT_EQ(Create(kRoot, std::string("a\0b", 3), 100).code(), proto::STATUS_INVALID);
   EXPECT_EQ(Create(kRoot, std::string(256, 'x'), 100).code(), proto::STATUS_NAME_TOO_LONG);
+  for (uint32_t chunk_size : {0U, 1000U, 2048U, 128U << 20}) {
+    proto::CreateRequest request;
+    request.set_parent(kRoot);
+    request.set_name("bad-chunks");
+    *request.mutable_attr() = Attr(100, S_IFREG | 0644, 1);
+    request.mutable_attr()->set_chunk_size(chunk_size);
+    proto::CreateReply reply;
+    EXPECT_EQ(store_->Create(request, &reply).code(), proto::STATUS_INVALID) << chunk_size;
+  }
   EXPECT_TRUE(Create(kRoot, std::string(255, 'x'), 100).ok());
   EXPECT_EQ(Create(kRoot, "zero", 0).code(), proto::STATUS_INVALID);
   EXPECT_EQ(Create(kRoot, "notype", 101, 0644).code(), proto::STATUS_INVALID);

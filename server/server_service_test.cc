@@ -52,6 +52,7 @@ TEST_F(ServerServiceTest, CreateLookupStatFs) {
   create.set_name("f");
   create.mutable_attr()->set_ino(42);
   create.mutable_attr()->set_mode(S_IFREG | 0600);
+  create.mutable_attr()->set_chunk_size(1U << 20);
   RpcReply reply = Call(proto::OP_CREATE, create);
   ASSERT_TRUE(reply.status.ok()) << reply.status.ToString();
   proto::CreateReply created;
@@ -106,6 +107,7 @@ TEST_F(ServerServiceTest, ChunkAndXattrPayloads) {
   create.set_name("x");
   create.mutable_attr()->set_ino(9);
   create.mutable_attr()->set_mode(S_IFREG | 0600);
+  create.mutable_attr()->set_chunk_size(1U << 20);
   ASSERT_TRUE(Call(proto::OP_CREATE, create).status.ok());
   proto::SetXattrRequest set;
   set.set_ino(9);

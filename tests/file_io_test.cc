@@ -139,6 +139,27 @@ TEST_F(FileIoTest, OpenAppendWritesAtTheEnd) {
   EXPECT_EQ(ReadFile(client_, "/append"), "0123abXYcd");
 }
 
+TEST_F(FileIoTest, CreateThroughADanglingSymlinkCreatesItsTarget) {
+  ASSERT_OK(sealfs_mkdir(client_, "/dir", 0755));
+  ASSERT_OK(sealfs_symlink(client_, "/dir/made", "/absolute"));
+  ASSERT_OK(sealfs_symlink(client_, "also-made", "/dir/relative"));
+  ASSERT_OK(sealfs_symlink(client_, "/absolute", "/chained"));
+  EXPECT_ERRNO(EEXIST, sealfs_open(client_, "/absolute", O_CREAT | O_EXCL | O_WRONLY, 0644));
+  EXPECT_ERRNO(ENOENT, sealfs_open(client_, "/absolute", O_WRONLY, 0)) << "no O_CREAT";
+  int fd = sealfs_open(client_, "/chained", O_CREAT | O_WRONLY, 0644);
+  ASSERT_GE(fd, 0) << ErrName(fd);
+  ASSERT_EQ(sealfs_write(client_, fd, "via links", 9), 9);
+  EXPECT_OK(sealfs_close(client_, fd));
+  EXPECT_EQ(ReadFile(client_, "/dir/made"), "via links");
+  fd = sealfs_open(client_, "/dir/relative", O_CREAT | O_WRONLY, 0644);
+  ASSERT_GE(fd, 0) << ErrName(fd);
+  EXPECT_OK(sealfs_close(client_, fd));
+  struct stat st {};
+  EXPECT_OK(sealfs_stat(client_, "/dir/also-made", &st)) << "relative to the link's directory";
+  EXPECT_OK(sealfs_lstat(client_, "/dir/relative", &st));
+  EXPECT_TRUE(S_ISLNK(st.st_mode)) << "the link itself stays a link";
+}
+
 TEST_F(FileIoTest, TooManyOpenFilesIsEMFILE) {
   sealfs_options options = TestOptions();
   options.max_open_files = 4;
