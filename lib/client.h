@@ -89,6 +89,14 @@ class Client {
   Status Access(std::string_view path, int mode);
   Status Truncate(std::string_view path, uint64_t length);
   Status StatFs(struct statvfs* out);
+  // A fresh map from the manager, and each server's answer to OP_STAT_FS (a failed one keeps
+  // its status), in the order of the map.
+  struct ServerStatus {
+    proto::ServerInfo info;
+    Status status;
+    proto::StatFsReply capacity;
+  };
+  Status GetClusterStatus(uint64_t* epoch, std::vector<ServerStatus>* servers);
 
   // Extended attributes.
   Status SetXattr(std::string_view path, std::string_view name, std::string_view value, int flags);

@@ -687,6 +687,25 @@ Status Client::StatFs(struct statvfs* out) {
   return Status::Ok();
 }
 
+Status Client::GetClusterStatus(uint64_t* epoch, std::vector<ServerStatus>* servers) {
+  Status status = cluster_.Refresh();
+  if (!status.ok()) return status;
+  auto snapshot = cluster_.snapshot();
+  *epoch = snapshot->map.epoch();
+  proto::StatFsRequest request;
+  std::vector<PendingCall> calls;
+  for (const auto& server : snapshot->map.servers()) {
+    calls.push_back(cluster_.Start(server.id(), proto::OP_STAT_FS, request));
+  }
+  servers->clear();
+  for (int i = 0; i < snapshot->map.servers_size(); ++i) {
+    ServerStatus& out = servers->emplace_back();
+    out.info = snapshot->map.servers(i);
+    out.status = cluster_.Finish(calls[static_cast<std::size_t>(i)]).Decode(&out.capacity);
+  }
+  return Status::Ok();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Extended attributes live with the inode, on its home server.
 

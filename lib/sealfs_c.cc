@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <new>
@@ -288,6 +289,30 @@ int sealfs_statvfs(sealfs_client* client, const char* path, struct statvfs* buf)
     Status status = client->core->Stat(path, true, &attr);
     if (status.ok()) status = client->core->StatFs(buf);
     return ToResult(status);
+  });
+}
+
+int sealfs_cluster_status(sealfs_client* client, uint64_t* epoch, sealfs_server_status* servers,
+                          int max_servers) {
+  return Guard([&] {
+    if (max_servers < 0 || (max_servers > 0 && servers == nullptr)) return -EINVAL;
+    uint64_t map_epoch = 0;
+    std::vector<Client::ServerStatus> found;
+    Status status = client->core->GetClusterStatus(&map_epoch, &found);
+    if (!status.ok()) return ToResult(status);
+    if (epoch != nullptr) *epoch = map_epoch;
+    for (std::size_t i = 0; i < found.size() && i < static_cast<std::size_t>(max_servers); ++i) {
+      sealfs_server_status& out = servers[i];
+      out = {};
+      out.id = found[i].info.id();
+      std::snprintf(out.address, sizeof(out.address), "%s", found[i].info.address().c_str());
+      out.up = found[i].info.state() == sealfs::proto::SERVER_UP ? 1 : 0;
+      out.reachable = found[i].status.ok() ? 1 : 0;
+      out.total_bytes = found[i].capacity.total_bytes();
+      out.available_bytes = found[i].capacity.available_bytes();
+      out.inodes = found[i].capacity.inodes();
+    }
+    return static_cast<int>(found.size());
   });
 }
 

@@ -101,6 +101,10 @@ TEST_F(CppFaceTest, FilesDirectoriesAndErrors) {
   EXPECT_EQ(st.st_mtime, 200);
   fs.access("/d/file", F_OK);
   EXPECT_GT(fs.statvfs().f_blocks, 0U);
+  uint64_t epoch = 0;
+  const auto servers = fs.cluster_status(&epoch);
+  EXPECT_EQ(servers.size(), 3U);
+  EXPECT_GT(epoch, 0U);
   fs.truncate("/d/file", 2);
   EXPECT_EQ(fs.stat("/d/file").st_size, 2);
   fs.rename("/d/file", "/d/renamed");

@@ -166,6 +166,42 @@ TEST_F(FailureTest, OneServerRestartedOnANewPortIsFoundAgain) {
   sealfs_disconnect(fresh);
 }
 
+TEST_F(FailureTest, ClusterStatusShowsEachServerAndItsState) {
+  uint64_t epoch = 0;
+  std::vector<sealfs_server_status> servers(8);
+  ASSERT_EQ(sealfs_cluster_status(client_, &epoch, servers.data(), 8), 3);
+  EXPECT_GE(epoch, 4U) << "created, then three joins";
+  uint64_t inodes = 0;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(servers[i].up, 1) << servers[i].address;
+    EXPECT_EQ(servers[i].reachable, 1) << servers[i].address;
+    EXPECT_GT(servers[i].total_bytes, 0U);
+    EXPECT_NE(std::string(servers[i].address).find("127.0.0.1:"), std::string::npos);
+    inodes += servers[i].inodes;
+  }
+  EXPECT_EQ(inodes, 1U) << "the root alone";
+  EXPECT_ERRNO(EINVAL, sealfs_cluster_status(client_, nullptr, nullptr, 1));
+  EXPECT_EQ(sealfs_cluster_status(client_, nullptr, nullptr, 0), 3) << "only the count";
+  const std::string killed = cluster_->server_address(1);
+  cluster_->KillServer(1);
+  const auto deadline = Clock::now() + std::chrono::seconds(15);
+  sealfs_server_status* victim = nullptr;
+  uint64_t later_epoch = 0;
+  while (Clock::now() < deadline) {
+    ASSERT_EQ(sealfs_cluster_status(client_, &later_epoch, servers.data(), 8), 3);
+    for (int i = 0; i < 3; ++i) {
+      if (killed == servers[i].address) victim = &servers[i];
+    }
+    ASSERT_NE(victim, nullptr);
+    if (victim->up == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(victim->up, 0) << "DOWN once its heartbeats stop";
+  EXPECT_EQ(victim->reachable, 0);
+  EXPECT_EQ(victim->total_bytes, 0U);
+  EXPECT_GT(later_epoch, epoch);
+}
+
 // A read cut off by the end of the file needs only the servers of the chunks below the end.
 TEST_F(FailureTest, ReadPastTheEndNeedsNoServerBeyondIt) {
   WriteFile(client_, "/small", "only one chunk");

@@ -454,6 +454,41 @@ SEALFS_EXPORT ssize_t sealfs_listxattr(sealfs_client *client, const char *path, 
 SEALFS_EXPORT int sealfs_removexattr(sealfs_client *client, const char *path, const char *name);
 
 /** @} */
+/** @name The cluster */
+/** @{ */
+
+/** One server of the cluster map, as sealfs_cluster_status() reports it. */
+typedef struct sealfs_server_status {
+  /** The server's persistent identity. */
+  uint64_t id;
+  /** Where it serves now, "HOST:PORT", NUL-terminated. */
+  char address[64];
+  /** 1 when the manager lists it UP, 0 when DOWN (missed heartbeats). */
+  int up;
+  /** 1 when it answered just now; the fields below are 0 when it did not. */
+  int reachable;
+  /** Size of the file system holding its data dir, in bytes. */
+  uint64_t total_bytes;
+  /** Bytes free there for unprivileged users. */
+  uint64_t available_bytes;
+  /** Inode records this server holds. */
+  uint64_t inodes;
+} sealfs_server_status;
+
+/**
+ * Asks the manager for the current cluster map and every server for its capacity.
+ * @param client  the client.
+ * @param epoch  receives the map's epoch (it grows with every change of the map); may be NULL.
+ * @param servers  receives up to max_servers entries, ordered by id; may be NULL if
+ *                 max_servers is 0.
+ * @param max_servers  the room in servers.
+ * @returns the number of servers in the map (which may exceed max_servers: call again with
+ *          more room), or -EHOSTUNREACH, -EIO (the manager cannot be reached), -EINVAL.
+ */
+SEALFS_EXPORT int sealfs_cluster_status(sealfs_client *client, uint64_t *epoch,
+                                        sealfs_server_status *servers, int max_servers);
+
+/** @} */
 
 #ifdef __cplusplus
 }

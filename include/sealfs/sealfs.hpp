@@ -443,6 +443,23 @@ class Client {
     detail::Check(sealfs_statvfs(client_, path.c_str(), &buf), "sealfs_statvfs", path);
     return buf;
   }
+  /// Asks the manager for the cluster map and every server for its capacity
+  /// (sealfs_cluster_status).
+  /// @param epoch  receives the map's epoch; may be null.
+  /// @returns every server of the map, ordered by id.
+  [[nodiscard]] std::vector<sealfs_server_status> cluster_status(uint64_t* epoch = nullptr) const {
+    std::vector<sealfs_server_status> servers(16);
+    for (;;) {
+      const int count = detail::Check(
+          sealfs_cluster_status(client_, epoch, servers.data(), static_cast<int>(servers.size())),
+          "sealfs_cluster_status", "");
+      if (static_cast<std::size_t>(count) <= servers.size()) {
+        servers.resize(static_cast<std::size_t>(count));
+        return servers;
+      }
+      servers.resize(static_cast<std::size_t>(count));  // the map grew: ask again with room
+    }
+  }
   /// Sets the size of a file by path (sealfs_truncate).
   /// @param path  absolute path.
   /// @param length  the new size in bytes.
