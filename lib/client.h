@@ -76,9 +76,12 @@ class Client {
   // Paths.
   Status Stat(std::string_view path, bool follow, proto::InodeAttr* attr);
   Status Mkdir(std::string_view path, uint32_t mode);
+  // A regular file, FIFO, socket or device node (the node is metadata only: rdev is kept).
+  Status Mknod(std::string_view path, uint32_t mode, uint64_t rdev);
   Status Rmdir(std::string_view path);
   Status Unlink(std::string_view path);
-  Status Rename(std::string_view from, std::string_view to);
+  // flags: 0, RENAME_NOREPLACE or RENAME_EXCHANGE, as renameat2(2).
+  Status Rename(std::string_view from, std::string_view to, unsigned flags = 0);
   Status Link(std::string_view existing, std::string_view new_path);
   Status Symlink(std::string_view target, std::string_view link_path);
   Status Readlink(std::string_view path, std::string* target);
@@ -115,6 +118,9 @@ class Client {
   Status Lseek(int fd, int64_t offset, int whence, int64_t* result);
   Status Fsync(int fd);
   Status Ftruncate(int fd, uint64_t length);
+  // mode: 0, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+  // FALLOC_FL_ZERO_RANGE (| FALLOC_FL_KEEP_SIZE), as fallocate(2).
+  Status Fallocate(int fd, int mode, uint64_t offset, uint64_t length);
   Status Fstat(int fd, proto::InodeAttr* attr);
 
   // Directories.
@@ -169,6 +175,13 @@ class Client {
   Status RemoveEntry(const ParentAndName& where, uint64_t expected_ino, bool reject_directory,
                      int parent_nlink_delta);
   Status CheckEmptyDirectory(uint64_t ino);
+  // One attempt at renaming source to target; STATUS_CONFLICT means another client changed
+  // one of the names meanwhile and the caller should resolve again and retry. want_dir: the
+  // path ended in '/', so the moved inode must be a directory.
+  Status RenameOnce(const ParentAndName& source, const ParentAndName& target, unsigned flags,
+                    bool want_dir);
+  Status ExchangeOnce(const ParentAndName& source, const Resolved& a, const ParentAndName& target,
+                      const Resolved& b);
   proto::InodeAttr NewInodeAttr(uint32_t mode) const;
   // A random inode id whose placement home is `home`, so that the inode lives beside the entry
   // that creates it; 0 when `home` is not in the current map.
@@ -184,6 +197,9 @@ class Client {
   Status PwriteFile(const OpenFile& file, const void* buf, std::size_t count, uint64_t offset,
                     std::size_t* done);
   Status TruncateInode(uint64_t ino, uint64_t length);
+  // Makes [begin, end) of the file read as zeros: whole chunks are deleted on every server at
+  // once, the partial ones at either edge overwritten with zeros.
+  Status ZeroRange(const OpenFile& file, uint64_t begin, uint64_t end);
   // Cuts the chunks of ino on every server to `length` bytes (0 deletes them).
   Status TruncateChunks(uint64_t ino, uint64_t length, uint32_t chunk_size);
   Status SyncAll();

@@ -61,8 +61,8 @@ Status Client::Open(std::string_view path, int flags, uint32_t mode, int* fd, in
     if (!status.ok()) return status;
     if (path.back() == '/') return {proto::STATUS_IS_DIR, "O_CREAT of a directory path"};
     proto::CreateReply reply;
-    status = CreateEntry(where, NewInodeAttr(S_IFREG | (mode & 07777)), (flags & O_EXCL) != 0,
-                         &reply);
+    status =
+        CreateEntry(where, NewInodeAttr(S_IFREG | (mode & 07777)), (flags & O_EXCL) != 0, &reply);
     if (!status.ok()) return status;
     created = reply.created();
     resolved.ino = reply.entry().ino();
@@ -81,7 +81,8 @@ Status Client::Open(std::string_view path, int flags, uint32_t mode, int* fd, in
         if (!status.ok()) return status;
         std::string target = link.attr.symlink_target();
         if (target.empty()) return {proto::STATUS_NOT_FOUND, "empty symlink target"};
-        if (target.front() != '/') target = std::string(path.substr(0, path.rfind('/') + 1)) + target;
+        if (target.front() != '/')
+          target = std::string(path.substr(0, path.rfind('/') + 1)) + target;
         return Open(target, flags, mode, fd, symlink_depth + 1);
       }
       if (!status.ok()) return status;
@@ -180,8 +181,8 @@ Status Client::PreadFile(const OpenFile& file, void* buf, std::size_t count, uin
   return ReadAt(hint, file.ino, static_cast<char*>(buf), count, offset, done);
 }
 
-Status Client::PwriteFile(const OpenFile& file, const void* buf, std::size_t count,
-                          uint64_t offset, std::size_t* done) {
+Status Client::PwriteFile(const OpenFile& file, const void* buf, std::size_t count, uint64_t offset,
+                          std::size_t* done) {
   if (!file.writable()) return {proto::STATUS_BAD_DESCRIPTOR, "not open for writing"};
   if (offset > kMaxFileSize || count > kMaxFileSize - offset) {
     return {proto::STATUS_TOO_BIG, "beyond the largest file size"};
@@ -196,8 +197,8 @@ Status Client::PwriteFile(const OpenFile& file, const void* buf, std::size_t cou
 // Reads the chunks of the range and the file size at once; bytes past the size are not
 // returned, holes within it read as zeros. A chunk that could not be read fails the read only
 // when it starts below the size: a server down past the end of the file costs nothing.
-Status Client::ReadAt(const proto::InodeAttr& attr_hint, uint64_t ino, char* buf,
-                      std::size_t count, uint64_t offset, std::size_t* done) {
+Status Client::ReadAt(const proto::InodeAttr& attr_hint, uint64_t ino, char* buf, std::size_t count,
+                      uint64_t offset, std::size_t* done) {
   *done = 0;
   if (count == 0) return Status::Ok();
   proto::GetAttrRequest attr_request;
@@ -264,9 +265,9 @@ Status Client::WriteAt(const OpenFile& file, const char* buf, std::size_t count,
       request.set_offset(pieces[i].chunk_offset);
       request.set_sync(sync);
       request.set_chunk_size(file.chunk_size);
-      calls.push_back(cluster_.Start(cluster_.Home(ChunkPlacementKey(file.ino, pieces[i].index)),
-                                     proto::OP_WRITE_CHUNK, request,
-                                     std::string_view(buf + pieces[i].buf_offset, pieces[i].length)));
+      calls.push_back(cluster_.Start(
+          cluster_.Home(ChunkPlacementKey(file.ino, pieces[i].index)), proto::OP_WRITE_CHUNK,
+          request, std::string_view(buf + pieces[i].buf_offset, pieces[i].length)));
     }
     // The size goes with the last window, so the file never claims bytes not yet sent.
     if (last == pieces.size()) {
@@ -336,6 +337,71 @@ Status Client::Fstat(int fd, proto::InodeAttr* attr) {
   auto file = files_.Get(fd);
   if (!file) return {proto::STATUS_BAD_DESCRIPTOR, "not open"};
   return GetAttr(file->ino, attr);
+}
+
+// No space is reserved ahead: chunks are RocksDB records, written when data comes. So mode 0
+// only sets the size, and the calls that promise zeros write or delete chunks.
+Status Client::Fallocate(int fd, int mode, uint64_t offset, uint64_t length) {
+  auto file = files_.Get(fd);
+  if (!file || !file->writable()) return {proto::STATUS_BAD_DESCRIPTOR, "not open for writing"};
+  if (S_ISDIR(file->type)) return {proto::STATUS_IS_DIR, "is a directory"};
+  if (!S_ISREG(file->type)) return {proto::STATUS_NOT_SUPPORTED, "not a regular file"};
+  constexpr int kKnown = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE;
+  if ((mode & ~kKnown) != 0) return {proto::STATUS_NOT_SUPPORTED, "fallocate mode"};
+  const bool punch = (mode & FALLOC_FL_PUNCH_HOLE) != 0;
+  const bool zero = (mode & FALLOC_FL_ZERO_RANGE) != 0;
+  const bool keep_size = (mode & FALLOC_FL_KEEP_SIZE) != 0;
+  if (punch && (zero || !keep_size)) return {proto::STATUS_NOT_SUPPORTED, "punch needs keep size"};
+  if (length == 0) return Status::Invalid("zero length");
+  if (offset > kMaxFileSize || length > kMaxFileSize - offset) {
+    return {proto::STATUS_TOO_BIG, "beyond the largest file size"};
+  }
+  const uint64_t end = offset + length;
+  if (punch || zero) {
+    proto::InodeAttr attr;
+    Status status = GetAttr(file->ino, &attr);
+    if (!status.ok()) return status;
+    // Past the size there is nothing to zero: reads stop at the size.
+    status = ZeroRange(*file, offset, std::min(end, attr.size()));
+    if (!status.ok()) return status;
+  }
+  if (keep_size && !punch && !zero) return Status::Ok();
+  proto::SetAttrRequest request;
+  request.set_ino(file->ino);
+  if (!keep_size) request.set_size_at_least(end);
+  proto::Timespec now = Now();
+  *request.mutable_mtime() = now;
+  *request.mutable_ctime() = now;
+  return SetAttr(request, nullptr);
+}
+
+Status Client::ZeroRange(const OpenFile& file, uint64_t begin, uint64_t end) {
+  if (begin >= end) return Status::Ok();
+  const uint32_t chunk = file.chunk_size;
+  const uint64_t first_whole = (begin + chunk - 1) / chunk;
+  const uint64_t end_whole = end / chunk;
+  std::vector<std::pair<uint64_t, uint64_t>> edges;  // [from, to) written with zeros
+  if (first_whole >= end_whole) {
+    edges.emplace_back(begin, end);  // within one chunk, or straddling one boundary
+  } else {
+    if (begin < first_whole * chunk) edges.emplace_back(begin, first_whole * chunk);
+    if (end_whole * chunk < end) edges.emplace_back(end_whole * chunk, end);
+  }
+  Status status;
+  if (first_whole < end_whole) {
+    proto::DeleteChunksRequest request;
+    request.set_ino(file.ino);
+    request.set_first_index(first_whole);
+    request.set_end_index(end_whole);
+    status = cluster_.CallEveryServer(proto::OP_DELETE_CHUNKS, request);
+    if (!status.ok()) return status;
+  }
+  for (const auto& [from, to] : edges) {
+    const std::string zeros(to - from, '\0');
+    status = WriteAt(file, zeros.data(), zeros.size(), from);
+    if (!status.ok()) return status;
+  }
+  return Status::Ok();
 }
 
 // Cuts the chunks first, then sets the size: a reader in between sees zeros where bytes were

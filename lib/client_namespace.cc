@@ -377,6 +377,21 @@ Status Client::Mkdir(std::string_view path, uint32_t mode) {
   return CreateEntry(where, NewInodeAttr(S_IFDIR | (mode & 07777)), true, &reply);
 }
 
+Status Client::Mknod(std::string_view path, uint32_t mode, uint64_t rdev) {
+  const uint32_t type = mode & S_IFMT;
+  if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR &&
+      type != S_IFBLK) {
+    return Status::Invalid("mknod of a directory, symlink or unknown type");
+  }
+  ParentAndName where;
+  Status status = ResolveParent(path, &where);
+  if (!status.ok()) return status;
+  proto::InodeAttr attr = NewInodeAttr(type | (mode & 07777));
+  if (type == S_IFCHR || type == S_IFBLK) attr.set_rdev(rdev);
+  proto::CreateReply reply;
+  return CreateEntry(where, std::move(attr), true, &reply);
+}
+
 Status Client::Rmdir(std::string_view path) {
   std::string_view trimmed = path;
   while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.remove_suffix(1);
@@ -417,7 +432,11 @@ Status Client::Unlink(std::string_view path) {
 // one (compare-and-set against the inode moved), then drop the link of a replaced inode. Each
 // step names the inode it expects, so a concurrent change of either name makes the rename start
 // over instead of losing an entry.
-Status Client::Rename(std::string_view from, std::string_view to) {
+Status Client::Rename(std::string_view from, std::string_view to, unsigned flags) {
+  if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) != 0 ||
+      flags == (RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+    return Status::Invalid("rename flags");
+  }
   for (int attempt = 0; attempt < kMaxRenameAttempts; ++attempt) {
     ParentAndName source;
     ParentAndName target;
@@ -427,80 +446,146 @@ Status Client::Rename(std::string_view from, std::string_view to) {
     status = ResolveParent(to, &target);
     if (status.code() == proto::STATUS_EXISTS) return {proto::STATUS_BUSY, "the root, . or .."};
     if (!status.ok()) return status;
-    status = CheckName(target.name);
-    if (!status.ok()) return status;
-    Resolved moved;
-    status = Lookup(source.parent.ino, source.name, &moved);
-    if (!status.ok()) return status;
-    bool moved_is_dir = IsDir(moved.type);
-    if ((from.back() == '/' || to.back() == '/') && !moved_is_dir) {
-      return {proto::STATUS_NOT_DIR, "trailing slash on a non-directory"};
-    }
-    if (moved_is_dir && std::find(target.ancestors.begin(), target.ancestors.end(), moved.ino) !=
-                            target.ancestors.end()) {
-      return Status::Invalid("cannot move a directory into itself");
-    }
-    Resolved replaced;
-    status = Lookup(target.parent.ino, target.name, &replaced);
-    bool replacing = status.ok();
-    if (!replacing && status.code() != proto::STATUS_NOT_FOUND) return status;
-    if (replacing) {
-      if (replaced.ino == moved.ino) return Status::Ok();  // two names of one file
-      if (moved_is_dir && !IsDir(replaced.type)) return {proto::STATUS_NOT_DIR, "not a dir"};
-      if (!moved_is_dir && IsDir(replaced.type)) return {proto::STATUS_IS_DIR, "is a dir"};
-      if (IsDir(replaced.type)) {
-        status = CheckEmptyDirectory(replaced.ino);
-        if (!status.ok()) return status;
-      }
-    }
-    proto::InsertDentryRequest insert;
-    insert.set_parent(target.parent.ino);
-    insert.set_name(target.name);
-    insert.mutable_entry()->set_ino(moved.ino);
-    insert.mutable_entry()->set_type(moved.type);
-    insert.set_expected_ino(replacing ? replaced.ino : 0);
-    status = cluster_
-                 .CallHome(DentryPlacementKey(target.parent.ino, target.name),
-                           proto::OP_INSERT_DENTRY, insert)
-                 .status;
-    if (status.code() == proto::STATUS_CONFLICT || status.code() == proto::STATUS_EXISTS ||
-        status.code() == proto::STATUS_NOT_FOUND) {
-      continue;
-    }
-    if (!status.ok()) return status;
-    proto::RemoveDentryRequest remove;
-    remove.set_parent(source.parent.ino);
-    remove.set_name(source.name);
-    remove.set_expected_ino(moved.ino);
-    status = cluster_
-                 .CallHome(DentryPlacementKey(source.parent.ino, source.name),
-                           proto::OP_REMOVE_DENTRY, remove)
-                 .status;
-    if (!status.ok()) return status;
-    if (replacing) {
-      proto::Dentry old_entry;
-      old_entry.set_ino(replaced.ino);
-      old_entry.set_type(replaced.type);
-      status = DropLink(old_entry);
-      if (!status.ok()) return status;
-    }
-    // Link counts of the parents change when a directory changes parent or one is replaced.
-    int source_delta = moved_is_dir && source.parent.ino != target.parent.ino ? -1 : 0;
-    int target_delta = (moved_is_dir && source.parent.ino != target.parent.ino ? 1 : 0) -
-                       (replacing && IsDir(replaced.type) ? 1 : 0);
-    status = TouchDirectory(source.parent.ino, source_delta);
-    if (status.ok() && target.parent.ino != source.parent.ino) {
-      status = TouchDirectory(target.parent.ino, target_delta);
-    } else if (status.ok() && target_delta != 0) {
-      status = TouchDirectory(target.parent.ino, target_delta);
-    }
-    if (!status.ok()) return status;
-    proto::SetAttrRequest touch_moved;
-    touch_moved.set_ino(moved.ino);
-    *touch_moved.mutable_ctime() = Now();
-    return SetAttr(touch_moved, nullptr);
+    status = RenameOnce(source, target, flags, from.back() == '/' || to.back() == '/');
+    if (status.code() != proto::STATUS_CONFLICT) return status;
   }
   return {proto::STATUS_CONFLICT, "rename kept racing with other changes"};
+}
+
+Status Client::RenameOnce(const ParentAndName& source, const ParentAndName& target, unsigned flags,
+                          bool want_dir) {
+  Status status = CheckName(target.name);
+  if (!status.ok()) return status;
+  Resolved moved;
+  status = Lookup(source.parent.ino, source.name, &moved);
+  if (!status.ok()) return status;
+  bool moved_is_dir = IsDir(moved.type);
+  if (want_dir && !moved_is_dir) {
+    return {proto::STATUS_NOT_DIR, "trailing slash on a non-directory"};
+  }
+  auto is_ancestor = [](const ParentAndName& where, uint64_t ino) {
+    return std::find(where.ancestors.begin(), where.ancestors.end(), ino) != where.ancestors.end();
+  };
+  if (moved_is_dir && is_ancestor(target, moved.ino)) {
+    return Status::Invalid("cannot move a directory into itself");
+  }
+  Resolved replaced;
+  status = Lookup(target.parent.ino, target.name, &replaced);
+  bool replacing = status.ok();
+  if (!replacing && status.code() != proto::STATUS_NOT_FOUND) return status;
+  if ((flags & RENAME_EXCHANGE) != 0) {
+    if (!replacing) return status;  // both names must exist
+    if (replaced.ino == moved.ino) return Status::Ok();
+    if (IsDir(replaced.type) && is_ancestor(source, replaced.ino)) {
+      return Status::Invalid("cannot move a directory into itself");
+    }
+    return ExchangeOnce(source, moved, target, replaced);
+  }
+  if (replacing && (flags & RENAME_NOREPLACE) != 0) return Status::Exists("target exists");
+  if (replacing) {
+    if (replaced.ino == moved.ino) return Status::Ok();  // two names of one file
+    if (moved_is_dir && !IsDir(replaced.type)) return {proto::STATUS_NOT_DIR, "not a dir"};
+    if (!moved_is_dir && IsDir(replaced.type)) return {proto::STATUS_IS_DIR, "is a dir"};
+    if (IsDir(replaced.type)) {
+      status = CheckEmptyDirectory(replaced.ino);
+      if (!status.ok()) return status;
+    }
+  }
+  proto::InsertDentryRequest insert;
+  insert.set_parent(target.parent.ino);
+  insert.set_name(target.name);
+  insert.mutable_entry()->set_ino(moved.ino);
+  insert.mutable_entry()->set_type(moved.type);
+  insert.set_expected_ino(replacing ? replaced.ino : 0);
+  status = cluster_
+               .CallHome(DentryPlacementKey(target.parent.ino, target.name),
+                         proto::OP_INSERT_DENTRY, insert)
+               .status;
+  if (status.code() == proto::STATUS_CONFLICT || status.code() == proto::STATUS_EXISTS ||
+      status.code() == proto::STATUS_NOT_FOUND) {
+    return {proto::STATUS_CONFLICT, "changed meanwhile"};
+  }
+  if (!status.ok()) return status;
+  proto::RemoveDentryRequest remove;
+  remove.set_parent(source.parent.ino);
+  remove.set_name(source.name);
+  remove.set_expected_ino(moved.ino);
+  status = cluster_
+               .CallHome(DentryPlacementKey(source.parent.ino, source.name),
+                         proto::OP_REMOVE_DENTRY, remove)
+               .status;
+  if (!status.ok()) return status;
+  if (replacing) {
+    proto::Dentry old_entry;
+    old_entry.set_ino(replaced.ino);
+    old_entry.set_type(replaced.type);
+    status = DropLink(old_entry);
+    if (!status.ok()) return status;
+  }
+  // Link counts of the parents change when a directory changes parent or one is replaced.
+  int source_delta = moved_is_dir && source.parent.ino != target.parent.ino ? -1 : 0;
+  int target_delta = (moved_is_dir && source.parent.ino != target.parent.ino ? 1 : 0) -
+                     (replacing && IsDir(replaced.type) ? 1 : 0);
+  status = TouchDirectory(source.parent.ino, source_delta);
+  if (status.ok() && target.parent.ino != source.parent.ino) {
+    status = TouchDirectory(target.parent.ino, target_delta);
+  } else if (status.ok() && target_delta != 0) {
+    status = TouchDirectory(target.parent.ino, target_delta);
+  }
+  if (!status.ok()) return status;
+  proto::SetAttrRequest touch_moved;
+  touch_moved.set_ino(moved.ino);
+  *touch_moved.mutable_ctime() = Now();
+  return SetAttr(touch_moved, nullptr);
+}
+
+// Points each name at the other's inode, each step a compare-and-set; if the second step loses
+// a race the first is undone, so the caller can start over.
+Status Client::ExchangeOnce(const ParentAndName& source, const Resolved& a,
+                            const ParentAndName& target, const Resolved& b) {
+  auto point = [this](const ParentAndName& where, const Resolved& to, uint64_t expected) {
+    proto::InsertDentryRequest insert;
+    insert.set_parent(where.parent.ino);
+    insert.set_name(where.name);
+    insert.mutable_entry()->set_ino(to.ino);
+    insert.mutable_entry()->set_type(to.type);
+    insert.set_expected_ino(expected);
+    Status status = cluster_
+                        .CallHome(DentryPlacementKey(where.parent.ino, where.name),
+                                  proto::OP_INSERT_DENTRY, insert)
+                        .status;
+    // The name changed under us: another client's rename or unlink won; start over.
+    if (status.code() == proto::STATUS_EXISTS || status.code() == proto::STATUS_NOT_FOUND) {
+      return Status(proto::STATUS_CONFLICT, "changed meanwhile");
+    }
+    return status;
+  };
+  Status status = point(target, a, b.ino);
+  if (!status.ok()) return status;
+  status = point(source, b, a.ino);
+  if (!status.ok()) {
+    (void)point(target, b, a.ino);  // undo; if that loses a race too, the other change wins
+    return status;
+  }
+  // A directory that changes parent takes its ".." link along.
+  if (source.parent.ino != target.parent.ino && IsDir(a.type) != IsDir(b.type)) {
+    const int into_target = IsDir(a.type) ? 1 : -1;
+    status = TouchDirectory(target.parent.ino, into_target);
+    if (status.ok()) status = TouchDirectory(source.parent.ino, -into_target);
+  } else {
+    status = TouchDirectory(source.parent.ino, 0);
+    if (status.ok() && target.parent.ino != source.parent.ino) {
+      status = TouchDirectory(target.parent.ino, 0);
+    }
+  }
+  for (uint64_t ino : {a.ino, b.ino}) {
+    if (!status.ok()) break;
+    proto::SetAttrRequest touch;
+    touch.set_ino(ino);
+    *touch.mutable_ctime() = Now();
+    status = SetAttr(touch, nullptr);
+  }
+  return status;
 }
 
 Status Client::Link(std::string_view existing, std::string_view new_path) {

@@ -17,6 +17,7 @@ bool IsIdempotent(uint16_t op) {
     case proto::OP_READ_CHUNK:
     case proto::OP_WRITE_CHUNK:  // the same bytes at the same place
     case proto::OP_TRUNCATE_CHUNKS:
+    case proto::OP_DELETE_CHUNKS:
     case proto::OP_SYNC:
     case proto::OP_STAT_FS:
       return true;

@@ -197,6 +197,14 @@ int sealfs_ftruncate(sealfs_client* client, int fd, off_t length) {
   });
 }
 
+int sealfs_fallocate(sealfs_client* client, int fd, int mode, off_t offset, off_t len) {
+  return Guard([&] {
+    if (offset < 0 || len <= 0) return -EINVAL;
+    return ToResult(client->core->Fallocate(fd, mode, static_cast<uint64_t>(offset),
+                                            static_cast<uint64_t>(len)));
+  });
+}
+
 int sealfs_fstat(sealfs_client* client, int fd, struct stat* st) {
   return Guard([&] {
     sealfs::proto::InodeAttr attr;
@@ -235,6 +243,10 @@ int sealfs_mkdir(sealfs_client* client, const char* path, mode_t mode) {
   return Guard([&] { return ToResult(client->core->Mkdir(path, mode)); });
 }
 
+int sealfs_mknod(sealfs_client* client, const char* path, mode_t mode, dev_t rdev) {
+  return Guard([&] { return ToResult(client->core->Mknod(path, mode, rdev)); });
+}
+
 int sealfs_rmdir(sealfs_client* client, const char* path) {
   return Guard([&] { return ToResult(client->core->Rmdir(path)); });
 }
@@ -245,6 +257,13 @@ int sealfs_unlink(sealfs_client* client, const char* path) {
 
 int sealfs_rename(sealfs_client* client, const char* oldpath, const char* newpath) {
   return Guard([&] { return ToResult(client->core->Rename(oldpath, newpath)); });
+}
+
+int sealfs_rename2(sealfs_client* client, const char* oldpath, const char* newpath,
+                   unsigned int flags) {
+  static_assert(SEALFS_RENAME_NOREPLACE == RENAME_NOREPLACE);
+  static_assert(SEALFS_RENAME_EXCHANGE == RENAME_EXCHANGE);
+  return Guard([&] { return ToResult(client->core->Rename(oldpath, newpath, flags)); });
 }
 
 int sealfs_link(sealfs_client* client, const char* oldpath, const char* newpath) {

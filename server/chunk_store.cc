@@ -98,4 +98,23 @@ Status ChunkStore::TruncateChunks(uint64_t ino, uint64_t size, uint32_t chunk_si
   return FromRocks(storage_->db()->Write(rocksdb::WriteOptions(), &batch));
 }
 
+Status ChunkStore::DeleteChunks(uint64_t ino, uint64_t first_index, uint64_t end_index) {
+  if (first_index >= end_index) return Status::Ok();
+  std::string end = keys::ChunkKey(ino, end_index);
+  rocksdb::Slice end_slice(end);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &end_slice;
+  read_options.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(
+      storage_->db()->NewIterator(read_options, storage_->chunks()));
+  rocksdb::WriteBatch batch;
+  for (it->Seek(keys::ChunkKey(ino, first_index)); it->Valid(); it->Next()) {
+    rocksdb::Status status = batch.Delete(storage_->chunks(), it->key());
+    if (!status.ok()) return FromRocks(status);
+  }
+  if (!it->status().ok()) return FromRocks(it->status());
+  if (batch.Count() == 0) return Status::Ok();
+  return FromRocks(storage_->db()->Write(rocksdb::WriteOptions(), &batch));
+}
+
 }  // namespace sealfs

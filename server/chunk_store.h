@@ -34,6 +34,8 @@ class ChunkStore {
   // Cuts the chunks of ino held here to a file of `size` bytes cut into chunk_size pieces: the
   // chunks at or past size go, the chunk holding size is cut to size % chunk_size.
   Status TruncateChunks(uint64_t ino, uint64_t size, uint32_t chunk_size);
+  // Deletes the chunks [first_index, end_index) of ino held here (a punched hole).
+  Status DeleteChunks(uint64_t ino, uint64_t first_index, uint64_t end_index);
   // Makes every write so far durable.
   Status Sync() { return storage_->SyncWal(); }
 

@@ -128,6 +128,23 @@ TEST_F(ChunkStoreTest, RandomWritesMatchModel) {
   check_all("compacted again");
 }
 
+TEST_F(ChunkStoreTest, DeleteChunksLeavesTheOthers) {
+  for (uint64_t index = 0; index < 6; ++index) {
+    ASSERT_TRUE(chunks_->WriteChunk(7, index, 0, std::string(10, 'a' + index), false).ok());
+  }
+  ASSERT_TRUE(chunks_->WriteChunk(8, 2, 0, "other", false).ok());
+  ASSERT_TRUE(chunks_->DeleteChunks(7, 2, 4).ok());
+  EXPECT_EQ(Read(7, 1, 0, 100), std::string(10, 'b'));
+  EXPECT_EQ(Read(7, 2, 0, 100), "");
+  EXPECT_EQ(Read(7, 3, 0, 100), "");
+  EXPECT_EQ(Read(7, 4, 0, 100), std::string(10, 'e'));
+  EXPECT_EQ(Read(8, 2, 0, 100), "other");
+  EXPECT_TRUE(chunks_->DeleteChunks(7, 5, 5).ok()) << "an empty range";
+  EXPECT_TRUE(chunks_->DeleteChunks(7, 0, UINT64_MAX).ok());
+  EXPECT_EQ(Read(7, 5, 0, 100), "");
+  EXPECT_EQ(Read(8, 2, 0, 100), "other");
+}
+
 TEST_F(ChunkStoreTest, TruncateChunks) {
   constexpr uint32_t kChunkSize = 100;
   for (uint64_t index = 0; index < 5; ++index) {

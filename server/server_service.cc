@@ -77,6 +77,8 @@ RpcReply ServerService::Dispatch(const RpcRequest& request) {
       return ReadChunk(request);
     case proto::OP_TRUNCATE_CHUNKS:
       return TruncateChunks(request);
+    case proto::OP_DELETE_CHUNKS:
+      return DeleteChunks(request);
     case proto::OP_SYNC:
       return Sync(request);
     case proto::OP_STAT_FS:
@@ -182,6 +184,12 @@ RpcReply ServerService::TruncateChunks(const RpcRequest& request) {
   proto::TruncateChunksRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   return Finish(chunks_->TruncateChunks(in.ino(), in.size(), in.chunk_size()), proto::Empty());
+}
+
+RpcReply ServerService::DeleteChunks(const RpcRequest& request) {
+  proto::DeleteChunksRequest in;
+  if (!ParseMessage(request.message, &in)) return BadFrame(request);
+  return Finish(chunks_->DeleteChunks(in.ino(), in.first_index(), in.end_index()), proto::Empty());
 }
 
 RpcReply ServerService::Sync(const RpcRequest& request) {

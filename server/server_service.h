@@ -45,6 +45,7 @@ class ServerService {
   RpcReply WriteChunk(const RpcRequest& request);
   RpcReply ReadChunk(const RpcRequest& request);
   RpcReply TruncateChunks(const RpcRequest& request);
+  RpcReply DeleteChunks(const RpcRequest& request);
   RpcReply Sync(const RpcRequest& request);
   RpcReply StatFs(const RpcRequest& request);
 

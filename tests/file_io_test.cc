@@ -160,6 +160,65 @@ TEST_F(FileIoTest, CreateThroughADanglingSymlinkCreatesItsTarget) {
   EXPECT_TRUE(S_ISLNK(st.st_mode)) << "the link itself stays a link";
 }
 
+// fallocate against a model: the bytes and size a local file shows after the same calls.
+TEST_F(FileIoTest, FallocateModesMatchALocalFile) {
+  const std::string local_path = cluster_->root() + "/local-fallocate";
+  const int local = ::open(local_path.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0644);
+  ASSERT_GE(local, 0);
+  const int fd = sealfs_open(client_, "/fallocate", O_CREAT | O_RDWR, 0644);
+  ASSERT_GE(fd, 0) << ErrName(fd);
+  struct stat st {};
+  ASSERT_OK(sealfs_fstat(client_, fd, &st));
+  const auto chunk = static_cast<off_t>(st.st_blksize);
+  // Three and a half chunks of non-zero bytes, in both.
+  std::string data(static_cast<std::size_t>(chunk * 7 / 2), '\0');
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 23);
+  ASSERT_EQ(sealfs_pwrite(client_, fd, data.data(), data.size(), 0),
+            static_cast<ssize_t>(data.size()));
+  ASSERT_EQ(::pwrite(local, data.data(), data.size(), 0), static_cast<ssize_t>(data.size()));
+  struct Call {
+    int mode;
+    off_t offset;
+    off_t length;
+  };
+  const Call calls[] = {
+      {FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, chunk / 2, chunk * 2},  // edges and a whole
+      {FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 10, 20},                // inside one chunk
+      {FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, chunk * 3, chunk * 4},  // past the end
+      {FALLOC_FL_ZERO_RANGE, chunk * 3 + 5, chunk},                        // grows the size
+      {FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, chunk * 4, chunk * 2},
+      {FALLOC_FL_KEEP_SIZE, chunk * 10, chunk},                            // nothing changes
+      {0, 0, 100},                                                         // within the size
+      {0, chunk * 5, 3},                                                   // extends it
+  };
+  for (const Call& call : calls) {
+    SCOPED_TRACE("mode " + std::to_string(call.mode) + " at " + std::to_string(call.offset) +
+                 " + " + std::to_string(call.length));
+    ASSERT_OK(sealfs_fallocate(client_, fd, call.mode, call.offset, call.length));
+    ASSERT_EQ(::fallocate(local, call.mode, call.offset, call.length), 0) << strerror(errno);
+    struct stat local_st {};
+    ASSERT_EQ(::fstat(local, &local_st), 0);
+    ASSERT_OK(sealfs_fstat(client_, fd, &st));
+    ASSERT_EQ(st.st_size, local_st.st_size);
+    std::string ours(static_cast<std::size_t>(st.st_size), 'x');
+    std::string theirs(ours.size(), 'y');
+    ASSERT_EQ(sealfs_pread(client_, fd, ours.data(), ours.size(), 0), st.st_size);
+    ASSERT_EQ(::pread(local, theirs.data(), theirs.size(), 0), local_st.st_size);
+    ASSERT_TRUE(ours == theirs) << "the bytes differ from the local file's";
+  }
+  EXPECT_ERRNO(EOPNOTSUPP, sealfs_fallocate(client_, fd, FALLOC_FL_PUNCH_HOLE, 0, 1))
+      << "a hole needs KEEP_SIZE";
+  EXPECT_ERRNO(EOPNOTSUPP, sealfs_fallocate(client_, fd, FALLOC_FL_COLLAPSE_RANGE, 0, chunk));
+  EXPECT_ERRNO(EINVAL, sealfs_fallocate(client_, fd, 0, -1, 1));
+  EXPECT_ERRNO(EINVAL, sealfs_fallocate(client_, fd, 0, 0, 0));
+  EXPECT_ERRNO(EBADF, sealfs_fallocate(client_, 999, 0, 0, 1));
+  EXPECT_OK(sealfs_close(client_, fd));
+  const int read_only = sealfs_open(client_, "/fallocate", O_RDONLY, 0);
+  EXPECT_ERRNO(EBADF, sealfs_fallocate(client_, read_only, 0, 0, 1));
+  EXPECT_OK(sealfs_close(client_, read_only));
+  ::close(local);
+}
+
 TEST_F(FileIoTest, TooManyOpenFilesIsEMFILE) {
   sealfs_options options = TestOptions();
   options.max_open_files = 4;

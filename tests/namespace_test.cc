@@ -1,6 +1,7 @@
 // The name space through the C API: mkdir, rmdir, unlink, rename (also across servers), link,
 // symlink, readlink, stat/lstat, chmod, chown, utimens, access, statvfs.
 #include <fcntl.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -248,6 +249,65 @@ TEST_F(NamespaceTest, RenamesAcrossServersKeepContentAndIno) {
     EXPECT_EQ(ReadFile(client_, now), value.first) << now;
     EXPECT_EQ(Stat(now).st_ino, value.second) << now;
   }
+}
+
+TEST_F(NamespaceTest, RenameNoReplaceAndExchange) {
+  WriteFile(client_, "/a", "content of a");
+  ASSERT_OK(sealfs_mkdir(client_, "/d1", 0755));
+  ASSERT_OK(sealfs_mkdir(client_, "/d2", 0755));
+  WriteFile(client_, "/d1/b", "content of b");
+  const ino_t a_ino = Stat("/a").st_ino;
+  const ino_t b_ino = Stat("/d1/b").st_ino;
+  EXPECT_ERRNO(EEXIST, sealfs_rename2(client_, "/a", "/d1/b", SEALFS_RENAME_NOREPLACE));
+  EXPECT_EQ(ReadFile(client_, "/d1/b"), "content of b") << "not replaced";
+  EXPECT_OK(sealfs_rename2(client_, "/a", "/d2/a", SEALFS_RENAME_NOREPLACE));
+  EXPECT_ERRNO(ENOENT, StatErr("/a"));
+
+  // Exchange two files in different directories (likely on different servers).
+  EXPECT_OK(sealfs_rename2(client_, "/d2/a", "/d1/b", SEALFS_RENAME_EXCHANGE));
+  EXPECT_EQ(ReadFile(client_, "/d2/a"), "content of b");
+  EXPECT_EQ(ReadFile(client_, "/d1/b"), "content of a");
+  EXPECT_EQ(Stat("/d2/a").st_ino, b_ino);
+  EXPECT_EQ(Stat("/d1/b").st_ino, a_ino);
+  // A directory with a file: link counts of the parents follow the directory.
+  ASSERT_OK(sealfs_mkdir(client_, "/d1/sub", 0755));
+  WriteFile(client_, "/d1/sub/inside", "x");
+  EXPECT_EQ(Stat("/d1").st_nlink, 3U);
+  EXPECT_EQ(Stat("/d2").st_nlink, 2U);
+  EXPECT_OK(sealfs_rename2(client_, "/d1/sub", "/d2/a", SEALFS_RENAME_EXCHANGE));
+  EXPECT_TRUE(S_ISDIR(Stat("/d2/a").st_mode));
+  EXPECT_EQ(ReadFile(client_, "/d2/a/inside"), "x");
+  EXPECT_EQ(ReadFile(client_, "/d1/sub"), "content of b");
+  EXPECT_EQ(Stat("/d1").st_nlink, 2U);
+  EXPECT_EQ(Stat("/d2").st_nlink, 3U);
+
+  EXPECT_ERRNO(ENOENT, sealfs_rename2(client_, "/d1/sub", "/missing", SEALFS_RENAME_EXCHANGE));
+  EXPECT_ERRNO(ENOENT, sealfs_rename2(client_, "/missing", "/d1/sub", SEALFS_RENAME_EXCHANGE));
+  EXPECT_ERRNO(EINVAL, sealfs_rename2(client_, "/d2/a", "/d2/a/inside", SEALFS_RENAME_EXCHANGE))
+      << "a directory into itself";
+  EXPECT_ERRNO(EINVAL, sealfs_rename2(client_, "/d1/sub", "/d2/x",
+                                      SEALFS_RENAME_EXCHANGE | SEALFS_RENAME_NOREPLACE));
+  EXPECT_ERRNO(EINVAL, sealfs_rename2(client_, "/d1/sub", "/d2/x", 1U << 7));
+  EXPECT_EQ(ListDir(client_, "/d1").size(), 4U) << ". .. b sub";
+  EXPECT_EQ(ListDir(client_, "/d2").size(), 3U) << ". .. a";
+}
+
+TEST_F(NamespaceTest, MknodMakesMetadataOnlyNodes) {
+  ASSERT_OK(sealfs_mknod(client_, "/fifo", S_IFIFO | 0640, 0));
+  ASSERT_OK(sealfs_mknod(client_, "/null", S_IFCHR | 0666, makedev(1, 3)));
+  ASSERT_OK(sealfs_mknod(client_, "/plain", S_IFREG | 0600, 0));
+  EXPECT_TRUE(S_ISFIFO(Stat("/fifo").st_mode));
+  EXPECT_EQ(Stat("/fifo").st_mode & 0777, 0640U);
+  EXPECT_TRUE(S_ISCHR(Stat("/null").st_mode));
+  EXPECT_EQ(Stat("/null").st_rdev, makedev(1, 3));
+  EXPECT_TRUE(S_ISREG(Stat("/plain").st_mode));
+  EXPECT_EQ(ReadFile(client_, "/plain"), "");
+  EXPECT_ERRNO(EEXIST, sealfs_mknod(client_, "/fifo", S_IFIFO | 0640, 0));
+  EXPECT_ERRNO(EINVAL, sealfs_mknod(client_, "/dir", S_IFDIR | 0755, 0));
+  EXPECT_ERRNO(ENOENT, sealfs_mknod(client_, "/missing/fifo", S_IFIFO | 0640, 0));
+  EXPECT_TRUE(Listed("/", "fifo"));
+  EXPECT_OK(sealfs_unlink(client_, "/fifo"));
+  EXPECT_ERRNO(ENOENT, StatErr("/fifo"));
 }
 
 TEST_F(NamespaceTest, HardLinksShareTheInode) {

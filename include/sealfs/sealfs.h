@@ -222,6 +222,24 @@ SEALFS_EXPORT int sealfs_fsync(sealfs_client *client, int fd);
 SEALFS_EXPORT int sealfs_ftruncate(sealfs_client *client, int fd, off_t length);
 
 /**
+ * Manipulates the space of an open file, as fallocate(2). No space is reserved ahead (data is
+ * stored as it is written), so mode 0 only extends the size; the modes that promise zeros write
+ * or delete chunks.
+ * @param client  the client that opened fd.
+ * @param fd  the descriptor of a regular file open for writing.
+ * @param mode  0 (extend the size to offset + len if smaller), FALLOC_FL_KEEP_SIZE (nothing to
+ *              do), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE (the range reads as zeros, the
+ *              size stays), FALLOC_FL_ZERO_RANGE with or without FALLOC_FL_KEEP_SIZE (the range
+ *              reads as zeros; without KEEP_SIZE the size grows to offset + len).
+ * @param offset  where the range starts, >= 0.
+ * @param len  the length of the range, > 0.
+ * @returns 0, or -EBADF (not open for writing), -EINVAL (offset < 0 or len <= 0), -EOPNOTSUPP
+ *          (another mode, or PUNCH_HOLE without KEEP_SIZE), -EISDIR, -EFBIG, -EIO.
+ */
+SEALFS_EXPORT int sealfs_fallocate(sealfs_client *client, int fd, int mode, off_t offset,
+                                   off_t len);
+
+/**
  * Fills *st with the attributes of an open file.
  * @param client  the client that opened fd.
  * @param fd  the descriptor of the file.
@@ -271,6 +289,19 @@ SEALFS_EXPORT int sealfs_truncate(sealfs_client *client, const char *path, off_t
 SEALFS_EXPORT int sealfs_mkdir(sealfs_client *client, const char *path, mode_t mode);
 
 /**
+ * Creates a regular file, FIFO, socket or device node, as mknod(2). FIFOs, sockets and devices
+ * are metadata only: they can be listed and stat'ed (with their rdev), not opened for I/O.
+ * @param client  the client.
+ * @param path  absolute path of the new node.
+ * @param mode  S_IFREG, S_IFIFO, S_IFSOCK, S_IFCHR or S_IFBLK, or'ed with the permission bits
+ *              (the umask of the options applies).
+ * @param rdev  the device number of a S_IFCHR or S_IFBLK node; ignored for the others.
+ * @returns 0, or -EEXIST, -ENOENT (no parent), -ENOTDIR, -EINVAL (another type),
+ *          -ENAMETOOLONG.
+ */
+SEALFS_EXPORT int sealfs_mknod(sealfs_client *client, const char *path, mode_t mode, dev_t rdev);
+
+/**
  * Removes an empty directory.
  * @param client  the client.
  * @param path  absolute path of the directory.
@@ -296,6 +327,23 @@ SEALFS_EXPORT int sealfs_unlink(sealfs_client *client, const char *path);
  *          -EBUSY (the root), -EIO.
  */
 SEALFS_EXPORT int sealfs_rename(sealfs_client *client, const char *oldpath, const char *newpath);
+
+/** sealfs_rename2() flag: fail with -EEXIST instead of replacing newpath (Linux's value). */
+#define SEALFS_RENAME_NOREPLACE (1U << 0)
+/** sealfs_rename2() flag: swap oldpath and newpath, which must both exist (Linux's value). */
+#define SEALFS_RENAME_EXCHANGE (1U << 1)
+
+/**
+ * sealfs_rename() with flags, as renameat2(2).
+ * @param client  the client.
+ * @param oldpath  absolute path of the file or directory to rename.
+ * @param newpath  absolute path it is renamed to.
+ * @param flags  0, SEALFS_RENAME_NOREPLACE or SEALFS_RENAME_EXCHANGE.
+ * @returns what sealfs_rename() returns, and -EEXIST (NOREPLACE and newpath exists), -ENOENT
+ *          (EXCHANGE and either path is missing), -EINVAL (unknown or both flags).
+ */
+SEALFS_EXPORT int sealfs_rename2(sealfs_client *client, const char *oldpath, const char *newpath,
+                                 unsigned int flags);
 
 /**
  * Adds a hard link newpath to the file oldpath.
