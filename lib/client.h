@@ -107,6 +107,31 @@ class Client {
   Status ListXattr(std::string_view path, std::vector<std::string>* names);
   Status RemoveXattr(std::string_view path, std::string_view name);
 
+  // By inode, for bridges such as FUSE that track inodes themselves (sealfs_ll.h). No path is
+  // resolved and no permission checked: the caller (the kernel, with default_permissions) has.
+  Status LookupAttr(uint64_t parent, const std::string& name, proto::InodeAttr* attr);
+  Status GetInodeAttr(uint64_t ino, proto::InodeAttr* attr) { return GetAttr(ino, attr); }
+  Status SetXattr(uint64_t ino, std::string_view name, std::string_view value, int flags);
+  Status GetXattr(uint64_t ino, std::string_view name, std::string* value);
+  Status ListXattr(uint64_t ino, std::vector<std::string>* names);
+  Status RemoveXattr(uint64_t ino, std::string_view name);
+  // Applies the fields present in `request` (a size cuts or extends the data first) and returns
+  // the attributes after the change.
+  Status SetInodeAttr(proto::SetAttrRequest request, proto::InodeAttr* out);
+  // Creates name in parent with exactly `mode` (no umask), owned by uid and gid; a symlink
+  // when target is not empty.
+  Status CreateAt(uint64_t parent, const std::string& name, uint32_t mode, uint64_t rdev,
+                  uint32_t uid, uint32_t gid, std::string_view target, proto::InodeAttr* out);
+  Status UnlinkAt(uint64_t parent, const std::string& name);
+  Status RmdirAt(uint64_t parent, const std::string& name);
+  Status RenameAt(uint64_t parent, const std::string& name, uint64_t new_parent,
+                  const std::string& new_name, unsigned flags);
+  Status LinkAt(uint64_t ino, uint64_t new_parent, const std::string& new_name,
+                proto::InodeAttr* out);
+  Status ReadlinkOf(uint64_t ino, std::string* target);
+  Status OpenInode(uint64_t ino, int flags, int* fd);
+  Status OpenDirInode(uint64_t ino, std::unique_ptr<DirStream>* out);
+
   // Descriptors.
   // symlink_depth counts the dangling links an O_CREAT already followed to their targets.
   Status Open(std::string_view path, int flags, uint32_t mode, int* fd, int symlink_depth = 0);
@@ -128,6 +153,10 @@ class Client {
 
  private:
   friend class DirStream;
+
+  // Attempts of a rename that lost a race against another client's change of the same names
+  // before it reports EAGAIN.
+  static constexpr int kMaxRenameAttempts = 8;
 
   // What resolving a path found.
   struct Resolved {
@@ -175,6 +204,17 @@ class Client {
   Status RemoveEntry(const ParentAndName& where, uint64_t expected_ino, bool reject_directory,
                      int parent_nlink_delta);
   Status CheckEmptyDirectory(uint64_t ino);
+  // Removes the empty directory where.name.
+  Status RemoveDirectory(const ParentAndName& where);
+  // Adds the name where.name for the inode `source` (not a directory).
+  Status AddLink(const Resolved& source, const ParentAndName& where);
+  // Checks the open mode against the inode found and hands out a descriptor. created: the
+  // inode was made by this open (no permission check, no truncation); check_permission: false
+  // when the caller has checked already.
+  Status OpenResolved(Resolved resolved, int flags, bool created, bool check_permission, int* fd);
+  // A directory known only by its inode, as a ParentAndName for a name in it.
+  static ParentAndName InDirectory(uint64_t parent, std::string name);
+  std::unique_ptr<DirStream> NewDirStream(uint64_t ino, uint64_t parent_ino);
   // One attempt at renaming source to target; STATUS_CONFLICT means another client changed
   // one of the names meanwhile and the caller should resolve again and retry. want_dir: the
   // path ended in '/', so the moved inode must be a directory.

@@ -48,7 +48,6 @@ Status Client::Open(std::string_view path, int flags, uint32_t mode, int* fd, in
   if (access != O_RDONLY && access != O_WRONLY && access != O_RDWR) {
     return Status::Invalid("bad access mode");
   }
-  bool writable = access != O_RDONLY;
   Resolved resolved;
   Status status;
   bool created = false;
@@ -91,7 +90,14 @@ Status Client::Open(std::string_view path, int flags, uint32_t mode, int* fd, in
     status = Resolve(path, (flags & O_NOFOLLOW) == 0, &resolved);
     if (!status.ok()) return status;
   }
-  status = FillAttr(&resolved);
+  return OpenResolved(std::move(resolved), flags, created, true, fd);
+}
+
+Status Client::OpenResolved(Resolved resolved, int flags, bool created, bool check_permission,
+                            int* fd) {
+  const int access = flags & O_ACCMODE;
+  const bool writable = access != O_RDONLY;
+  Status status = FillAttr(&resolved);
   if (!status.ok()) return status;
   uint32_t type = resolved.attr.mode() & S_IFMT;
   if (type == S_IFLNK) return {proto::STATUS_LOOP, "O_NOFOLLOW on a symlink"};
@@ -99,7 +105,7 @@ Status Client::Open(std::string_view path, int flags, uint32_t mode, int* fd, in
   if (type == S_IFDIR && (writable || (flags & O_TRUNC) != 0 || (flags & O_CREAT) != 0)) {
     return {proto::STATUS_IS_DIR, "is a directory"};
   }
-  if (!created) {
+  if (!created && check_permission) {
     int wanted = (access == O_RDONLY ? R_OK : 0) | (access == O_WRONLY ? W_OK : 0) |
                  (access == O_RDWR ? R_OK | W_OK : 0);
     status = CheckPermission(resolved.attr, wanted);

@@ -17,9 +17,6 @@ namespace {
 
 // A create that keeps losing inode-id races is a bug, not bad luck.
 constexpr int kMaxCreateAttempts = 8;
-// Attempts of a rename or link that lost a race against another client's change of the same
-// names before it reports EAGAIN.
-constexpr int kMaxRenameAttempts = 8;
 constexpr std::size_t kMaxXattrValue = 65536;
 
 bool IsDir(uint32_t type_or_mode) { return S_ISDIR(type_or_mode); }
@@ -403,8 +400,12 @@ Status Client::Rmdir(std::string_view path) {
     return {proto::STATUS_BUSY, "the root"};
   }
   if (!status.ok()) return status;
+  return RemoveDirectory(where);
+}
+
+Status Client::RemoveDirectory(const ParentAndName& where) {
   Resolved target;
-  status = Lookup(where.parent.ino, where.name, &target);
+  Status status = Lookup(where.parent.ino, where.name, &target);
   if (!status.ok()) return status;
   if (!IsDir(target.type)) return {proto::STATUS_NOT_DIR, "not a directory"};
   status = CheckEmptyDirectory(target.ino);
@@ -602,7 +603,11 @@ Status Client::Link(std::string_view existing, std::string_view new_path) {
     if (status.ok()) return Status::Exists("link target exists");
     return {proto::STATUS_NOT_PERMITTED, "hard link to a directory"};
   }
-  status = CheckName(where.name);
+  return AddLink(source, where);
+}
+
+Status Client::AddLink(const Resolved& source, const ParentAndName& where) {
+  Status status = CheckName(where.name);
   if (!status.ok()) return status;
   // The link count goes up before the entry exists: a client dying in between leaves a count
   // too high (space kept), never an entry to an inode that its last unlink deleted.
@@ -804,37 +809,43 @@ Status CheckXattrName(std::string_view name) {
 
 Status Client::SetXattr(std::string_view path, std::string_view name, std::string_view value,
                         int flags) {
+  Resolved resolved;
+  Status status = Resolve(path, true, &resolved);
+  if (!status.ok()) return status;
+  return SetXattr(resolved.ino, name, value, flags);
+}
+
+Status Client::SetXattr(uint64_t ino, std::string_view name, std::string_view value, int flags) {
   Status status = CheckXattrName(name);
   if (!status.ok()) return status;
   if (value.size() > kMaxXattrValue) return {proto::STATUS_RANGE, "attribute value too large"};
   if ((flags & ~(XATTR_CREATE | XATTR_REPLACE)) != 0) return Status::Invalid("bad flags");
-  Resolved resolved;
-  status = Resolve(path, true, &resolved);
-  if (!status.ok()) return status;
   proto::SetXattrRequest request;
-  request.set_ino(resolved.ino);
+  request.set_ino(ino);
   request.set_name(std::string(name));
   request.set_flags(flags);
-  status = cluster_.CallHome(InodePlacementKey(resolved.ino), proto::OP_SET_XATTR, request, value)
-               .status;
+  status = cluster_.CallHome(InodePlacementKey(ino), proto::OP_SET_XATTR, request, value).status;
   if (!status.ok()) return status;
   proto::SetAttrRequest touch;
-  touch.set_ino(resolved.ino);
+  touch.set_ino(ino);
   *touch.mutable_ctime() = Now();
   return SetAttr(touch, nullptr);
 }
 
 Status Client::GetXattr(std::string_view path, std::string_view name, std::string* value) {
+  Resolved resolved;
+  Status status = Resolve(path, true, &resolved);
+  if (!status.ok()) return status;
+  return GetXattr(resolved.ino, name, value);
+}
+
+Status Client::GetXattr(uint64_t ino, std::string_view name, std::string* value) {
   Status status = CheckXattrName(name);
   if (!status.ok()) return status;
-  Resolved resolved;
-  status = Resolve(path, true, &resolved);
-  if (!status.ok()) return status;
   proto::GetXattrRequest request;
-  request.set_ino(resolved.ino);
+  request.set_ino(ino);
   request.set_name(std::string(name));
-  RpcResult result =
-      cluster_.CallHome(InodePlacementKey(resolved.ino), proto::OP_GET_XATTR, request);
+  RpcResult result = cluster_.CallHome(InodePlacementKey(ino), proto::OP_GET_XATTR, request);
   if (result.status.ok()) *value = std::move(result.payload);
   return result.status;
 }
@@ -843,26 +854,34 @@ Status Client::ListXattr(std::string_view path, std::vector<std::string>* names)
   Resolved resolved;
   Status status = Resolve(path, true, &resolved);
   if (!status.ok()) return status;
+  return ListXattr(resolved.ino, names);
+}
+
+Status Client::ListXattr(uint64_t ino, std::vector<std::string>* names) {
   proto::ListXattrRequest request;
-  request.set_ino(resolved.ino);
+  request.set_ino(ino);
   proto::ListXattrReply reply;
-  status = cluster_.CallHome(InodePlacementKey(resolved.ino), proto::OP_LIST_XATTR, request)
-               .Decode(&reply);
+  Status status =
+      cluster_.CallHome(InodePlacementKey(ino), proto::OP_LIST_XATTR, request).Decode(&reply);
   if (!status.ok()) return status;
   names->assign(reply.names().begin(), reply.names().end());
   return Status::Ok();
 }
 
 Status Client::RemoveXattr(std::string_view path, std::string_view name) {
+  Resolved resolved;
+  Status status = Resolve(path, true, &resolved);
+  if (!status.ok()) return status;
+  return RemoveXattr(resolved.ino, name);
+}
+
+Status Client::RemoveXattr(uint64_t ino, std::string_view name) {
   Status status = CheckXattrName(name);
   if (!status.ok()) return status;
-  Resolved resolved;
-  status = Resolve(path, true, &resolved);
-  if (!status.ok()) return status;
   proto::RemoveXattrRequest request;
-  request.set_ino(resolved.ino);
+  request.set_ino(ino);
   request.set_name(std::string(name));
-  return cluster_.CallHome(InodePlacementKey(resolved.ino), proto::OP_REMOVE_XATTR, request).status;
+  return cluster_.CallHome(InodePlacementKey(ino), proto::OP_REMOVE_XATTR, request).status;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -877,13 +896,17 @@ Status Client::OpenDir(std::string_view path, std::unique_ptr<DirStream>* out) {
   status = ResolveComponents(std::move(components), true, 0, &ancestors, &dir);
   if (!status.ok()) return status;
   if (!IsDir(dir.type)) return {proto::STATUS_NOT_DIR, "not a directory"};
+  *out = NewDirStream(dir.ino, ancestors.empty() ? dir.ino : ancestors.back());
+  return Status::Ok();
+}
+
+std::unique_ptr<DirStream> Client::NewDirStream(uint64_t ino, uint64_t parent_ino) {
   auto stream = std::make_unique<DirStream>();
   stream->client_ = this;
-  stream->ino_ = dir.ino;
-  stream->parent_ino_ = ancestors.empty() ? dir.ino : ancestors.back();
+  stream->ino_ = ino;
+  stream->parent_ino_ = parent_ino;
   stream->servers_ = cluster_.snapshot()->placement.servers();
-  *out = std::move(stream);
-  return Status::Ok();
+  return stream;
 }
 
 bool DirStream::Next(Entry* entry, Status* status) {

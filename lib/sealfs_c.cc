@@ -8,67 +8,22 @@
 #include <limits>
 #include <new>
 
+#include "c_api.h"
 #include "client.h"
 #include "placement.h"
 #include "sealfs/sealfs.h"
 
-struct sealfs_client {
-  std::unique_ptr<sealfs::client::Client> core;
-};
-
-struct sealfs_dir {
-  std::unique_ptr<sealfs::client::DirStream> stream;
-};
-
 namespace {
 
 using sealfs::Status;
+using sealfs::c_api::CopyOut;
+using sealfs::c_api::CopyTarget;
+using sealfs::c_api::DirentType;
+using sealfs::c_api::FillStat;
+using sealfs::c_api::Guard;
+using sealfs::c_api::JoinNames;
+using sealfs::c_api::ToResult;
 using sealfs::client::Client;
-
-// The one place a Status becomes the negated errno of the C API.
-int ToResult(const Status& status) { return -status.ToErrno(); }
-
-// C++ exceptions (std::bad_alloc, a failed thread start) never cross into C.
-template <typename Function>
-auto Guard(Function&& function) noexcept -> decltype(function()) {
-  try {
-    return function();
-  } catch (const std::bad_alloc&) {
-    return -ENOMEM;
-  } catch (...) {
-    return -EIO;
-  }
-}
-
-void FillStat(const sealfs::proto::InodeAttr& attr, struct stat* st) {
-  std::memset(st, 0, sizeof(*st));
-  st->st_dev = 0x5EA1F5;
-  st->st_ino = attr.ino();
-  st->st_mode = attr.mode();
-  st->st_nlink = attr.nlink();
-  st->st_uid = attr.uid();
-  st->st_gid = attr.gid();
-  st->st_rdev = attr.rdev();
-  st->st_size = static_cast<off_t>(attr.size());
-  st->st_blksize = attr.chunk_size() != 0 ? attr.chunk_size() : 4096;
-  st->st_blocks = static_cast<blkcnt_t>((attr.size() + 511) / 512);
-  st->st_atim = {attr.atime().sec(), attr.atime().nsec()};
-  st->st_mtim = {attr.mtime().sec(), attr.mtime().nsec()};
-  st->st_ctim = {attr.ctime().sec(), attr.ctime().nsec()};
-}
-
-unsigned char DirentType(uint32_t type) {
-  switch (type & S_IFMT) {
-    case S_IFREG: return DT_REG;
-    case S_IFDIR: return DT_DIR;
-    case S_IFLNK: return DT_LNK;
-    case S_IFIFO: return DT_FIFO;
-    case S_IFSOCK: return DT_SOCK;
-    case S_IFCHR: return DT_CHR;
-    case S_IFBLK: return DT_BLK;
-    default: return DT_UNKNOWN;
-  }
-}
 
 // The largest count one call moves, as Linux caps read(2) and write(2).
 constexpr std::size_t kMaxIoCount = 0x7ffff000;
@@ -167,8 +122,7 @@ ssize_t sealfs_pread(sealfs_client* client, int fd, void* buf, size_t count, off
   });
 }
 
-ssize_t sealfs_pwrite(sealfs_client* client, int fd, const void* buf, size_t count,
-                      off_t offset) {
+ssize_t sealfs_pwrite(sealfs_client* client, int fd, const void* buf, size_t count, off_t offset) {
   return Guard([&]() -> ssize_t {
     if (offset < 0) return -EINVAL;
     std::size_t done = 0;
@@ -280,9 +234,7 @@ ssize_t sealfs_readlink(sealfs_client* client, const char* path, char* buf, size
     std::string target;
     Status status = client->core->Readlink(path, &target);
     if (!status.ok()) return ToResult(status);
-    std::size_t n = std::min(bufsize, target.size());
-    std::memcpy(buf, target.data(), n);
-    return static_cast<ssize_t>(n);
+    return CopyTarget(target, buf, bufsize);
   });
 }
 
@@ -379,11 +331,7 @@ ssize_t sealfs_getxattr(sealfs_client* client, const char* path, const char* nam
   return Guard([&]() -> ssize_t {
     std::string bytes;
     Status status = client->core->GetXattr(path, name, &bytes);
-    if (!status.ok()) return ToResult(status);
-    if (size == 0) return static_cast<ssize_t>(bytes.size());
-    if (bytes.size() > size) return -ERANGE;
-    std::memcpy(value, bytes.data(), bytes.size());
-    return static_cast<ssize_t>(bytes.size());
+    return status.ok() ? CopyOut(bytes, value, size) : ToResult(status);
   });
 }
 
@@ -391,16 +339,7 @@ ssize_t sealfs_listxattr(sealfs_client* client, const char* path, char* list, si
   return Guard([&]() -> ssize_t {
     std::vector<std::string> names;
     Status status = client->core->ListXattr(path, &names);
-    if (!status.ok()) return ToResult(status);
-    std::string joined;
-    for (const auto& name : names) {
-      joined += name;
-      joined.push_back('\0');
-    }
-    if (size == 0) return static_cast<ssize_t>(joined.size());
-    if (joined.size() > size) return -ERANGE;
-    std::memcpy(list, joined.data(), joined.size());
-    return static_cast<ssize_t>(joined.size());
+    return status.ok() ? CopyOut(JoinNames(names), list, size) : ToResult(status);
   });
 }
 

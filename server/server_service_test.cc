@@ -129,13 +129,14 @@ TEST_F(ServerServiceTest, BadMessagesAreBadFrame) {
        {proto::OP_LOOKUP, proto::OP_CREATE, proto::OP_GET_ATTR, proto::OP_SET_ATTR,
         proto::OP_INSERT_DENTRY, proto::OP_REMOVE_DENTRY, proto::OP_READ_DIR, proto::OP_SET_XATTR,
         proto::OP_GET_XATTR, proto::OP_LIST_XATTR, proto::OP_REMOVE_XATTR, proto::OP_WRITE_CHUNK,
-        proto::OP_READ_CHUNK, proto::OP_TRUNCATE_CHUNKS, proto::OP_SYNC, proto::OP_STAT_FS}) {
+        proto::OP_READ_CHUNK, proto::OP_TRUNCATE_CHUNKS, proto::OP_DELETE_CHUNKS, proto::OP_SYNC,
+        proto::OP_STAT_FS}) {
     EXPECT_EQ(CallRaw(op, garbage).status.code(), proto::STATUS_BAD_FRAME) << op;
   }
 }
 
 TEST_F(ServerServiceTest, UnknownAndManagerOps) {
-  for (uint16_t op : {0, 1, 2, 3, 9, 21, 29, 35, 999, 65535}) {
+  for (uint16_t op : {0, 1, 2, 3, 9, 21, 29, 36, 999, 65535}) {
     EXPECT_EQ(CallRaw(op, "").status.code(), proto::STATUS_UNKNOWN_OP) << op;
   }
 }

@@ -3,6 +3,7 @@
  * macros and with -Wpedantic, so that any C program can include it first.
  */
 #include "sealfs/sealfs.h"
+#include "sealfs/sealfs_ll.h"
 
 /* A function of every kind of signature, so that the types resolve. */
 int sealfs_header_check(sealfs_client* client) {

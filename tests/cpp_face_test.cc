@@ -53,6 +53,8 @@ TEST_F(CppFaceTest, FilesDirectoriesAndErrors) {
     EXPECT_EQ(std::string(buf, 5), "HELLO");
     f.sync();
     EXPECT_EQ(f.stat().st_size, 11);
+    f.allocate(0, 0, 8);
+    EXPECT_EQ(f.stat().st_size, 11) << "within the size: unchanged";
     f.truncate(5);
     EXPECT_EQ(f.stat().st_size, 5);
     sealfs::File moved = std::move(f);
@@ -101,6 +103,10 @@ TEST_F(CppFaceTest, FilesDirectoriesAndErrors) {
   EXPECT_EQ(st.st_mtime, 200);
   fs.access("/d/file", F_OK);
   EXPECT_GT(fs.statvfs().f_blocks, 0U);
+  fs.mknod("/d/fifo", S_IFIFO | 0600);
+  EXPECT_TRUE(S_ISFIFO(fs.lstat("/d/fifo").st_mode));
+  EXPECT_THROW(fs.rename("/d/fifo", "/d/file", SEALFS_RENAME_NOREPLACE), std::system_error);
+  fs.unlink("/d/fifo");
   uint64_t epoch = 0;
   const auto servers = fs.cluster_status(&epoch);
   EXPECT_EQ(servers.size(), 3U);

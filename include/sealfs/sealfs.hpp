@@ -151,6 +151,13 @@ class File {
   void truncate(off_t length) {
     detail::Check(sealfs_ftruncate(client_, fd_, length), "sealfs_ftruncate", path_);
   }
+  /// Extends the file or zeroes a range of it (sealfs_fallocate).
+  /// @param mode  0, or FALLOC_FL_* flags as sealfs_fallocate() takes them.
+  /// @param offset  where the range starts.
+  /// @param length  the length of the range.
+  void allocate(int mode, off_t offset, off_t length) {
+    detail::Check(sealfs_fallocate(client_, fd_, mode, offset, length), "sealfs_fallocate", path_);
+  }
   /// @returns the attributes of the file (sealfs_fstat).
   [[nodiscard]] struct stat stat() const {
     struct stat st {};
@@ -380,6 +387,20 @@ class Client {
   /// @param to  the new path.
   void rename(const std::string& from, const std::string& to) {
     detail::Check(sealfs_rename(client_, from.c_str(), to.c_str()), "sealfs_rename", from);
+  }
+  /// Renames with SEALFS_RENAME_NOREPLACE or SEALFS_RENAME_EXCHANGE (sealfs_rename2).
+  /// @param from  the current path.
+  /// @param to  the new path.
+  /// @param flags  the SEALFS_RENAME_* flags.
+  void rename(const std::string& from, const std::string& to, unsigned int flags) {
+    detail::Check(sealfs_rename2(client_, from.c_str(), to.c_str(), flags), "sealfs_rename2", from);
+  }
+  /// Creates a regular file, FIFO, socket or device node (sealfs_mknod).
+  /// @param path  absolute path.
+  /// @param mode  type and permission bits.
+  /// @param rdev  the device number of a device node.
+  void mknod(const std::string& path, mode_t mode, dev_t rdev = 0) {
+    detail::Check(sealfs_mknod(client_, path.c_str(), mode, rdev), "sealfs_mknod", path);
   }
   /// Adds the hard link to to the file from (sealfs_link).
   /// @param from  an existing file.
