@@ -1,0 +1,492 @@
+// sealfs-fuse: mounts a SealFS cluster with libfuse3's low-level (inode) API.
+//
+// A thin bridge: every FUSE request becomes one call of sealfs_ll.h or of the descriptor calls of
+// sealfs.h. FUSE inode numbers are SealFS inode numbers (both roots are 1), so no table maps one
+// to the other and FORGET has nothing to drop. Permissions are the kernel's (default_permissions
+// is always on); new inodes are owned by the caller of the request.
+//
+// Kernel caching, and why:
+//  - attributes and entries are cached for attr_timeout / entry_timeout seconds (default 1):
+//    another client's change shows here within that time, as on NFS with actimeo=1;
+//    negative lookups are not cached (negative_timeout=0), so a file created elsewhere is seen
+//    at once;
+//  - the page cache is dropped on every open (no keep_cache): close-to-open consistency, a file
+//    closed on one mount reads the same on another once opened again;
+//  - writeback cache off: every write() reaches the servers before it returns, so a write acked
+//    to one application is seen by every other client, and O_APPEND stays atomic per client.
+//  - requests of up to 1 MiB (max_write; reads follow max_pages), served by a thread pool.
+#define FUSE_USE_VERSION 35
+
+#include <fuse_lowlevel.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "sealfs/sealfs.h"
+#include "sealfs/sealfs_ll.h"
+
+namespace {
+
+constexpr unsigned kMaxRequestBytes = 1U << 20;
+
+struct MountOptions {
+  char* manager = nullptr;
+  double attr_timeout = 1.0;
+  double entry_timeout = 1.0;
+  double negative_timeout = 0.0;
+  int request_timeout_ms = 10000;
+};
+
+// The state every request handler reaches through fuse_req_userdata().
+struct Mount {
+  sealfs_client* client = nullptr;
+  MountOptions options;
+};
+
+// A directory read at opendir: FUSE resumes readdir at offsets, so the listing must not move.
+struct DirHandle {
+  struct Entry {
+    std::string name;
+    uint64_t ino;
+    unsigned char type;
+  };
+  std::vector<Entry> entries;
+};
+
+Mount* GetMount(fuse_req_t req) { return static_cast<Mount*>(fuse_req_userdata(req)); }
+sealfs_client* Client(fuse_req_t req) { return GetMount(req)->client; }
+
+// Replies with the error of a negative result; returns true when it did.
+bool ReplyIfError(fuse_req_t req, long rc) {
+  if (rc >= 0) return false;
+  fuse_reply_err(req, static_cast<int>(-rc));
+  return true;
+}
+
+void ReplyEntry(fuse_req_t req, const struct stat& st) {
+  const Mount* mount = GetMount(req);
+  fuse_entry_param entry{};
+  entry.ino = st.st_ino;
+  entry.attr = st;
+  entry.attr_timeout = mount->options.attr_timeout;
+  entry.entry_timeout = mount->options.entry_timeout;
+  fuse_reply_entry(req, &entry);
+}
+
+void ReplyAttr(fuse_req_t req, const struct stat& st) {
+  fuse_reply_attr(req, &st, GetMount(req)->options.attr_timeout);
+}
+
+void Init(void* /*userdata*/, fuse_conn_info* conn) {
+  conn->max_write = kMaxRequestBytes;
+  conn->max_readahead = kMaxRequestBytes;
+  conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+  if ((conn->capable & FUSE_CAP_PARALLEL_DIROPS) != 0) conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+}
+
+void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  struct stat st {};
+  const int rc = sealfs_ll_lookup(Client(req), parent, name, &st);
+  if (rc == -ENOENT) {
+    // An entry with ino 0 caches the absence for negative_timeout seconds.
+    fuse_entry_param entry{};
+    entry.entry_timeout = GetMount(req)->options.negative_timeout;
+    fuse_reply_entry(req, &entry);
+    return;
+  }
+  if (!ReplyIfError(req, rc)) ReplyEntry(req, st);
+}
+
+void Getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
+  struct stat st {};
+  if (!ReplyIfError(req, sealfs_ll_getattr(Client(req), ino, &st))) ReplyAttr(req, st);
+}
+
+void Setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
+  struct {
+    int fuse;
+    int sealfs;
+  } constexpr kFields[] = {
+      {FUSE_SET_ATTR_MODE, SEALFS_SET_MODE},          {FUSE_SET_ATTR_UID, SEALFS_SET_UID},
+      {FUSE_SET_ATTR_GID, SEALFS_SET_GID},            {FUSE_SET_ATTR_SIZE, SEALFS_SET_SIZE},
+      {FUSE_SET_ATTR_ATIME, SEALFS_SET_ATIME},        {FUSE_SET_ATTR_MTIME, SEALFS_SET_MTIME},
+      {FUSE_SET_ATTR_ATIME_NOW, SEALFS_SET_ATIME_NOW}, {FUSE_SET_ATTR_MTIME_NOW, SEALFS_SET_MTIME_NOW},
+      {FUSE_SET_ATTR_CTIME, SEALFS_SET_CTIME},
+  };
+  int sealfs_to_set = 0;
+  for (const auto& field : kFields) {
+    if ((to_set & field.fuse) != 0) sealfs_to_set |= field.sealfs;
+  }
+  (void)fi;  // a size change through a descriptor is the same change by inode
+  struct stat st {};
+  if (!ReplyIfError(req, sealfs_ll_setattr(Client(req), ino, attr, sealfs_to_set, &st))) {
+    ReplyAttr(req, st);
+  }
+}
+
+void Readlink(fuse_req_t req, fuse_ino_t ino) {
+  std::vector<char> target(PATH_MAX + 1);
+  const ssize_t n = sealfs_ll_readlink(Client(req), ino, target.data(), PATH_MAX);
+  if (ReplyIfError(req, n)) return;
+  target[static_cast<std::size_t>(n)] = '\0';
+  fuse_reply_readlink(req, target.data());
+}
+
+void CreateNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
+  const fuse_ctx* caller = fuse_req_ctx(req);
+  struct stat st {};
+  const int rc =
+      sealfs_ll_create(Client(req), parent, name, mode, rdev, caller->uid, caller->gid, &st);
+  if (!ReplyIfError(req, rc)) ReplyEntry(req, st);
+}
+
+void Mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
+  CreateNode(req, parent, name, mode, rdev);
+}
+
+void Mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
+  CreateNode(req, parent, name, S_IFDIR | (mode & 07777), 0);
+}
+
+void Symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
+  const fuse_ctx* caller = fuse_req_ctx(req);
+  struct stat st {};
+  const int rc =
+      sealfs_ll_symlink(Client(req), target, parent, name, caller->uid, caller->gid, &st);
+  if (!ReplyIfError(req, rc)) ReplyEntry(req, st);
+}
+
+void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  fuse_reply_err(req, -sealfs_ll_unlink(Client(req), parent, name));
+}
+
+void Rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  fuse_reply_err(req, -sealfs_ll_rmdir(Client(req), parent, name));
+}
+
+void Rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent,
+            const char* new_name, unsigned int flags) {
+  fuse_reply_err(req, -sealfs_ll_rename(Client(req), parent, name, new_parent, new_name, flags));
+}
+
+void Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* new_name) {
+  struct stat st {};
+  if (!ReplyIfError(req, sealfs_ll_link(Client(req), ino, new_parent, new_name, &st))) {
+    ReplyEntry(req, st);
+  }
+}
+
+void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  const int fd = sealfs_ll_open(Client(req), ino, fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
+  if (ReplyIfError(req, fd)) return;
+  fi->fh = static_cast<uint64_t>(fd);
+  fi->keep_cache = 0;
+  fuse_reply_open(req, fi);
+}
+
+void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
+  const fuse_ctx* caller = fuse_req_ctx(req);
+  struct stat st {};
+  int rc = sealfs_ll_create(Client(req), parent, name, S_IFREG | (mode & 07777), 0, caller->uid,
+                            caller->gid, &st);
+  if (ReplyIfError(req, rc)) return;
+  rc = sealfs_ll_open(Client(req), st.st_ino, fi->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY));
+  if (ReplyIfError(req, rc)) return;
+  fi->fh = static_cast<uint64_t>(rc);
+  const Mount* mount = GetMount(req);
+  fuse_entry_param entry{};
+  entry.ino = st.st_ino;
+  entry.attr = st;
+  entry.attr_timeout = mount->options.attr_timeout;
+  entry.entry_timeout = mount->options.entry_timeout;
+  fuse_reply_create(req, &entry, fi);
+}
+
+int Descriptor(const fuse_file_info* fi) { return static_cast<int>(fi->fh); }
+
+void Read(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t offset, fuse_file_info* fi) {
+  std::unique_ptr<char[]> buf(new (std::nothrow) char[size]);
+  if (!buf) {
+    fuse_reply_err(req, ENOMEM);
+    return;
+  }
+  const ssize_t n = sealfs_pread(Client(req), Descriptor(fi), buf.get(), size, offset);
+  if (!ReplyIfError(req, n)) fuse_reply_buf(req, buf.get(), static_cast<size_t>(n));
+}
+
+void Write(fuse_req_t req, fuse_ino_t /*ino*/, const char* buf, size_t size, off_t offset,
+           fuse_file_info* fi) {
+  // With O_APPEND the kernel's idea of the end may be stale (another client appended): let the
+  // library append at the size the servers hold.
+  const ssize_t n = (fi->flags & O_APPEND) != 0
+                        ? sealfs_write(Client(req), Descriptor(fi), buf, size)
+                        : sealfs_pwrite(Client(req), Descriptor(fi), buf, size, offset);
+  if (!ReplyIfError(req, n)) fuse_reply_write(req, static_cast<size_t>(n));
+}
+
+void Flush(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* /*fi*/) {
+  fuse_reply_err(req, 0);  // writes reach the servers before write() returns: nothing buffered
+}
+
+void Release(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {
+  fuse_reply_err(req, -sealfs_close(Client(req), Descriptor(fi)));
+}
+
+void Fsync(fuse_req_t req, fuse_ino_t /*ino*/, int /*datasync*/, fuse_file_info* fi) {
+  fuse_reply_err(req, -sealfs_fsync(Client(req), Descriptor(fi)));
+}
+
+void Fallocate(fuse_req_t req, fuse_ino_t /*ino*/, int mode, off_t offset, off_t length,
+               fuse_file_info* fi) {
+  fuse_reply_err(req, -sealfs_fallocate(Client(req), Descriptor(fi), mode, offset, length));
+}
+
+void Opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  sealfs_dir* stream = nullptr;
+  if (ReplyIfError(req, sealfs_ll_opendir(Client(req), ino, &stream))) return;
+  auto handle = std::make_unique<DirHandle>();
+  struct dirent entry {};
+  int rc = 0;
+  while ((rc = sealfs_readdir(Client(req), stream, &entry)) == 1) {
+    handle->entries.push_back({entry.d_name, entry.d_ino, entry.d_type});
+  }
+  sealfs_closedir(Client(req), stream);
+  if (ReplyIfError(req, rc)) return;
+  fi->fh = reinterpret_cast<uint64_t>(handle.release());
+  fuse_reply_open(req, fi);
+}
+
+void Readdir(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t offset, fuse_file_info* fi) {
+  const auto* handle = reinterpret_cast<const DirHandle*>(fi->fh);
+  std::vector<char> buf(size);
+  std::size_t used = 0;
+  for (auto i = static_cast<std::size_t>(offset); i < handle->entries.size(); ++i) {
+    const DirHandle::Entry& entry = handle->entries[i];
+    struct stat st {};
+    st.st_ino = entry.ino;
+    st.st_mode = static_cast<mode_t>(DTTOIF(entry.type));
+    const std::size_t needed = fuse_add_direntry(req, buf.data() + used, size - used,
+                                                 entry.name.c_str(), &st, static_cast<off_t>(i + 1));
+    if (needed > size - used) break;
+    used += needed;
+  }
+  fuse_reply_buf(req, buf.data(), used);
+}
+
+void Releasedir(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {
+  delete reinterpret_cast<DirHandle*>(fi->fh);
+  fuse_reply_err(req, 0);
+}
+
+void Statfs(fuse_req_t req, fuse_ino_t /*ino*/) {
+  struct statvfs st {};
+  if (!ReplyIfError(req, sealfs_statvfs(Client(req), "/", &st))) fuse_reply_statfs(req, &st);
+}
+
+void Setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
+              int flags) {
+  // POSIX ACLs are not kept: refusing them makes tools such as `cp -a` fall back to chmod, where
+  // storing them as plain attributes would leave the mode unset.
+  if (std::strncmp(name, "system.posix_acl_", std::strlen("system.posix_acl_")) == 0) {
+    fuse_reply_err(req, EOPNOTSUPP);
+    return;
+  }
+  fuse_reply_err(req, -sealfs_ll_setxattr(Client(req), ino, name, value, size, flags));
+}
+
+// Replies to getxattr and listxattr: the length when asked with size 0, else the bytes.
+void ReplyXattr(fuse_req_t req, size_t size, const std::vector<char>& buf, ssize_t n) {
+  if (ReplyIfError(req, n)) return;
+  if (size == 0) {
+    fuse_reply_xattr(req, static_cast<size_t>(n));
+  } else {
+    fuse_reply_buf(req, buf.data(), static_cast<size_t>(n));
+  }
+}
+
+void Getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
+  std::vector<char> buf(size);
+  ReplyXattr(req, size, buf,
+             sealfs_ll_getxattr(Client(req), ino, name, size == 0 ? nullptr : buf.data(), size));
+}
+
+void Listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+  std::vector<char> buf(size);
+  ReplyXattr(req, size, buf,
+             sealfs_ll_listxattr(Client(req), ino, size == 0 ? nullptr : buf.data(), size));
+}
+
+void Removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
+  fuse_reply_err(req, -sealfs_ll_removexattr(Client(req), ino, name));
+}
+
+fuse_lowlevel_ops MakeOperations() {
+  fuse_lowlevel_ops ops{};
+  ops.init = Init;
+  ops.lookup = Lookup;
+  ops.getattr = Getattr;
+  ops.setattr = Setattr;
+  ops.readlink = Readlink;
+  ops.mknod = Mknod;
+  ops.mkdir = Mkdir;
+  ops.symlink = Symlink;
+  ops.unlink = Unlink;
+  ops.rmdir = Rmdir;
+  ops.rename = Rename;
+  ops.link = Link;
+  ops.open = Open;
+  ops.create = Create;
+  ops.read = Read;
+  ops.write = Write;
+  ops.flush = Flush;
+  ops.release = Release;
+  ops.fsync = Fsync;
+  ops.fallocate = Fallocate;
+  ops.opendir = Opendir;
+  ops.readdir = Readdir;
+  ops.releasedir = Releasedir;
+  ops.statfs = Statfs;
+  ops.setxattr = Setxattr;
+  ops.getxattr = Getxattr;
+  ops.listxattr = Listxattr;
+  ops.removexattr = Removexattr;
+  return ops;
+}
+
+void PrintUsage(const char* program) {
+  std::printf(
+      "usage: %s [--manager HOST:PORT] MOUNTPOINT [-f] [-d] [-s] [-o OPTION[,OPTION...]]\n"
+      "\n"
+      "Mounts the SealFS cluster whose manager is at HOST:PORT (default: $SEALFS_MANAGER).\n"
+      "Unmount with `fusermount3 -u MOUNTPOINT` or SIGTERM.\n"
+      "\n"
+      "SealFS options (-o):\n"
+      "    manager=HOST:PORT      the manager, as --manager\n"
+      "    attr_timeout=SECONDS   how long the kernel caches attributes (default 1)\n"
+      "    entry_timeout=SECONDS  how long the kernel caches names (default 1)\n"
+      "    negative_timeout=SECONDS  how long a missing name is cached (default 0)\n"
+      "    request_timeout_ms=MS  the longest wait for one server reply (default 10000)\n"
+      "Always on: default_permissions (the kernel checks modes and owners).\n"
+      "\n",
+      program);
+  fuse_cmdline_help();
+  fuse_lowlevel_help();
+}
+
+// Moves "--manager X" / "--manager=X" out of argv into *manager; returns the remaining args.
+std::vector<char*> TakeManagerFlag(int argc, char** argv, std::string* manager) {
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--manager" && i + 1 < argc) {
+      *manager = argv[++i];
+    } else if (arg.rfind("--manager=", 0) == 0) {
+      *manager = arg.substr(std::strlen("--manager="));
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  return rest;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string manager;
+  std::vector<char*> rest = TakeManagerFlag(argc, argv, &manager);
+  fuse_args args = FUSE_ARGS_INIT(static_cast<int>(rest.size()), rest.data());
+  Mount mount;
+  const fuse_opt kOptions[] = {
+      {"manager=%s", offsetof(MountOptions, manager), 0},
+      {"attr_timeout=%lf", offsetof(MountOptions, attr_timeout), 0},
+      {"entry_timeout=%lf", offsetof(MountOptions, entry_timeout), 0},
+      {"negative_timeout=%lf", offsetof(MountOptions, negative_timeout), 0},
+      {"request_timeout_ms=%d", offsetof(MountOptions, request_timeout_ms), 0},
+      FUSE_OPT_END,
+  };
+  fuse_cmdline_opts cmdline{};
+  if (fuse_opt_parse(&args, &mount.options, kOptions, nullptr) != 0 ||
+      fuse_parse_cmdline(&args, &cmdline) != 0) {
+    return 2;
+  }
+  if (cmdline.show_help) {
+    PrintUsage(argv[0]);
+    return 0;
+  }
+  if (cmdline.show_version) {
+    std::printf("sealfs-fuse %s, libfuse %s\n", sealfs_version(nullptr, nullptr, nullptr),
+                fuse_pkgversion());
+    return 0;
+  }
+  if (mount.options.manager != nullptr) manager = mount.options.manager;
+  if (manager.empty() && std::getenv("SEALFS_MANAGER") != nullptr) {
+    manager = std::getenv("SEALFS_MANAGER");
+  }
+  if (manager.empty() || cmdline.mountpoint == nullptr) {
+    std::fprintf(stderr,
+                 "%s: need the manager (--manager HOST:PORT or SEALFS_MANAGER) and a "
+                 "mountpoint; see --help\n",
+                 argv[0]);
+    return 2;
+  }
+
+  sealfs_options client_options;
+  sealfs_options_init(&client_options);
+  client_options.request_timeout_ms = mount.options.request_timeout_ms;
+  client_options.uid = 0;  // the bridge acts for every caller; the kernel checks permissions
+  client_options.gid = 0;
+  client_options.umask = 0;  // the kernel applied the caller's umask already
+  // Fail here, before detaching, when the cluster cannot be reached. The client's threads do
+  // not survive fuse_daemonize()'s fork, so the real connection is made after it.
+  sealfs_client* probe = nullptr;
+  int rc = sealfs_connect(manager.c_str(), &client_options, &probe);
+  if (rc != 0) {
+    std::fprintf(stderr, "%s: cannot reach the cluster at %s: %s\n", argv[0], manager.c_str(),
+                 std::strerror(-rc));
+    return 1;
+  }
+  sealfs_disconnect(probe);
+
+  const std::string fsname = "-ofsname=sealfs@" + manager + ",subtype=sealfs,default_permissions";
+  fuse_opt_add_arg(&args, fsname.c_str());
+  const fuse_lowlevel_ops ops = MakeOperations();
+  fuse_session* session = fuse_session_new(&args, &ops, sizeof(ops), &mount);
+  int status = -1;  // failed until the loop has run
+  if (session != nullptr && fuse_set_signal_handlers(session) == 0) {
+    if (fuse_session_mount(session, cmdline.mountpoint) == 0) {
+      fuse_daemonize(cmdline.foreground);
+      rc = sealfs_connect(manager.c_str(), &client_options, &mount.client);
+      if (rc != 0) {
+        std::fprintf(stderr, "%s: cannot reach the cluster at %s: %s\n", argv[0],
+                     manager.c_str(), std::strerror(-rc));
+      } else if (cmdline.singlethread != 0) {
+        status = fuse_session_loop(session);
+      } else {
+        fuse_loop_config config{};
+        config.clone_fd = cmdline.clone_fd;
+        // libfuse's "unlimited" default is rejected by its own check; keep ten idle threads.
+        config.max_idle_threads =
+            cmdline.max_idle_threads == UINT_MAX ? 10 : cmdline.max_idle_threads;
+        status = fuse_session_loop_mt(session, &config);
+      }
+      fuse_session_unmount(session);
+    }
+    fuse_remove_signal_handlers(session);
+  }
+  if (session != nullptr) fuse_session_destroy(session);
+  sealfs_disconnect(mount.client);  // after the loop: no request is in flight any more
+  free(cmdline.mountpoint);
+  fuse_opt_free_args(&args);
+  // The loop returns the signal that stopped it (SIGTERM, SIGINT, SIGHUP): a clean stop too.
+  return status >= 0 ? 0 : 1;
+}
