@@ -116,12 +116,8 @@ class Client:
 
     def write_bytes(self, path, data):
         """Replaces the content of the file at path (creating it) with data; returns its size."""
-        with self.open(path, "wb", buffering=0) as f:
-            view = memoryview(data).cast("B")
-            done = 0
-            while done < len(view):
-                done += f.write(view[done:])
-            return done
+        with self.open(path, "wb") as f:
+            return f.write(data)
 
     # Attributes.
 

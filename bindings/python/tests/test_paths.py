@@ -14,7 +14,7 @@ import sealfs
 
 def make_tree(client, root, local):
     """The same small tree in SealFS under root and locally under local:
-    a/ (f1, f2, b/ (f3), empty/), top, link_to_a -> a, dangling -> nowhere, a/b/up -> .."""
+    a/ (f1, f2, b/ (f3), empty/), top, link_to_a -> a, dangling -> nowhere."""
     for base, mkdir, write, symlink in (
             (root, client.mkdir, client.write_bytes, client.symlink),
             (local, os.mkdir, _write_local, os.symlink)):
