@@ -10,7 +10,10 @@
 #include <sys/statvfs.h>
 #include <sys/types.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -28,7 +31,7 @@ namespace py = pybind11;
 namespace {
 
 // Raises the OSError subclass Python picks for err (FileNotFoundError for ENOENT, ...), with the
-// path (and the second path of a rename or link) as filename and filename2, as os does.
+// path (and the second path of a rename, link or symlink) as filename and filename2, as os does.
 [[noreturn]] void RaiseOsError(long result, py::handle path = {}, py::handle path2 = {}) {
   const int err = static_cast<int>(-result);
   const py::object none = py::none();
@@ -173,7 +176,7 @@ class Connection {
     std::lock_guard lock(dirs_mutex_);
     dirs_.insert(dir);
   }
-  // Called under Run: closes dir unless the client's close did.
+  // Called under Run (so never during the client's close): closes dir unless that close did.
   void CloseDir(sealfs_dir* dir) {
     std::lock_guard lock(dirs_mutex_);
     if (dirs_.erase(dir) != 0) sealfs_closedir(client_, dir);
@@ -197,7 +200,8 @@ class Connection {
   std::set<sealfs_dir*> dirs_;  // guarded by dirs_mutex_
 };
 
-// An open directory stream. Not thread-safe by itself; the Python iterator over it serializes.
+// An open directory stream. Thread-safe: a mutex keeps two threads (iterating one scandir()
+// at once, or closing it meanwhile) from using the stream together, which sealfs.h forbids.
 class Dir {
  public:
   Dir(std::shared_ptr<Connection> connection, sealfs_dir* dir, py::object path)
@@ -222,8 +226,9 @@ class Dir {
       ino_t ino;
     };
     std::vector<Entry> entries;
-    if (dir_ == nullptr) throw py::value_error("I/O operation on a closed directory stream");
     const int result = connection_->Run([&](sealfs_client* client) {
+      std::lock_guard lock(mutex_);
+      if (dir_ == nullptr) throw py::value_error("I/O operation on a closed directory stream");
       struct dirent entry {};
       while (static_cast<int>(entries.size()) < max_entries) {
         const int rc = sealfs_readdir(client, dir_, &entry);
@@ -242,18 +247,20 @@ class Dir {
     return out;
   }
 
+  // Closing twice, or after the client's close (which closed the stream), is a no-op.
   void Close() {
-    sealfs_dir* dir = std::exchange(dir_, nullptr);
-    if (dir == nullptr) return;
     connection_->RunIfOpen([&](sealfs_client* /*client*/) {
-      connection_->CloseDir(dir);
+      std::lock_guard lock(mutex_);
+      sealfs_dir* dir = std::exchange(dir_, nullptr);
+      if (dir != nullptr) connection_->CloseDir(dir);
       return 0;
     });
   }
 
  private:
   std::shared_ptr<Connection> connection_;
-  sealfs_dir* dir_;
+  std::mutex mutex_;
+  sealfs_dir* dir_;  // guarded by mutex_; nullptr once closed
   py::object path_;
 };
 

@@ -4,6 +4,7 @@ import collections
 import os
 import posixpath
 import stat as _stat
+import threading
 
 from . import _sealfs
 from ._fileio import FileIO, open_file, stat_result
@@ -405,22 +406,24 @@ class _ScandirIterator:
         self._path = path
         self._directory = os.fspath(path)
         self._bytes = isinstance(self._directory, bytes)
-        self._stream = client._core.opendir(path)
+        self._lock = threading.Lock()
         self._batch = []
+        self._stream = client._core.opendir(path)
 
     def __iter__(self):
         return self
 
     def __next__(self):
-        while not self._batch:
-            if self._stream is None:
-                raise StopIteration
-            self._batch = self._stream.read(_DIR_BATCH)
-            if not self._batch:
-                self.close()
-                raise StopIteration
-            self._batch.reverse()
-        name, d_type, ino = self._batch.pop()
+        with self._lock:  # threads sharing the iterator each get distinct entries
+            while not self._batch:
+                if self._stream is None:
+                    raise StopIteration
+                self._batch = self._stream.read(_DIR_BATCH)
+                if not self._batch:
+                    self.close()
+                    raise StopIteration
+                self._batch.reverse()
+            name, d_type, ino = self._batch.pop()
         if not self._bytes:
             name = os.fsdecode(name)
         return DirEntry(self._client, self._directory, name, d_type, ino)

@@ -170,3 +170,19 @@ def test_close_waits_for_calls_in_flight(cluster, root):
             assert isinstance(outcome["error"], ValueError)
         with pytest.raises(ValueError):
             client.listdir("/")
+
+
+def test_threads_share_one_scandir(client, root):
+    """Four threads draw from one scandir() iterator: together they see every entry once."""
+    names = {f"n{k:04d}" for k in range(3000)}
+    for name in names:
+        client.open(f"{root}/{name}", "wb", buffering=0).close()
+    with client.scandir(root) as entries:
+        runs = [run_in_thread(lambda: [entry.name for entry in entries]) for _ in range(4)]
+        for thread, _ in runs:
+            thread.join(DEADLINE)
+    seen = []
+    for _, outcome in runs:
+        assert "error" not in outcome, repr(outcome.get("error"))
+        seen += outcome["result"]
+    assert sorted(seen) == sorted(names)
