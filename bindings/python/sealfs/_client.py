@@ -56,8 +56,7 @@ class Client:
             if not manager:
                 raise ValueError("no manager address given and SEALFS_MANAGER is not set "
                                  "(expected HOST:PORT, e.g. 127.0.0.1:7000)")
-        self.manager = manager
-        """The manager's address, "HOST:PORT"."""
+        self.manager = manager  # "HOST:PORT", as given or from SEALFS_MANAGER
         self._core = _sealfs.Client(
             manager,
             connect_timeout_ms=_milliseconds(connect_timeout),
