@@ -119,9 +119,10 @@ SEALFS_EXPORT int sealfs_connect(const char *manager_address, const sealfs_optio
                                  sealfs_client **out);
 
 /**
- * Closes every descriptor and directory still open and releases the client. NULL is a no-op.
- * Data written through descriptors not yet closed is sent already; call sealfs_fsync() first
- * where it must be durable.
+ * Closes every descriptor still open and releases the client. NULL is a no-op. Data written
+ * through descriptors not yet closed is sent already; call sealfs_fsync() first where it must
+ * be durable. Directory streams still open can only be closed (sealfs_closedir()) afterwards,
+ * not read: close them first.
  * @param client  the client to release, or NULL.
  */
 SEALFS_EXPORT void sealfs_disconnect(sealfs_client *client);
