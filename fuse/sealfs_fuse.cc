@@ -21,6 +21,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstddef>
@@ -51,6 +52,13 @@ struct MountOptions {
 struct Mount {
   sealfs_client* client = nullptr;
   MountOptions options;
+};
+
+// An open file: its SealFS descriptor, and whether a read has already settled its atime.
+struct FileHandle {
+  explicit FileHandle(int descriptor) : fd(descriptor) {}
+  const int fd;
+  std::atomic<bool> atime_settled{false};
 };
 
 // A directory read at opendir: FUSE resumes readdir at offsets, so the listing must not move.
@@ -189,7 +197,7 @@ void Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* new
 void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   const int fd = sealfs_ll_open(Client(req), ino, fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
   if (ReplyIfError(req, fd)) return;
-  fi->fh = static_cast<uint64_t>(fd);
+  fi->fh = reinterpret_cast<uint64_t>(new FileHandle(fd));
   fi->keep_cache = 0;
   fuse_reply_open(req, fi);
 }
@@ -202,7 +210,7 @@ void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
   if (ReplyIfError(req, rc)) return;
   rc = sealfs_ll_open(Client(req), st.st_ino, fi->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY));
   if (ReplyIfError(req, rc)) return;
-  fi->fh = static_cast<uint64_t>(rc);
+  fi->fh = reinterpret_cast<uint64_t>(new FileHandle(rc));
   const Mount* mount = GetMount(req);
   fuse_entry_param entry{};
   entry.ino = st.st_ino;
@@ -212,9 +220,30 @@ void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
   fuse_reply_create(req, &entry, fi);
 }
 
-int Descriptor(const fuse_file_info* fi) { return static_cast<int>(fi->fh); }
+FileHandle* Handle(const fuse_file_info* fi) { return reinterpret_cast<FileHandle*>(fi->fh); }
+int Descriptor(const fuse_file_info* fi) { return Handle(fi)->fd; }
 
-void Read(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t offset, fuse_file_info* fi) {
+// relatime, as Linux mounts by default: a read moves atime when atime is not newer than mtime
+// or ctime, or is a day old; ctime stays. Checked on the first read of each open file only, so
+// a file read in many requests costs two round trips more, not two per request.
+void SettleAtime(fuse_req_t req, fuse_ino_t ino, FileHandle* handle) {
+  if (handle->atime_settled.exchange(true)) return;
+  struct stat st {};
+  if (sealfs_ll_getattr(Client(req), ino, &st) != 0) return;
+  auto not_after = [](const timespec& a, const timespec& b) {
+    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec <= b.tv_nsec);
+  };
+  constexpr time_t kDay = 24 * 60 * 60;
+  if (!not_after(st.st_atim, st.st_mtim) && !not_after(st.st_atim, st.st_ctim) &&
+      st.st_atim.tv_sec + kDay > time(nullptr)) {
+    return;
+  }
+  // Best effort, as on a local file system: a read never fails for its atime.
+  (void)sealfs_ll_setattr(Client(req), ino, &st, SEALFS_SET_ATIME_NOW | SEALFS_SET_CTIME, nullptr);
+}
+
+void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi) {
+  SettleAtime(req, ino, Handle(fi));
   std::unique_ptr<char[]> buf(new (std::nothrow) char[size]);
   if (!buf) {
     fuse_reply_err(req, ENOMEM);
@@ -239,7 +268,8 @@ void Flush(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* /*fi*/) {
 }
 
 void Release(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {
-  fuse_reply_err(req, -sealfs_close(Client(req), Descriptor(fi)));
+  std::unique_ptr<FileHandle> handle(Handle(fi));
+  fuse_reply_err(req, -sealfs_close(Client(req), handle->fd));
 }
 
 void Fsync(fuse_req_t req, fuse_ino_t /*ino*/, int /*datasync*/, fuse_file_info* fi) {
