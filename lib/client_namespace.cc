@@ -49,7 +49,12 @@ Status Client::Connect(const std::string& manager_address, const ClientOptions& 
   if (options.chunk_size != 0) chunk_size = options.chunk_size;
   if (chunk_size != 0) client->default_chunk_size_ = chunk_size;
   status = client->EnsureRoot();
-  if (!status.ok()) return status;
+  // The root's server being down fails only the calls that need it, not the connection: an
+  // admin asks for the cluster's status exactly then.
+  if (!status.ok() && status.code() != proto::STATUS_UNREACHABLE &&
+      status.code() != proto::STATUS_TIMED_OUT) {
+    return status;
+  }
   *out = std::move(client);
   return Status::Ok();
 }

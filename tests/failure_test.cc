@@ -202,6 +202,27 @@ TEST_F(FailureTest, ClusterStatusShowsEachServerAndItsState) {
   EXPECT_GT(later_epoch, epoch);
 }
 
+TEST_F(FailureTest, ConnectAndStatusWorkWhileTheRootsServerIsDown) {
+  const proto::ClusterMap map = cluster_->GetMap();
+  const ServerId root_home = Placement(map).Home(InodePlacementKey(1));
+  int victim = -1;
+  for (const auto& server : map.servers()) {
+    for (int i = 0; i < cluster_->num_servers(); ++i) {
+      if (server.id() == root_home && cluster_->server_address(i) == server.address()) victim = i;
+    }
+  }
+  ASSERT_GE(victim, 0);
+  cluster_->KillServer(victim);
+  const sealfs_options options = GetClientOptions();
+  sealfs_client* late = nullptr;
+  ASSERT_OK(sealfs_connect(cluster_->manager_address().c_str(), &options, &late));
+  std::vector<sealfs_server_status> servers(8);
+  EXPECT_EQ(sealfs_cluster_status(late, nullptr, servers.data(), 8), 3);
+  struct stat st {};
+  EXPECT_TRUE(IsUnreachable(sealfs_stat(late, "/", &st))) << "the root is on the killed server";
+  sealfs_disconnect(late);
+}
+
 // A read cut off by the end of the file needs only the servers of the chunks below the end.
 TEST_F(FailureTest, ReadPastTheEndNeedsNoServerBeyondIt) {
   WriteFile(client_, "/small", "only one chunk");
