@@ -59,8 +59,8 @@ TEST(CliFormatTest, HumanSizeAsDfH) {
   EXPECT_EQ(HumanSize(1023), "1023");
   EXPECT_EQ(HumanSize(1024), "1.0K");
   EXPECT_EQ(HumanSize(1025), "1.1K");  // rounded up, never shown smaller
-  EXPECT_EQ(HumanSize(10 * 1024), "10K");
-  EXPECT_EQ(HumanSize(10 * 1024 - 1), "10K");
+  EXPECT_EQ(HumanSize(10240), "10K");
+  EXPECT_EQ(HumanSize(10239), "10K");
   EXPECT_EQ(HumanSize(1536ULL << 20), "1.5G");
   EXPECT_EQ(HumanSize((1ULL << 20) - 1), "1.0M");
   EXPECT_EQ(HumanSize(100ULL << 30), "100G");

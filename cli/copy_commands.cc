@@ -112,7 +112,7 @@ class Copier {
     }
   }
 
-  bool ShowProgress(const std::string& destination) const {
+  [[nodiscard]] bool ShowProgress(const std::string& destination) const {
     return options_.progress && destination != "-" && ProgressWanted();
   }
 

@@ -49,6 +49,7 @@ struct Process {
   pid_t pid = 0;
   std::string data_dir;
   std::string name;
+  bool child = false;  // started by this run of sealfs, which has not reaped it yet
 };
 
 [[noreturn]] void Die(const std::string& message) { throw FatalError(kExitFailure, message); }
@@ -141,6 +142,7 @@ pid_t Launch(const std::string& log, const std::vector<std::string>& argv) {
   posix_spawnattr_setflags(&attributes,
                            POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;
@@ -215,16 +217,23 @@ void WaitUntilUp(const std::string& manager, const std::vector<std::string>& add
                   g_interrupted != 0 ? "interrupted" : "timed out", fmt::join(missing, " ")));
 }
 
+// Whether a process still runs. A child of this program cannot have its PID reused before it
+// is reaped, so it is ours whatever its command line; any other is checked in /proc.
+bool IsRunning(const Process& process) {
+  if (process.child) return ::waitpid(process.pid, nullptr, WNOHANG) == 0;
+  return IsOurs(process.pid, process.data_dir);
+}
+
 // SIGTERM to every process still ours, then SIGKILL to those left after timeout_seconds.
 void StopProcesses(const std::vector<Process>& processes, int timeout_seconds) {
   for (const auto& process : processes) {
-    if (IsOurs(process.pid, process.data_dir)) ::kill(process.pid, SIGTERM);
+    if (IsRunning(process)) ::kill(process.pid, SIGTERM);
   }
   const auto deadline = Clock::now() + std::chrono::seconds(timeout_seconds);
   for (;;) {
     std::vector<const Process*> running;
     for (const auto& process : processes) {
-      if (IsOurs(process.pid, process.data_dir)) running.push_back(&process);
+      if (IsRunning(process)) running.push_back(&process);
     }
     if (running.empty()) return;
     if (Clock::now() >= deadline) {
@@ -232,6 +241,7 @@ void StopProcesses(const std::vector<Process>& processes, int timeout_seconds) {
         PrintError(fmt::format("{} (pid {}) still running after {}s: SIGKILL", process->name,
                                process->pid, timeout_seconds));
         ::kill(process->pid, SIGKILL);
+        if (process->child) ::waitpid(process->pid, nullptr, 0);
       }
       return;
     }
@@ -393,15 +403,15 @@ void StartProcesses(const ClusterStartOptions& options, std::vector<Process>* st
                                            dir + "/manager"};
   std::vector<std::string> server_flags;
   if (options.heartbeat_timeout_ms > 0) {
-    manager_argv.push_back("--heartbeat-timeout-ms");
-    manager_argv.push_back(std::to_string(options.heartbeat_timeout_ms));
+    manager_argv.insert(manager_argv.end(),
+                        {"--heartbeat-timeout-ms", std::to_string(options.heartbeat_timeout_ms)});
     // Several heartbeats per timeout, as docs/design.md advises.
     server_flags = {"--heartbeat-interval-ms",
                     std::to_string(std::max(10, options.heartbeat_timeout_ms / 3))};
   }
   fs::create_directories(dir + "/manager", error);
   const pid_t manager_pid = Launch(dir + "/manager.log", manager_argv);
-  started->push_back({manager_pid, dir + "/manager", "manager"});
+  started->push_back({manager_pid, dir + "/manager", "manager", true});
   const std::string manager_address =
       WaitForLine(dir + "/manager.log", manager_pid, kListening, deadline, "sealfs-manager");
   fmt::print("manager   pid {}  listening on {}  data {}/manager\n", manager_pid, manager_address,
@@ -415,9 +425,10 @@ void StartProcesses(const ClusterStartOptions& options, std::vector<Process>* st
                                      manager_address, "--data-dir", data_dir};
     argv.insert(argv.end(), server_flags.begin(), server_flags.end());
     server_pids.push_back(Launch(fmt::format("{}/server-{}.log", dir, k), argv));
-    started->push_back({server_pids.back(), data_dir, fmt::format("server-{}", k)});
+    started->push_back({server_pids.back(), data_dir, fmt::format("server-{}", k), true});
   }
   std::vector<std::string> server_addresses;
+  server_addresses.reserve(server_pids.size());
   for (int k = 0; k < servers; ++k) {
     server_addresses.push_back(WaitForLine(fmt::format("{}/server-{}.log", dir, k), server_pids[k],
                                            kListening, deadline,

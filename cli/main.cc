@@ -39,13 +39,8 @@ could not be reached; 2 for a usage error or when no cluster address is given.)"
 // What each command runs once the command line is parsed.
 using Command = std::pair<CLI::App*, std::function<int(Session&)>>;
 
-std::string FailureMessage(const CLI::App* app, const CLI::Error& e) {
-  std::string name = app->get_name();
-  for (const CLI::App* parent = app->get_parent(); parent != nullptr;
-       parent = parent->get_parent()) {
-    name = parent->get_name() + " " + name;
-  }
-  return fmt::format("sealfs: {}\nTry '{} --help' for more information.\n", e.what(), name);
+std::string FailureMessage(const CLI::App* /*app*/, const CLI::Error& e) {
+  return fmt::format("sealfs: {}\nTry 'sealfs --help' for more information.\n", e.what());
 }
 
 // A command taking SOURCE... DEST needs two operands at least.
@@ -165,7 +160,9 @@ int Run(int argc, char** argv) {
   };
   ClusterStartOptions start;
   auto* start_command = cluster_command->add_subcommand(
-      "start", "Start a manager and N servers, detached; return once all servers are UP");
+      "start",
+      "Start a manager and N servers, detached, and return once all are UP (the binaries come "
+      "from $SEALFS_BIN, else from beside this program)");
   add_dir(start_command);
   start_command
       ->add_option("--servers", start.servers,
