@@ -13,6 +13,29 @@ std::string Strftime(const char* format, const std::tm& tm) {
   return {buffer.data(), n};
 }
 
+struct FileType {
+  mode_t type;        // S_IFREG, ...
+  const char* name;   // for --json
+  const char* words;  // as stat prints it
+};
+
+constexpr std::array<FileType, 7> kFileTypes = {{
+    {S_IFREG, "file", "regular file"},
+    {S_IFDIR, "directory", "directory"},
+    {S_IFLNK, "symlink", "symbolic link"},
+    {S_IFIFO, "fifo", "fifo"},
+    {S_IFSOCK, "socket", "socket"},
+    {S_IFCHR, "char_device", "character special file"},
+    {S_IFBLK, "block_device", "block special file"},
+}};
+
+const FileType* FindFileType(mode_t mode) {
+  for (const auto& type : kFileTypes) {
+    if ((mode & S_IFMT) == type.type) return &type;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::string ModeString(mode_t mode) {
@@ -47,25 +70,13 @@ std::string ModeString(mode_t mode) {
 }
 
 std::string FileTypeName(mode_t mode) {
-  if (S_ISREG(mode)) return "file";
-  if (S_ISDIR(mode)) return "directory";
-  if (S_ISLNK(mode)) return "symlink";
-  if (S_ISFIFO(mode)) return "fifo";
-  if (S_ISSOCK(mode)) return "socket";
-  if (S_ISCHR(mode)) return "char_device";
-  if (S_ISBLK(mode)) return "block_device";
-  return "unknown";
+  const FileType* type = FindFileType(mode);
+  return type != nullptr ? type->name : "unknown";
 }
 
 std::string FileTypeWords(mode_t mode) {
-  if (S_ISREG(mode)) return "regular file";
-  if (S_ISDIR(mode)) return "directory";
-  if (S_ISLNK(mode)) return "symbolic link";
-  if (S_ISFIFO(mode)) return "fifo";
-  if (S_ISSOCK(mode)) return "socket";
-  if (S_ISCHR(mode)) return "character special file";
-  if (S_ISBLK(mode)) return "block special file";
-  return "unknown file type";
+  const FileType* type = FindFileType(mode);
+  return type != nullptr ? type->words : "unknown file type";
 }
 
 std::string HumanSize(uint64_t bytes) {

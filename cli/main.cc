@@ -43,20 +43,21 @@ std::string FailureMessage(const CLI::App* /*app*/, const CLI::Error& e) {
   return fmt::format("sealfs: {}\nTry 'sealfs --help' for more information.\n", e.what());
 }
 
-// A command taking SOURCE... DEST needs two operands at least.
-void RequireDestination(const std::vector<std::string>& paths, const char* command) {
-  if (paths.size() < 2) {
-    throw FatalError(kExitUsage,
-                     fmt::format("missing destination operand after {}\nTry 'sealfs {} --help' "
-                                 "for more information.",
-                                 Quote(paths.empty() ? "" : paths.front()), command));
-  }
-}
-
 void AddPaths(CLI::App* command, std::vector<std::string>* paths, const char* description,
               bool required) {
   auto* option = command->add_option("paths", *paths, description);
   if (required) option->required();
+}
+
+// put and get take the same options, in opposite directions.
+CLI::App* AddCopyCommand(CLI::App& app, const char* name, const char* description,
+                         const char* operands, CopyOptions* options) {
+  auto* command =
+      app.add_subcommand(name, fmt::format("{}: {} [-r] {}", description, name, operands));
+  command->add_flag("-r,-R,--recursive", options->recursive, "Copy directories and their content");
+  command->add_flag("!--no-progress", options->progress, "No progress bar, even on a terminal");
+  AddPaths(command, &options->paths, operands, true);
+  return command;
 }
 
 int Run(int argc, char** argv) {
@@ -99,26 +100,16 @@ int Run(int argc, char** argv) {
   commands.emplace_back(cat_command, [&](Session& s) { return RunCat(s, cat); });
 
   CopyOptions put;
-  auto* put_command = app.add_subcommand(
-      "put", "Copy local files into the cluster: put [-r] LOCAL... REMOTE ('-' is stdin)");
-  put_command->add_flag("-r,-R,--recursive", put.recursive, "Copy directories and their content");
-  put_command->add_flag("!--no-progress", put.progress, "No progress bar, even on a terminal");
-  AddPaths(put_command, &put.paths, "LOCAL... REMOTE", true);
-  commands.emplace_back(put_command, [&](Session& s) {
-    RequireDestination(put.paths, "put");
-    return RunPut(s, put);
-  });
+  auto* put_command =
+      AddCopyCommand(app, "put", "Copy local files into the cluster ('-' is standard input)",
+                     "LOCAL... REMOTE", &put);
+  commands.emplace_back(put_command, [&](Session& s) { return RunPut(s, put); });
 
   CopyOptions get;
-  auto* get_command = app.add_subcommand(
-      "get", "Copy cluster files to local paths: get [-r] REMOTE... LOCAL ('-' is stdout)");
-  get_command->add_flag("-r,-R,--recursive", get.recursive, "Copy directories and their content");
-  get_command->add_flag("!--no-progress", get.progress, "No progress bar, even on a terminal");
-  AddPaths(get_command, &get.paths, "REMOTE... LOCAL", true);
-  commands.emplace_back(get_command, [&](Session& s) {
-    RequireDestination(get.paths, "get");
-    return RunGet(s, get);
-  });
+  auto* get_command =
+      AddCopyCommand(app, "get", "Copy cluster files to local paths ('-' is standard output)",
+                     "REMOTE... LOCAL", &get);
+  commands.emplace_back(get_command, [&](Session& s) { return RunGet(s, get); });
 
   RemoveOptions remove;
   auto* remove_command = app.add_subcommand("rm", "Remove files and directories (as rm)");
@@ -146,10 +137,7 @@ int Run(int argc, char** argv) {
   MoveOptions move;
   auto* move_command = app.add_subcommand("mv", "Rename or move: mv SOURCE... DEST (as mv)");
   AddPaths(move_command, &move.paths, "SOURCE... DEST", true);
-  commands.emplace_back(move_command, [&](Session& s) {
-    RequireDestination(move.paths, "mv");
-    return RunMove(s, move);
-  });
+  commands.emplace_back(move_command, [&](Session& s) { return RunMove(s, move); });
 
   auto* cluster_command = app.add_subcommand(
       "cluster", "The local cluster on 127.0.0.1 (the layout of scripts/sealfs-cluster)");

@@ -126,6 +126,7 @@ int RunMakeDirectory(Session& session, const MakeDirectoryOptions& options) {
 }
 
 int RunMove(Session& session, const MoveOptions& options) {
+  RequireDestination(options.paths, "mv");
   sealfs::Client& client = session.client();
   const std::string& dest_operand = options.paths.back();
   const std::string dest = RemotePath(dest_operand);

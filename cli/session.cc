@@ -21,6 +21,14 @@ void PrintError(std::string_view message, int error) {
   }
 }
 
+void RequireDestination(const std::vector<std::string>& paths, std::string_view command) {
+  if (paths.size() >= 2) return;
+  throw FatalError(kExitUsage,
+                   fmt::format("missing destination operand after {}\nTry 'sealfs {} --help' for "
+                               "more information.",
+                               Quote(paths.empty() ? "" : paths.front()), command));
+}
+
 void Session::Fail(std::string_view message, int error) {
   PrintError(message, error);
   status_ = kExitFailure;

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace sealfs::cli {
 
@@ -32,6 +33,10 @@ std::string Quote(std::string_view operand);
 
 /// Prints "sealfs: MESSAGE" on stderr, followed by ": " and strerror(error) when error is not 0.
 void PrintError(std::string_view message, int error = 0);
+
+/// Throws the usage error (status 2) of a command that takes SOURCE... DEST (put, get, mv)
+/// when paths holds fewer than two operands.
+void RequireDestination(const std::vector<std::string>& paths, std::string_view command);
 
 /// The cluster connection (made on first use, from --manager, SEALFS_MANAGER or
 /// ./cluster/cluster.env) and the exit status left by failures of single operands: like
