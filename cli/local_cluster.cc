@@ -38,8 +38,10 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kPollInterval = std::chrono::milliseconds(50);
 constexpr int kCleanupTimeoutSeconds = 5;
-// The first line each daemon prints on stdout once it serves.
+// The first line each daemon prints on stdout once it serves, and what a server logs once the
+// manager has taken its registration: the lines scripts/sealfs-cluster waits for.
 constexpr std::string_view kListening = "listening on ";
+constexpr std::string_view kRegistered = "registered with manager";
 
 // Set by SIGINT, SIGTERM or SIGHUP while start waits, so that it stops what it started.
 volatile std::sig_atomic_t g_interrupted = 0;
@@ -165,21 +167,25 @@ std::string LastLines(const std::string& log, size_t count) {
   return text;
 }
 
-// Waits until a line of log starts with prefix and returns the rest of it. Dies (with the
-// log's last lines) when the process exits first, the deadline passes or a signal comes.
-std::string WaitForLine(const std::string& log, pid_t pid, std::string_view prefix,
+// Waits until a line of log holds text (at its start when at_start) and returns what follows
+// text. Dies (with the log's last lines) when the process exits first, the deadline passes or
+// a signal comes.
+std::string WaitForLine(const std::string& log, pid_t pid, std::string_view text, bool at_start,
                         Clock::time_point deadline, const std::string& what) {
   for (;;) {
     std::istringstream in(ReadFile(log));
     for (std::string line; std::getline(in, line);) {
-      if (line.starts_with(prefix)) return line.substr(prefix.size());
+      const size_t found = line.find(text);
+      if (found == 0 || (found != std::string::npos && !at_start)) {
+        return line.substr(found + text.size());
+      }
     }
     std::string problem;
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
-      problem = fmt::format("{} (pid {}) exited before printing '{}'", what, pid, prefix);
+      problem = fmt::format("{} (pid {}) exited before printing '{}'", what, pid, text);
     } else if (Clock::now() >= deadline) {
-      problem = fmt::format("{} (pid {}) printed no '{}' in time", what, pid, prefix);
+      problem = fmt::format("{} (pid {}) printed no '{}' in time", what, pid, text);
     } else if (g_interrupted != 0) {
       problem = "interrupted";
     }
@@ -413,7 +419,7 @@ void StartProcesses(const ClusterStartOptions& options, std::vector<Process>* st
   const pid_t manager_pid = Launch(dir + "/manager.log", manager_argv);
   started->push_back({manager_pid, dir + "/manager", "manager", true});
   const std::string manager_address =
-      WaitForLine(dir + "/manager.log", manager_pid, kListening, deadline, "sealfs-manager");
+      WaitForLine(dir + "/manager.log", manager_pid, kListening, true, deadline, "sealfs-manager");
   fmt::print("manager   pid {}  listening on {}  data {}/manager\n", manager_pid, manager_address,
              dir);
 
@@ -431,8 +437,14 @@ void StartProcesses(const ClusterStartOptions& options, std::vector<Process>* st
   server_addresses.reserve(server_pids.size());
   for (int k = 0; k < servers; ++k) {
     server_addresses.push_back(WaitForLine(fmt::format("{}/server-{}.log", dir, k), server_pids[k],
-                                           kListening, deadline,
+                                           kListening, true, deadline,
                                            fmt::format("sealfs-server {}", k)));
+  }
+  // No client may connect before every server is in the map: the first connection creates the
+  // root directory on its home server, which a partial map would choose wrongly.
+  for (int k = 0; k < servers; ++k) {
+    WaitForLine(fmt::format("{}/server-{}.log", dir, k), server_pids[k], kRegistered, false,
+                deadline, fmt::format("sealfs-server {}", k));
   }
   WaitUntilUp(manager_address, server_addresses, deadline);
   for (int k = 0; k < servers; ++k) {
