@@ -187,7 +187,7 @@ std::vector<std::pair<std::string, std::string>> Destinations(const std::vector<
   return pairs;
 }
 
-int Copy(Session& session, const CopyOptions& options, std::vector<std::string> paths,
+int Copy(Session& session, const CopyOptions& options, const std::vector<std::string>& paths,
          Endpoint& from, Endpoint& to) {
   Copier copier(session, options, from, to);
   for (const auto& [source, destination] : Destinations(paths, to)) {
@@ -224,7 +224,7 @@ int RunPut(Session& session, const CopyOptions& options) {
   paths.back() = RemotePath(paths.back());
   const auto local = LocalEndpoint();
   const auto cluster = ClusterEndpoint(session.client());
-  return Copy(session, options, std::move(paths), *local, *cluster);
+  return Copy(session, options, paths, *local, *cluster);
 }
 
 int RunGet(Session& session, const CopyOptions& options) {
@@ -233,7 +233,7 @@ int RunGet(Session& session, const CopyOptions& options) {
   for (size_t i = 0; i + 1 < paths.size(); ++i) paths[i] = RemotePath(paths[i]);
   const auto cluster = ClusterEndpoint(session.client());
   const auto local = LocalEndpoint();
-  return Copy(session, options, std::move(paths), *cluster, *local);
+  return Copy(session, options, paths, *cluster, *local);
 }
 
 }  // namespace sealfs::cli
