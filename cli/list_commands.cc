@@ -89,19 +89,19 @@ std::vector<Entry> ReadEntries(Session& session, const ListOptions& options, con
   std::vector<Entry> described;
   for (auto& entry : entries) {
     // A name that went away since the listing is reported by its path, as ls does.
-    Entry shown = entry;
-    shown.name = entry.path;
-    if (!Describe(session, "cannot access", false, &shown)) continue;
-    shown.name = std::move(entry.name);
-    described.push_back(std::move(shown));
+    std::string name = std::exchange(entry.name, entry.path);
+    if (!Describe(session, "cannot access", false, &entry)) continue;
+    entry.name = std::move(name);
+    described.push_back(std::move(entry));
   }
   return described;
 }
 
 size_t Width(const std::vector<Entry>& entries, auto field) {
   size_t width = 0;
-  for (const auto& entry : entries)
+  for (const auto& entry : entries) {
     width = std::max(width, fmt::formatted_size("{}", field(entry.st)));
+  }
   return width;
 }
 
