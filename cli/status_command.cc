@@ -1,0 +1,118 @@
+#include "status_command.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "format.h"
+#include "json.h"
+
+namespace sealfs::cli {
+namespace {
+
+struct Totals {
+  size_t up = 0;
+  uint64_t total_bytes = 0;
+  uint64_t available_bytes = 0;
+  uint64_t inodes = 0;
+};
+
+Totals Sum(const std::vector<sealfs_server_status>& servers) {
+  Totals totals;
+  for (const auto& server : servers) {
+    totals.up += server.up != 0 ? 1 : 0;
+    totals.total_bytes += server.total_bytes;
+    totals.available_bytes += server.available_bytes;
+    totals.inodes += server.inodes;
+  }
+  return totals;
+}
+
+// The share of the space in use, rounded up as df rounds Use%.
+std::string UsePercent(uint64_t total, uint64_t available) {
+  if (total == 0) return "-";
+  const uint64_t used = total - std::min(total, available);
+  return fmt::format("{}%", (used * 100 + total - 1) / total);
+}
+
+}  // namespace
+
+std::string StatusText(uint64_t epoch, const std::vector<sealfs_server_status>& servers) {
+  const Totals totals = Sum(servers);
+  std::string text = fmt::format("epoch {}: {} servers, {} up, {} down\n", epoch, servers.size(),
+                                 totals.up, servers.size() - totals.up);
+  size_t address_width = 7;  // "ADDRESS"
+  for (const auto& server : servers)
+    address_width = std::max(address_width, std::strlen(server.address));
+  text += fmt::format("{:<16}  {:<{}}  {:<5} {:<9} {:>6} {:>6} {:>4} {:>10}\n", "ID", "ADDRESS",
+                      address_width, "STATE", "REACHABLE", "SIZE", "AVAIL", "USE%", "INODES");
+  for (const auto& server : servers) {
+    const bool reachable = server.reachable != 0;
+    text += fmt::format("{:016x}  {:<{}}  {:<5} {:<9} {:>6} {:>6} {:>4} {:>10}\n", server.id,
+                        server.address, address_width, server.up != 0 ? "UP" : "DOWN",
+                        reachable ? "yes" : "no", reachable ? HumanSize(server.total_bytes) : "-",
+                        reachable ? HumanSize(server.available_bytes) : "-",
+                        reachable ? UsePercent(server.total_bytes, server.available_bytes) : "-",
+                        reachable ? std::to_string(server.inodes) : "-");
+  }
+  text +=
+      fmt::format("total of reachable servers: {} size, {} available, {} inodes\n",
+                  HumanSize(totals.total_bytes), HumanSize(totals.available_bytes), totals.inodes);
+  return text;
+}
+
+std::string StatusJson(uint64_t epoch, const std::vector<sealfs_server_status>& servers) {
+  const Totals totals = Sum(servers);
+  std::string out;
+  JsonWriter json(&out);
+  json.BeginObject();
+  json.Field("epoch", epoch);
+  json.Key("servers").BeginArray();
+  for (const auto& server : servers) {
+    json.BeginObject();
+    json.Field("id", fmt::format("{:016x}", server.id));
+    json.Field("address", std::string_view(server.address));
+    json.Field("state", server.up != 0 ? "UP" : "DOWN");
+    json.Field("up", server.up != 0);
+    json.Field("reachable", server.reachable != 0);
+    // What an unreachable server did not say is null, not 0.
+    for (const auto& [name, value] : {std::pair{"total_bytes", server.total_bytes},
+                                      std::pair{"available_bytes", server.available_bytes},
+                                      std::pair{"inodes", server.inodes}}) {
+      if (server.reachable != 0) {
+        json.Field(name, value);
+      } else {
+        json.NullField(name);
+      }
+    }
+    json.EndObject();
+  }
+  json.EndArray();
+  json.Field("servers_up", totals.up);
+  json.Field("servers_down", servers.size() - totals.up);
+  json.Field("total_bytes", totals.total_bytes);
+  json.Field("available_bytes", totals.available_bytes);
+  json.Field("inodes", totals.inodes);
+  json.EndObject();
+  return out;
+}
+
+int RunStatus(Session& session, const StatusOptions& options) {
+  uint64_t epoch = 0;
+  std::vector<sealfs_server_status> servers;
+  try {
+    servers = session.client().cluster_status(&epoch);
+  } catch (const std::system_error& e) {
+    throw FatalError(kExitFailure,
+                     fmt::format("cannot get the cluster status: {}", e.code().message()));
+  }
+  if (options.json) {
+    fmt::print("{}\n", StatusJson(epoch, servers));
+  } else {
+    fmt::print("{}", StatusText(epoch, servers));
+  }
+  return kExitSuccess;
+}
+
+}  // namespace sealfs::cli
