@@ -56,11 +56,9 @@ sealfs::Client& Session::client() {
                        fmt::format("bad manager address {} (from {}): expected HOST:PORT",
                                    Quote(address->address), address->source));
     }
-    // sealfs_connect also reads the root directory's inode, so its server being down fails
-    // the same way as the manager being down.
     throw FatalError(kExitFailure,
                      fmt::format("cannot reach the cluster at {} (from {}): {}; is sealfs-manager "
-                                 "running there, and the server that holds '/'?",
+                                 "running there?",
                                  address->address, address->source, std::strerror(error)));
   }
   connected_ = true;
