@@ -81,13 +81,18 @@ bool ReplyIfError(fuse_req_t req, long rc) {
   return true;
 }
 
-void ReplyEntry(fuse_req_t req, const struct stat& st) {
+fuse_entry_param EntryOf(fuse_req_t req, const struct stat& st) {
   const Mount* mount = GetMount(req);
   fuse_entry_param entry{};
   entry.ino = st.st_ino;
   entry.attr = st;
   entry.attr_timeout = mount->options.attr_timeout;
   entry.entry_timeout = mount->options.entry_timeout;
+  return entry;
+}
+
+void ReplyEntry(fuse_req_t req, const struct stat& st) {
+  const fuse_entry_param entry = EntryOf(req, st);
   fuse_reply_entry(req, &entry);
 }
 
@@ -125,10 +130,14 @@ void Setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse
     int fuse;
     int sealfs;
   } constexpr kFields[] = {
-      {FUSE_SET_ATTR_MODE, SEALFS_SET_MODE},          {FUSE_SET_ATTR_UID, SEALFS_SET_UID},
-      {FUSE_SET_ATTR_GID, SEALFS_SET_GID},            {FUSE_SET_ATTR_SIZE, SEALFS_SET_SIZE},
-      {FUSE_SET_ATTR_ATIME, SEALFS_SET_ATIME},        {FUSE_SET_ATTR_MTIME, SEALFS_SET_MTIME},
-      {FUSE_SET_ATTR_ATIME_NOW, SEALFS_SET_ATIME_NOW}, {FUSE_SET_ATTR_MTIME_NOW, SEALFS_SET_MTIME_NOW},
+      {FUSE_SET_ATTR_MODE, SEALFS_SET_MODE},
+      {FUSE_SET_ATTR_UID, SEALFS_SET_UID},
+      {FUSE_SET_ATTR_GID, SEALFS_SET_GID},
+      {FUSE_SET_ATTR_SIZE, SEALFS_SET_SIZE},
+      {FUSE_SET_ATTR_ATIME, SEALFS_SET_ATIME},
+      {FUSE_SET_ATTR_MTIME, SEALFS_SET_MTIME},
+      {FUSE_SET_ATTR_ATIME_NOW, SEALFS_SET_ATIME_NOW},
+      {FUSE_SET_ATTR_MTIME_NOW, SEALFS_SET_MTIME_NOW},
       {FUSE_SET_ATTR_CTIME, SEALFS_SET_CTIME},
   };
   int sealfs_to_set = 0;
@@ -211,12 +220,7 @@ void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
   rc = sealfs_ll_open(Client(req), st.st_ino, fi->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY));
   if (ReplyIfError(req, rc)) return;
   fi->fh = reinterpret_cast<uint64_t>(new FileHandle(rc));
-  const Mount* mount = GetMount(req);
-  fuse_entry_param entry{};
-  entry.ino = st.st_ino;
-  entry.attr = st;
-  entry.attr_timeout = mount->options.attr_timeout;
-  entry.entry_timeout = mount->options.entry_timeout;
+  const fuse_entry_param entry = EntryOf(req, st);
   fuse_reply_create(req, &entry, fi);
 }
 
@@ -305,8 +309,8 @@ void Readdir(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t offset, fuse
     struct stat st {};
     st.st_ino = entry.ino;
     st.st_mode = static_cast<mode_t>(DTTOIF(entry.type));
-    const std::size_t needed = fuse_add_direntry(req, buf.data() + used, size - used,
-                                                 entry.name.c_str(), &st, static_cast<off_t>(i + 1));
+    const std::size_t needed = fuse_add_direntry(
+        req, buf.data() + used, size - used, entry.name.c_str(), &st, static_cast<off_t>(i + 1));
     if (needed > size - used) break;
     used += needed;
   }
@@ -497,8 +501,8 @@ int main(int argc, char** argv) {
       fuse_daemonize(cmdline.foreground);
       rc = sealfs_connect(manager.c_str(), &client_options, &mount.client);
       if (rc != 0) {
-        std::fprintf(stderr, "%s: cannot reach the cluster at %s: %s\n", argv[0],
-                     manager.c_str(), std::strerror(-rc));
+        std::fprintf(stderr, "%s: cannot reach the cluster at %s: %s\n", argv[0], manager.c_str(),
+                     std::strerror(-rc));
       } else if (cmdline.singlethread != 0) {
         status = fuse_session_loop(session);
       } else {

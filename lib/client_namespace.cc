@@ -497,20 +497,7 @@ Status Client::RenameOnce(const ParentAndName& source, const ParentAndName& targ
       if (!status.ok()) return status;
     }
   }
-  proto::InsertDentryRequest insert;
-  insert.set_parent(target.parent.ino);
-  insert.set_name(target.name);
-  insert.mutable_entry()->set_ino(moved.ino);
-  insert.mutable_entry()->set_type(moved.type);
-  insert.set_expected_ino(replacing ? replaced.ino : 0);
-  status = cluster_
-               .CallHome(DentryPlacementKey(target.parent.ino, target.name),
-                         proto::OP_INSERT_DENTRY, insert)
-               .status;
-  if (status.code() == proto::STATUS_CONFLICT || status.code() == proto::STATUS_EXISTS ||
-      status.code() == proto::STATUS_NOT_FOUND) {
-    return {proto::STATUS_CONFLICT, "changed meanwhile"};
-  }
+  status = PointEntry(target, moved, replacing ? replaced.ino : 0);
   if (!status.ok()) return status;
   proto::RemoveDentryRequest remove;
   remove.set_parent(source.parent.ino);
@@ -545,32 +532,33 @@ Status Client::RenameOnce(const ParentAndName& source, const ParentAndName& targ
   return SetAttr(touch_moved, nullptr);
 }
 
+Status Client::PointEntry(const ParentAndName& where, const Resolved& to, uint64_t expected_ino) {
+  proto::InsertDentryRequest insert;
+  insert.set_parent(where.parent.ino);
+  insert.set_name(where.name);
+  insert.mutable_entry()->set_ino(to.ino);
+  insert.mutable_entry()->set_type(to.type);
+  insert.set_expected_ino(expected_ino);
+  Status status = cluster_
+                      .CallHome(DentryPlacementKey(where.parent.ino, where.name),
+                                proto::OP_INSERT_DENTRY, insert)
+                      .status;
+  // The name changed under us: another client's rename or unlink won; start over.
+  if (status.code() == proto::STATUS_EXISTS || status.code() == proto::STATUS_NOT_FOUND) {
+    return {proto::STATUS_CONFLICT, "changed meanwhile"};
+  }
+  return status;
+}
+
 // Points each name at the other's inode, each step a compare-and-set; if the second step loses
 // a race the first is undone, so the caller can start over.
 Status Client::ExchangeOnce(const ParentAndName& source, const Resolved& a,
                             const ParentAndName& target, const Resolved& b) {
-  auto point = [this](const ParentAndName& where, const Resolved& to, uint64_t expected) {
-    proto::InsertDentryRequest insert;
-    insert.set_parent(where.parent.ino);
-    insert.set_name(where.name);
-    insert.mutable_entry()->set_ino(to.ino);
-    insert.mutable_entry()->set_type(to.type);
-    insert.set_expected_ino(expected);
-    Status status = cluster_
-                        .CallHome(DentryPlacementKey(where.parent.ino, where.name),
-                                  proto::OP_INSERT_DENTRY, insert)
-                        .status;
-    // The name changed under us: another client's rename or unlink won; start over.
-    if (status.code() == proto::STATUS_EXISTS || status.code() == proto::STATUS_NOT_FOUND) {
-      return Status(proto::STATUS_CONFLICT, "changed meanwhile");
-    }
-    return status;
-  };
-  Status status = point(target, a, b.ino);
+  Status status = PointEntry(target, a, b.ino);
   if (!status.ok()) return status;
-  status = point(source, b, a.ino);
+  status = PointEntry(source, b, a.ino);
   if (!status.ok()) {
-    (void)point(target, b, a.ino);  // undo; if that loses a race too, the other change wins
+    (void)PointEntry(target, b, a.ino);  // undo; if that loses a race too, the other change wins
     return status;
   }
   // A directory that changes parent takes its ".." link along.
@@ -622,16 +610,8 @@ Status Client::AddLink(const Resolved& source, const ParentAndName& where) {
   *count_request.mutable_ctime() = Now();
   status = SetAttr(count_request, nullptr);
   if (!status.ok()) return status;
-  proto::InsertDentryRequest insert;
-  insert.set_parent(where.parent.ino);
-  insert.set_name(where.name);
-  insert.mutable_entry()->set_ino(source.ino);
-  insert.mutable_entry()->set_type(source.type);
-  insert.set_expected_ino(0);
-  status = cluster_
-               .CallHome(DentryPlacementKey(where.parent.ino, where.name), proto::OP_INSERT_DENTRY,
-                         insert)
-               .status;
+  status = PointEntry(where, source, 0);
+  if (status.code() == proto::STATUS_CONFLICT) status = Status::Exists("link target exists");
   if (!status.ok()) {
     count_request.set_nlink_delta(-1);
     (void)SetAttr(count_request, nullptr);  // best effort; the insert's error is what matters
