@@ -93,6 +93,40 @@ int Statfs(sealfs_client* client, const char* sealfs_path, struct statfs* out) {
   return result;
 }
 
+// SealFS stores system.* attributes as it stores any other, so POSIX ACLs set there would not
+// change the mode as Linux's do. They are refused as on a file system without ACLs, which makes
+// programs (cp -p, mv, tar) fall back to chmod.
+bool IsPosixAcl(const char* name) { return std::strncmp(name, "system.posix_acl_", 17) == 0; }
+
+template <typename Call>
+auto UnlessAcl(const char* name, Call call) -> decltype(call()) {
+  return IsPosixAcl(name) ? -EOPNOTSUPP : call();
+}
+
+// SealFS changes attributes through a final symlink, never of the link itself. A call that asks
+// for the link (lchown, AT_SYMLINK_NOFOLLOW) and names one does call(lstat of it) instead.
+template <typename Call, typename OnLink>
+int UnlessSymlink(sealfs_client* client, const char* path, bool no_follow, OnLink on_link,
+                  Call call) {
+  if (no_follow) {
+    struct stat st {};
+    int result = sealfs_lstat(client, path, &st);
+    if (result < 0) return result;
+    if (S_ISLNK(st.st_mode)) return on_link(st);
+  }
+  return call();
+}
+
+// lchown of a symlink: nothing to do when it has that owner already (as a link just made by
+// this process does), else not possible in SealFS.
+int ChownLink(const struct stat& link, uid_t owner, gid_t group) {
+  bool same = (owner == static_cast<uid_t>(-1) || owner == link.st_uid) &&
+              (group == static_cast<gid_t>(-1) || group == link.st_gid);
+  return same ? 0 : -EOPNOTSUPP;
+}
+
+int NotOnLinks(const struct stat& /*link*/) { return -EOPNOTSUPP; }
+
 // utimes/utime arguments as utimensat's.
 const struct timespec* FromTimevals(const struct timeval* times, struct timespec* out) {
   if (times == nullptr) return nullptr;
@@ -426,7 +460,12 @@ int fchmodat(int dirfd, const char* path, mode_t mode, int flags) noexcept {
       [&](const Resolved& resolved) {
         return SEALFS_REAL(fchmodat)(resolved.system_dirfd(), resolved.system_path(), mode, flags);
       },
-      [&](sealfs_client* client, const char* p) { return sealfs_chmod(client, p, mode); });
+      [&](sealfs_client* client, const char* p) {
+        // As Linux: a symlink's mode cannot be changed.
+        return sealfs::intercept::UnlessSymlink(client, p, (flags & AT_SYMLINK_NOFOLLOW) != 0,
+                                                sealfs::intercept::NotOnLinks,
+                                                [&] { return sealfs_chmod(client, p, mode); });
+      });
 }
 
 int fchmod(int fd, mode_t mode) noexcept {
@@ -450,7 +489,11 @@ int lchown(const char* path, uid_t owner, gid_t group) noexcept {
       [&](const Resolved& resolved) {
         return SEALFS_REAL(lchown)(resolved.system_path(), owner, group);
       },
-      [&](sealfs_client* client, const char* p) { return sealfs_chown(client, p, owner, group); });
+      [&](sealfs_client* client, const char* p) {
+        return sealfs::intercept::UnlessSymlink(
+            client, p, true, [&](const struct stat& link) { return sealfs::intercept::ChownLink(link, owner, group); },
+            [&] { return sealfs_chown(client, p, owner, group); });
+      });
 }
 
 int fchownat(int dirfd, const char* path, uid_t owner, gid_t group, int flags) noexcept {
@@ -460,7 +503,12 @@ int fchownat(int dirfd, const char* path, uid_t owner, gid_t group, int flags) n
         return SEALFS_REAL(fchownat)(resolved.system_dirfd(), resolved.system_path(), owner,
                                      group, flags);
       },
-      [&](sealfs_client* client, const char* p) { return sealfs_chown(client, p, owner, group); });
+      [&](sealfs_client* client, const char* p) {
+        return sealfs::intercept::UnlessSymlink(
+            client, p, (flags & AT_SYMLINK_NOFOLLOW) != 0,
+            [&](const struct stat& link) { return sealfs::intercept::ChownLink(link, owner, group); },
+            [&] { return sealfs_chown(client, p, owner, group); });
+      });
 }
 
 int fchown(int fd, uid_t owner, gid_t group) noexcept {
@@ -482,7 +530,11 @@ int utimensat(int dirfd, const char* path, const struct timespec times[2], int f
         return SEALFS_REAL(utimensat)(resolved.system_dirfd(), resolved.system_path(), times,
                                       flags);
       },
-      [&](sealfs_client* client, const char* p) { return sealfs_utimens(client, p, times); });
+      [&](sealfs_client* client, const char* p) {
+        return sealfs::intercept::UnlessSymlink(client, p, (flags & AT_SYMLINK_NOFOLLOW) != 0,
+                                                sealfs::intercept::NotOnLinks,
+                                                [&] { return sealfs_utimens(client, p, times); });
+      });
 }
 
 int futimens(int fd, const struct timespec times[2]) noexcept {
@@ -562,7 +614,7 @@ ssize_t getxattr(const char* path, const char* name, void* value, size_t size) n
         return SEALFS_REAL(getxattr)(resolved.system_path(), name, value, size);
       },
       [&](sealfs_client* client, const char* p) {
-        return sealfs_getxattr(client, p, name, value, size);
+        return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_getxattr(client, p, name, value, size); });
       });
 }
 
@@ -573,7 +625,7 @@ ssize_t lgetxattr(const char* path, const char* name, void* value, size_t size) 
         return SEALFS_REAL(lgetxattr)(resolved.system_path(), name, value, size);
       },
       [&](sealfs_client* client, const char* p) {
-        return sealfs_getxattr(client, p, name, value, size);
+        return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_getxattr(client, p, name, value, size); });
       });
 }
 
@@ -581,7 +633,7 @@ ssize_t fgetxattr(int fd, const char* name, void* value, size_t size) noexcept {
   return OnFdPath(
       fd,
       [&](sealfs_client* client, const char* p) {
-        return sealfs_getxattr(client, p, name, value, size);
+        return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_getxattr(client, p, name, value, size); });
       },
       [&] { return SEALFS_REAL(fgetxattr)(fd, name, value, size); });
 }
@@ -594,7 +646,7 @@ int setxattr(const char* path, const char* name, const void* value, size_t size,
         return SEALFS_REAL(setxattr)(resolved.system_path(), name, value, size, flags);
       },
       [&](sealfs_client* client, const char* p) {
-        return sealfs_setxattr(client, p, name, value, size, flags);
+        return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_setxattr(client, p, name, value, size, flags); });
       });
 }
 
@@ -606,7 +658,7 @@ int lsetxattr(const char* path, const char* name, const void* value, size_t size
         return SEALFS_REAL(lsetxattr)(resolved.system_path(), name, value, size, flags);
       },
       [&](sealfs_client* client, const char* p) {
-        return sealfs_setxattr(client, p, name, value, size, flags);
+        return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_setxattr(client, p, name, value, size, flags); });
       });
 }
 
@@ -614,7 +666,7 @@ int fsetxattr(int fd, const char* name, const void* value, size_t size, int flag
   return OnFdPath(
       fd,
       [&](sealfs_client* client, const char* p) {
-        return sealfs_setxattr(client, p, name, value, size, flags);
+        return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_setxattr(client, p, name, value, size, flags); });
       },
       [&] { return SEALFS_REAL(fsetxattr)(fd, name, value, size, flags); });
 }
@@ -650,7 +702,7 @@ int removexattr(const char* path, const char* name) noexcept {
       [&](const Resolved& resolved) {
         return SEALFS_REAL(removexattr)(resolved.system_path(), name);
       },
-      [&](sealfs_client* client, const char* p) { return sealfs_removexattr(client, p, name); });
+      [&](sealfs_client* client, const char* p) { return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_removexattr(client, p, name); }); });
 }
 
 int lremovexattr(const char* path, const char* name) noexcept {
@@ -659,12 +711,12 @@ int lremovexattr(const char* path, const char* name) noexcept {
       [&](const Resolved& resolved) {
         return SEALFS_REAL(lremovexattr)(resolved.system_path(), name);
       },
-      [&](sealfs_client* client, const char* p) { return sealfs_removexattr(client, p, name); });
+      [&](sealfs_client* client, const char* p) { return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_removexattr(client, p, name); }); });
 }
 
 int fremovexattr(int fd, const char* name) noexcept {
   return OnFdPath(
-      fd, [&](sealfs_client* client, const char* p) { return sealfs_removexattr(client, p, name); },
+      fd, [&](sealfs_client* client, const char* p) { return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_removexattr(client, p, name); }); },
       [&] { return SEALFS_REAL(fremovexattr)(fd, name); });
 }
 
