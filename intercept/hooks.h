@@ -67,7 +67,8 @@ auto OnPath(int dirfd, const char* path, System system, Sealfs sealfs)
   Session& session = Session::Instance();
   Resolved resolved = session.Resolve(dirfd, path);
   if (resolved.where == Resolved::Where::kSystem) return system(resolved);
-  if (resolved.where == Resolved::Where::kError) return ToPosix(static_cast<Result>(-resolved.error));
+  if (resolved.where == Resolved::Where::kError)
+    return ToPosix(static_cast<Result>(-resolved.error));
   ErrnoKeeper keeper;
   sealfs_client* client = nullptr;
   int result = session.Connect(&client);

@@ -145,9 +145,10 @@ DIR* opendir(const char* path) {
   if (resolved.where == Resolved::Where::kSystem) {
     return SEALFS_REAL(opendir)(resolved.system_path());
   }
-  int fd = resolved.where == Resolved::Where::kError
-               ? -resolved.error
-               : sealfs::intercept::OpenSealfs(resolved.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  int fd =
+      resolved.where == Resolved::Where::kError
+          ? -resolved.error
+          : sealfs::intercept::OpenSealfs(resolved.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
   if (fd < 0) {
     errno = -fd;
     return nullptr;

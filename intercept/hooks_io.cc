@@ -21,11 +21,11 @@ namespace sealfs::intercept {
 namespace {
 
 // The flags SealFS takes from open(2) (others are ignored by it or mean nothing there).
-constexpr int kSealfsOpenFlags = O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_SYNC |
-                                 O_DSYNC | O_DIRECTORY | O_NOFOLLOW;
+constexpr int kSealfsOpenFlags =
+    O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_SYNC | O_DSYNC | O_DIRECTORY | O_NOFOLLOW;
 // What F_GETFL reports and F_SETFL may change, as Linux.
-constexpr int kStatusFlags = O_ACCMODE | O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC | O_DIRECT |
-                             O_NOATIME | O_PATH;
+constexpr int kStatusFlags =
+    O_ACCMODE | O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC | O_DIRECT | O_NOATIME | O_PATH;
 constexpr int kSettableStatusFlags = O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_ASYNC;
 
 // The mode argument of open, present only with O_CREAT or O_TMPFILE.
@@ -51,7 +51,8 @@ ssize_t ReadVector(OpenFile& file, const struct iovec* iov, int iovcnt,
   std::size_t total = 0;
   for (int k = 0; k < iovcnt; ++k) total += iov[k].iov_len;
   std::vector<char> buffer(total);
-  ssize_t done = offset ? file.Pread(buffer.data(), total, *offset) : file.Read(buffer.data(), total);
+  ssize_t done =
+      offset ? file.Pread(buffer.data(), total, *offset) : file.Read(buffer.data(), total);
   std::size_t copied = 0;
   for (int k = 0; k < iovcnt && done > 0 && copied < static_cast<std::size_t>(done); ++k) {
     std::size_t piece = std::min(iov[k].iov_len, static_cast<std::size_t>(done) - copied);
@@ -101,8 +102,10 @@ int Fcntl(int fd, int cmd, void* arg) {
   SharedState& state = file->state();
   switch (cmd) {
     case F_DUPFD:
-    case F_DUPFD_CLOEXEC: return RecordDuplicate(file, SEALFS_REAL(fcntl)(fd, cmd, arg));
-    case F_GETFL: return state.status_flags.load();
+    case F_DUPFD_CLOEXEC:
+      return RecordDuplicate(file, SEALFS_REAL(fcntl)(fd, cmd, arg));
+    case F_GETFL:
+      return state.status_flags.load();
     case F_SETFL: {
       int wanted = static_cast<int>(reinterpret_cast<intptr_t>(arg));
       int flags = state.status_flags.load();
@@ -114,8 +117,10 @@ int Fcntl(int fd, int cmd, void* arg) {
     case F_SETLKW:
     case F_OFD_GETLK:
     case F_OFD_SETLK:
-    case F_OFD_SETLKW: return ToPosix(-EOPNOTSUPP);  // no locks in SealFS yet
-    default: return SEALFS_REAL(fcntl)(fd, cmd, arg);  // F_GETFD, F_SETFD: the placeholder's
+    case F_OFD_SETLKW:
+      return ToPosix(-EOPNOTSUPP);  // no locks in SealFS yet
+    default:
+      return SEALFS_REAL(fcntl)(fd, cmd, arg);  // F_GETFD, F_SETFD: the placeholder's
   }
 }
 
@@ -199,23 +204,7 @@ int open(const char* path, int flags, ...) {
   return OpenAt(AT_FDCWD, path, flags, mode);
 }
 
-int open64(const char* path, int flags, ...) {
-  va_list args;
-  va_start(args, flags);
-  mode_t mode = sealfs::intercept::ModeArgument(flags, args);
-  va_end(args);
-  return OpenAt(AT_FDCWD, path, flags, mode);
-}
-
 int openat(int dirfd, const char* path, int flags, ...) {
-  va_list args;
-  va_start(args, flags);
-  mode_t mode = sealfs::intercept::ModeArgument(flags, args);
-  va_end(args);
-  return OpenAt(dirfd, path, flags, mode);
-}
-
-int openat64(int dirfd, const char* path, int flags, ...) {
   va_list args;
   va_start(args, flags);
   mode_t mode = sealfs::intercept::ModeArgument(flags, args);
@@ -225,24 +214,19 @@ int openat64(int dirfd, const char* path, int flags, ...) {
 
 // The fortified entry points (_FORTIFY_SOURCE), used when the mode is known to be absent.
 int __open_2(const char* path, int flags) { return OpenAt(AT_FDCWD, path, flags, 0); }
-int __open64_2(const char* path, int flags) { return OpenAt(AT_FDCWD, path, flags, 0); }
 int __openat_2(int dirfd, const char* path, int flags) { return OpenAt(dirfd, path, flags, 0); }
-int __openat64_2(int dirfd, const char* path, int flags) { return OpenAt(dirfd, path, flags, 0); }
 
 int creat(const char* path, mode_t mode) {
   return OpenAt(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode);
 }
-int creat64(const char* path, mode_t mode) {
-  return OpenAt(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode);
-}
-
 int close(int fd) { return CloseDescriptor(fd); }
 
 int close_range(unsigned int first, unsigned int last, int flags) noexcept {
   Session& session = Session::Instance();
   if ((flags & CLOSE_RANGE_CLOEXEC) == 0 && session.enabled() && session.OwnsState()) {
     int high = last > static_cast<unsigned int>(INT_MAX) ? INT_MAX : static_cast<int>(last);
-    session.files().RemoveRange(static_cast<int>(std::min(first, static_cast<unsigned int>(INT_MAX))), high);
+    session.files().RemoveRange(
+        static_cast<int>(std::min(first, static_cast<unsigned int>(INT_MAX))), high);
   }
   return SEALFS_REAL(close_range)(first, last, flags);
 }
@@ -271,22 +255,10 @@ ssize_t pread(int fd, void* buf, size_t count, off_t offset) {
       [&] { return SEALFS_REAL(pread)(fd, buf, count, offset); });
 }
 
-ssize_t pread64(int fd, void* buf, size_t count, off64_t offset) {
-  return OnFd(
-      fd, [&](OpenFile& file) { return file.Pread(buf, count, offset); },
-      [&] { return SEALFS_REAL(pread64)(fd, buf, count, offset); });
-}
-
 ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset) {
   return OnFd(
       fd, [&](OpenFile& file) { return file.Pwrite(buf, count, offset); },
       [&] { return SEALFS_REAL(pwrite)(fd, buf, count, offset); });
-}
-
-ssize_t pwrite64(int fd, const void* buf, size_t count, off64_t offset) {
-  return OnFd(
-      fd, [&](OpenFile& file) { return file.Pwrite(buf, count, offset); },
-      [&] { return SEALFS_REAL(pwrite64)(fd, buf, count, offset); });
 }
 
 ssize_t readv(int fd, const struct iovec* iov, int iovcnt) {
@@ -307,22 +279,10 @@ ssize_t preadv(int fd, const struct iovec* iov, int iovcnt, off_t offset) {
       [&] { return SEALFS_REAL(preadv)(fd, iov, iovcnt, offset); });
 }
 
-ssize_t preadv64(int fd, const struct iovec* iov, int iovcnt, off64_t offset) {
-  return OnFd(
-      fd, [&](OpenFile& file) { return sealfs::intercept::ReadVector(file, iov, iovcnt, offset); },
-      [&] { return SEALFS_REAL(preadv64)(fd, iov, iovcnt, offset); });
-}
-
 ssize_t pwritev(int fd, const struct iovec* iov, int iovcnt, off_t offset) {
   return OnFd(
       fd, [&](OpenFile& file) { return sealfs::intercept::WriteVector(file, iov, iovcnt, offset); },
       [&] { return SEALFS_REAL(pwritev)(fd, iov, iovcnt, offset); });
-}
-
-ssize_t pwritev64(int fd, const struct iovec* iov, int iovcnt, off64_t offset) {
-  return OnFd(
-      fd, [&](OpenFile& file) { return sealfs::intercept::WriteVector(file, iov, iovcnt, offset); },
-      [&] { return SEALFS_REAL(pwritev64)(fd, iov, iovcnt, offset); });
 }
 
 ssize_t preadv2(int fd, const struct iovec* iov, int iovcnt, off_t offset, int flags) {
@@ -334,43 +294,20 @@ ssize_t preadv2(int fd, const struct iovec* iov, int iovcnt, off_t offset, int f
       [&] { return SEALFS_REAL(preadv2)(fd, iov, iovcnt, offset, flags); });
 }
 
-ssize_t preadv64v2(int fd, const struct iovec* iov, int iovcnt, off64_t offset, int flags) {
-  return OnFd(
-      fd,
-      [&](OpenFile& file) {
-        return sealfs::intercept::ReadVector(file, iov, iovcnt, sealfs::intercept::Offset2(offset));
-      },
-      [&] { return SEALFS_REAL(preadv64v2)(fd, iov, iovcnt, offset, flags); });
-}
-
 ssize_t pwritev2(int fd, const struct iovec* iov, int iovcnt, off_t offset, int flags) {
   return OnFd(
       fd,
       [&](OpenFile& file) {
-        return sealfs::intercept::WriteVector(file, iov, iovcnt, sealfs::intercept::Offset2(offset));
+        return sealfs::intercept::WriteVector(file, iov, iovcnt,
+                                              sealfs::intercept::Offset2(offset));
       },
       [&] { return SEALFS_REAL(pwritev2)(fd, iov, iovcnt, offset, flags); });
-}
-
-ssize_t pwritev64v2(int fd, const struct iovec* iov, int iovcnt, off64_t offset, int flags) {
-  return OnFd(
-      fd,
-      [&](OpenFile& file) {
-        return sealfs::intercept::WriteVector(file, iov, iovcnt, sealfs::intercept::Offset2(offset));
-      },
-      [&] { return SEALFS_REAL(pwritev64v2)(fd, iov, iovcnt, offset, flags); });
 }
 
 off_t lseek(int fd, off_t offset, int whence) noexcept {
   return OnFd(
       fd, [&](OpenFile& file) { return file.Seek(offset, whence); },
       [&] { return SEALFS_REAL(lseek)(fd, offset, whence); });
-}
-
-off64_t lseek64(int fd, off64_t offset, int whence) noexcept {
-  return OnFd(
-      fd, [&](OpenFile& file) { return file.Seek(offset, whence); },
-      [&] { return SEALFS_REAL(lseek64)(fd, offset, whence); });
 }
 
 int fsync(int fd) {
@@ -400,8 +337,6 @@ int ftruncate(int fd, off_t length) noexcept {
       [&] { return SEALFS_REAL(ftruncate)(fd, length); });
 }
 
-int ftruncate64(int fd, off64_t length) noexcept { return ftruncate(fd, length); }
-
 int dup(int oldfd) noexcept {
   std::shared_ptr<OpenFile> file = Session::Instance().Lookup(oldfd);
   int newfd = SEALFS_REAL(dup)(oldfd);
@@ -422,14 +357,6 @@ int fcntl(int fd, int cmd, ...) {
   return sealfs::intercept::Fcntl(fd, cmd, arg);
 }
 
-int fcntl64(int fd, int cmd, ...) {
-  va_list args;
-  va_start(args, cmd);
-  void* arg = va_arg(args, void*);
-  va_end(args);
-  return sealfs::intercept::Fcntl(fd, cmd, arg);
-}
-
 // Mapping needs pages the kernel can fill: SealFS files cannot be mapped.
 void* mmap(void* address, size_t length, int protection, int flags, int fd, off_t offset) noexcept {
   if (fd >= 0 && Session::Instance().Lookup(fd)) {
@@ -437,11 +364,6 @@ void* mmap(void* address, size_t length, int protection, int flags, int fd, off_
     return MAP_FAILED;
   }
   return SEALFS_REAL(mmap)(address, length, protection, flags, fd, offset);
-}
-
-void* mmap64(void* address, size_t length, int protection, int flags, int fd,
-             off64_t offset) noexcept {
-  return mmap(address, length, protection, flags, fd, offset);
 }
 
 int ioctl(int fd, unsigned long request, ...) noexcept {
@@ -467,10 +389,6 @@ ssize_t sendfile(int outfd, int infd, off_t* offset, size_t count) noexcept {
   return SEALFS_REAL(sendfile)(outfd, infd, offset, count);
 }
 
-ssize_t sendfile64(int outfd, int infd, off64_t* offset, size_t count) noexcept {
-  return sendfile(outfd, infd, offset, count);
-}
-
 ssize_t splice(int infd, off64_t* inoffset, int outfd, off64_t* outoffset, size_t length,
                unsigned int flags) {
   Session& session = Session::Instance();
@@ -484,18 +402,10 @@ int posix_fadvise(int fd, off_t offset, off_t length, int advice) noexcept {
   return SEALFS_REAL(posix_fadvise)(fd, offset, length, advice);
 }
 
-int posix_fadvise64(int fd, off64_t offset, off64_t length, int advice) noexcept {
-  return posix_fadvise(fd, offset, length, advice);
-}
-
 int fallocate(int fd, int mode, off_t offset, off_t length) {
   return OnFd(
       fd, [&](OpenFile& file) { return sealfs::intercept::Allocate(file, mode, offset, length); },
       [&] { return SEALFS_REAL(fallocate)(fd, mode, offset, length); });
-}
-
-int fallocate64(int fd, int mode, off64_t offset, off64_t length) {
-  return fallocate(fd, mode, offset, length);
 }
 
 // Returns an error number, not -1 with errno, as POSIX says.
@@ -504,10 +414,6 @@ int posix_fallocate(int fd, off_t offset, off_t length) {
     return -sealfs::intercept::Allocate(*file, 0, offset, length);
   }
   return SEALFS_REAL(posix_fallocate)(fd, offset, length);
-}
-
-int posix_fallocate64(int fd, off64_t offset, off64_t length) {
-  return posix_fallocate(fd, offset, length);
 }
 
 int flock(int fd, int operation) noexcept {
@@ -522,6 +428,34 @@ int isatty(int fd) noexcept {
   }
   return SEALFS_REAL(isatty)(fd);
 }
+
+// The *64 names: off64_t is off_t on x86-64, so each is the plain function under another name.
+#define SEALFS_SAME_AS(function) __attribute__((alias(#function)))
+int open64(const char* path, int flags, ...) SEALFS_SAME_AS(open);
+int openat64(int dirfd, const char* path, int flags, ...) SEALFS_SAME_AS(openat);
+int __open64_2(const char* path, int flags) SEALFS_SAME_AS(__open_2);
+int __openat64_2(int dirfd, const char* path, int flags) SEALFS_SAME_AS(__openat_2);
+int creat64(const char* path, mode_t mode) SEALFS_SAME_AS(creat);
+ssize_t pread64(int fd, void* buf, size_t count, off64_t offset) SEALFS_SAME_AS(pread);
+ssize_t pwrite64(int fd, const void* buf, size_t count, off64_t offset) SEALFS_SAME_AS(pwrite);
+ssize_t preadv64(int fd, const struct iovec* iov, int iovcnt, off64_t offset) SEALFS_SAME_AS(preadv);
+ssize_t pwritev64(int fd, const struct iovec* iov, int iovcnt, off64_t offset)
+    SEALFS_SAME_AS(pwritev);
+ssize_t preadv64v2(int fd, const struct iovec* iov, int iovcnt, off64_t offset, int flags)
+    SEALFS_SAME_AS(preadv2);
+ssize_t pwritev64v2(int fd, const struct iovec* iov, int iovcnt, off64_t offset, int flags)
+    SEALFS_SAME_AS(pwritev2);
+off64_t lseek64(int fd, off64_t offset, int whence) noexcept SEALFS_SAME_AS(lseek);
+int ftruncate64(int fd, off64_t length) noexcept SEALFS_SAME_AS(ftruncate);
+int fcntl64(int fd, int cmd, ...) SEALFS_SAME_AS(fcntl);
+void* mmap64(void* address, size_t length, int protection, int flags, int fd,
+             off64_t offset) noexcept SEALFS_SAME_AS(mmap);
+ssize_t sendfile64(int outfd, int infd, off64_t* offset, size_t count) noexcept
+    SEALFS_SAME_AS(sendfile);
+int posix_fadvise64(int fd, off64_t offset, off64_t length, int advice) noexcept
+    SEALFS_SAME_AS(posix_fadvise);
+int fallocate64(int fd, int mode, off64_t offset, off64_t length) SEALFS_SAME_AS(fallocate);
+int posix_fallocate64(int fd, off64_t offset, off64_t length) SEALFS_SAME_AS(posix_fallocate);
 
 }  // extern "C"
 #pragma GCC visibility pop

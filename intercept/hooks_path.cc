@@ -40,7 +40,9 @@ int StatAt(int dirfd, const char* path, int flags, Fill fill, System system) {
   if ((flags & AT_EMPTY_PATH) != 0 && path != nullptr && path[0] == '\0') {
     return OnFd(
         dirfd,
-        [&](OpenFile& file) { return stat_and_fill([&](struct stat* st) { return file.Stat(st); }); },
+        [&](OpenFile& file) {
+          return stat_and_fill([&](struct stat* st) { return file.Stat(st); });
+        },
         [&] { return system(nullptr); });
   }
   return OnPath(
@@ -262,8 +264,12 @@ int fstat64(int fd, struct stat64* st) noexcept {
 
 // The versioned entry points programs built before glibc 2.33 call (still exported).
 int __xstat(int /*version*/, const char* path, struct stat* st) noexcept { return stat(path, st); }
-int __xstat64(int /*version*/, const char* path, struct stat* st) noexcept { return stat(path, st); }
-int __lxstat(int /*version*/, const char* path, struct stat* st) noexcept { return lstat(path, st); }
+int __xstat64(int /*version*/, const char* path, struct stat* st) noexcept {
+  return stat(path, st);
+}
+int __lxstat(int /*version*/, const char* path, struct stat* st) noexcept {
+  return lstat(path, st);
+}
 int __lxstat64(int /*version*/, const char* path, struct stat* st) noexcept {
   return lstat(path, st);
 }
@@ -491,7 +497,10 @@ int lchown(const char* path, uid_t owner, gid_t group) noexcept {
       },
       [&](sealfs_client* client, const char* p) {
         return sealfs::intercept::UnlessSymlink(
-            client, p, true, [&](const struct stat& link) { return sealfs::intercept::ChownLink(link, owner, group); },
+            client, p, true,
+            [&](const struct stat& link) {
+              return sealfs::intercept::ChownLink(link, owner, group);
+            },
             [&] { return sealfs_chown(client, p, owner, group); });
       });
 }
@@ -500,13 +509,15 @@ int fchownat(int dirfd, const char* path, uid_t owner, gid_t group, int flags) n
   return OnPath(
       dirfd, path,
       [&](const Resolved& resolved) {
-        return SEALFS_REAL(fchownat)(resolved.system_dirfd(), resolved.system_path(), owner,
-                                     group, flags);
+        return SEALFS_REAL(fchownat)(resolved.system_dirfd(), resolved.system_path(), owner, group,
+                                     flags);
       },
       [&](sealfs_client* client, const char* p) {
         return sealfs::intercept::UnlessSymlink(
             client, p, (flags & AT_SYMLINK_NOFOLLOW) != 0,
-            [&](const struct stat& link) { return sealfs::intercept::ChownLink(link, owner, group); },
+            [&](const struct stat& link) {
+              return sealfs::intercept::ChownLink(link, owner, group);
+            },
             [&] { return sealfs_chown(client, p, owner, group); });
       });
 }
@@ -521,7 +532,8 @@ int fchown(int fd, uid_t owner, gid_t group) noexcept {
 int utimensat(int dirfd, const char* path, const struct timespec times[2], int flags) noexcept {
   if (path == nullptr) {  // Linux: futimens(dirfd)
     return OnFdPath(
-        dirfd, [&](sealfs_client* client, const char* p) { return sealfs_utimens(client, p, times); },
+        dirfd,
+        [&](sealfs_client* client, const char* p) { return sealfs_utimens(client, p, times); },
         [&] { return SEALFS_REAL(utimensat)(dirfd, path, times, flags); });
   }
   return OnPath(
@@ -589,7 +601,10 @@ int statfs(const char* path, struct statfs* out) noexcept {
 
 int fstatfs(int fd, struct statfs* out) noexcept {
   return OnFdPath(
-      fd, [&](sealfs_client* client, const char* p) { return sealfs::intercept::Statfs(client, p, out); },
+      fd,
+      [&](sealfs_client* client, const char* p) {
+        return sealfs::intercept::Statfs(client, p, out);
+      },
       [&] { return SEALFS_REAL(fstatfs)(fd, out); });
 }
 
@@ -614,7 +629,8 @@ ssize_t getxattr(const char* path, const char* name, void* value, size_t size) n
         return SEALFS_REAL(getxattr)(resolved.system_path(), name, value, size);
       },
       [&](sealfs_client* client, const char* p) {
-        return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_getxattr(client, p, name, value, size); });
+        return sealfs::intercept::UnlessAcl(
+            name, [&] { return sealfs_getxattr(client, p, name, value, size); });
       });
 }
 
@@ -625,7 +641,8 @@ ssize_t lgetxattr(const char* path, const char* name, void* value, size_t size) 
         return SEALFS_REAL(lgetxattr)(resolved.system_path(), name, value, size);
       },
       [&](sealfs_client* client, const char* p) {
-        return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_getxattr(client, p, name, value, size); });
+        return sealfs::intercept::UnlessAcl(
+            name, [&] { return sealfs_getxattr(client, p, name, value, size); });
       });
 }
 
@@ -633,7 +650,8 @@ ssize_t fgetxattr(int fd, const char* name, void* value, size_t size) noexcept {
   return OnFdPath(
       fd,
       [&](sealfs_client* client, const char* p) {
-        return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_getxattr(client, p, name, value, size); });
+        return sealfs::intercept::UnlessAcl(
+            name, [&] { return sealfs_getxattr(client, p, name, value, size); });
       },
       [&] { return SEALFS_REAL(fgetxattr)(fd, name, value, size); });
 }
@@ -646,7 +664,8 @@ int setxattr(const char* path, const char* name, const void* value, size_t size,
         return SEALFS_REAL(setxattr)(resolved.system_path(), name, value, size, flags);
       },
       [&](sealfs_client* client, const char* p) {
-        return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_setxattr(client, p, name, value, size, flags); });
+        return sealfs::intercept::UnlessAcl(
+            name, [&] { return sealfs_setxattr(client, p, name, value, size, flags); });
       });
 }
 
@@ -658,7 +677,8 @@ int lsetxattr(const char* path, const char* name, const void* value, size_t size
         return SEALFS_REAL(lsetxattr)(resolved.system_path(), name, value, size, flags);
       },
       [&](sealfs_client* client, const char* p) {
-        return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_setxattr(client, p, name, value, size, flags); });
+        return sealfs::intercept::UnlessAcl(
+            name, [&] { return sealfs_setxattr(client, p, name, value, size, flags); });
       });
 }
 
@@ -666,7 +686,8 @@ int fsetxattr(int fd, const char* name, const void* value, size_t size, int flag
   return OnFdPath(
       fd,
       [&](sealfs_client* client, const char* p) {
-        return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_setxattr(client, p, name, value, size, flags); });
+        return sealfs::intercept::UnlessAcl(
+            name, [&] { return sealfs_setxattr(client, p, name, value, size, flags); });
       },
       [&] { return SEALFS_REAL(fsetxattr)(fd, name, value, size, flags); });
 }
@@ -677,7 +698,9 @@ ssize_t listxattr(const char* path, char* list, size_t size) noexcept {
       [&](const Resolved& resolved) {
         return SEALFS_REAL(listxattr)(resolved.system_path(), list, size);
       },
-      [&](sealfs_client* client, const char* p) { return sealfs_listxattr(client, p, list, size); });
+      [&](sealfs_client* client, const char* p) {
+        return sealfs_listxattr(client, p, list, size);
+      });
 }
 
 ssize_t llistxattr(const char* path, char* list, size_t size) noexcept {
@@ -686,7 +709,9 @@ ssize_t llistxattr(const char* path, char* list, size_t size) noexcept {
       [&](const Resolved& resolved) {
         return SEALFS_REAL(llistxattr)(resolved.system_path(), list, size);
       },
-      [&](sealfs_client* client, const char* p) { return sealfs_listxattr(client, p, list, size); });
+      [&](sealfs_client* client, const char* p) {
+        return sealfs_listxattr(client, p, list, size);
+      });
 }
 
 ssize_t flistxattr(int fd, char* list, size_t size) noexcept {
@@ -702,7 +727,10 @@ int removexattr(const char* path, const char* name) noexcept {
       [&](const Resolved& resolved) {
         return SEALFS_REAL(removexattr)(resolved.system_path(), name);
       },
-      [&](sealfs_client* client, const char* p) { return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_removexattr(client, p, name); }); });
+      [&](sealfs_client* client, const char* p) {
+        return sealfs::intercept::UnlessAcl(name,
+                                            [&] { return sealfs_removexattr(client, p, name); });
+      });
 }
 
 int lremovexattr(const char* path, const char* name) noexcept {
@@ -711,12 +739,19 @@ int lremovexattr(const char* path, const char* name) noexcept {
       [&](const Resolved& resolved) {
         return SEALFS_REAL(lremovexattr)(resolved.system_path(), name);
       },
-      [&](sealfs_client* client, const char* p) { return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_removexattr(client, p, name); }); });
+      [&](sealfs_client* client, const char* p) {
+        return sealfs::intercept::UnlessAcl(name,
+                                            [&] { return sealfs_removexattr(client, p, name); });
+      });
 }
 
 int fremovexattr(int fd, const char* name) noexcept {
   return OnFdPath(
-      fd, [&](sealfs_client* client, const char* p) { return sealfs::intercept::UnlessAcl(name, [&] { return sealfs_removexattr(client, p, name); }); },
+      fd,
+      [&](sealfs_client* client, const char* p) {
+        return sealfs::intercept::UnlessAcl(name,
+                                            [&] { return sealfs_removexattr(client, p, name); });
+      },
       [&] { return SEALFS_REAL(fremovexattr)(fd, name); });
 }
 

@@ -18,10 +18,17 @@ namespace {
 int FlagsOfMode(const char* mode) {
   int flags = 0;
   switch (mode[0]) {
-    case 'r': flags = O_RDONLY; break;
-    case 'w': flags = O_WRONLY | O_CREAT | O_TRUNC; break;
-    case 'a': flags = O_WRONLY | O_CREAT | O_APPEND; break;
-    default: return -1;
+    case 'r':
+      flags = O_RDONLY;
+      break;
+    case 'w':
+      flags = O_WRONLY | O_CREAT | O_TRUNC;
+      break;
+    case 'a':
+      flags = O_WRONLY | O_CREAT | O_APPEND;
+      break;
+    default:
+      return -1;
   }
   for (const char* c = mode + 1; *c != '\0' && *c != ','; ++c) {
     if (*c == '+') flags = (flags & ~O_ACCMODE) | O_RDWR;
@@ -67,8 +74,8 @@ FILE* OpenPath(const char* path, const char* mode, decltype(fopen)* system) {
   if (resolved.where == Resolved::Where::kSystem) return system(resolved.system_path(), mode);
   int flags = FlagsOfMode(mode);
   int fd = resolved.where == Resolved::Where::kError ? -resolved.error
-           : flags < 0                                ? -EINVAL
-                                                      : OpenSealfs(resolved.path, flags, 0666);
+           : flags < 0                               ? -EINVAL
+                                                     : OpenSealfs(resolved.path, flags, 0666);
   if (fd < 0) {
     errno = -fd;
     return nullptr;

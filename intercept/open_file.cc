@@ -113,8 +113,11 @@ off_t OpenFile::Seek(off_t offset, int whence) {
   std::lock_guard lock(offset_mutex_);
   off_t base = 0;
   switch (whence) {
-    case SEEK_SET: break;
-    case SEEK_CUR: base = state_->offset.load(); break;
+    case SEEK_SET:
+      break;
+    case SEEK_CUR:
+      base = state_->offset.load();
+      break;
     case SEEK_END:
     case SEEK_DATA:
     case SEEK_HOLE: {
@@ -131,7 +134,8 @@ off_t OpenFile::Seek(off_t offset, int whence) {
       if (whence == SEEK_HOLE) offset = st.st_size;
       break;
     }
-    default: return -EINVAL;
+    default:
+      return -EINVAL;
   }
   off_t target = base + offset;
   if (target < 0) return -EINVAL;

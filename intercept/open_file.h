@@ -63,9 +63,9 @@ class OpenFile {
   SharedState* const state_;
 
   std::mutex descriptor_mutex_;
-  int sealfs_fd_ = -1;          // guarded by descriptor_mutex_
-  uint64_t generation_ = 0;     // guarded by descriptor_mutex_: the client sealfs_fd_ belongs to
-  bool appends_ = false;        // guarded by descriptor_mutex_: sealfs_fd_ was opened O_APPEND
+  int sealfs_fd_ = -1;       // guarded by descriptor_mutex_
+  uint64_t generation_ = 0;  // guarded by descriptor_mutex_: the client sealfs_fd_ belongs to
+  bool appends_ = false;     // guarded by descriptor_mutex_: sealfs_fd_ was opened O_APPEND
 
   // Reads and writes at the shared offset are one step each for the threads of this process.
   std::mutex offset_mutex_;

@@ -1,6 +1,5 @@
 #include "path_translation.h"
 
-
 namespace sealfs::intercept {
 
 namespace {
@@ -17,7 +16,8 @@ std::string Walk(std::string_view base, std::string_view path, Visit visit) {
   }
   joined.append(path);
   // "dir/." names a directory as "dir/" does: both keep the check that it is one.
-  const bool trailing_slash = joined.size() > 1 && (joined.ends_with('/') || joined.ends_with("/."));
+  const bool trailing_slash =
+      joined.size() > 1 && (joined.ends_with('/') || joined.ends_with("/."));
 
   std::string normalized;
   normalized.reserve(joined.size());

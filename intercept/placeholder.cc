@@ -24,8 +24,8 @@ constexpr std::size_t kStateBytes = (sizeof(SharedState) + 4095) / 4096 * 4096;
 std::string ProcFdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 int MapMemfd(int memfd, SharedState** out) {
-  void* address = SEALFS_REAL(mmap)(nullptr, kStateBytes, PROT_READ | PROT_WRITE, MAP_SHARED,
-                                    memfd, 0);
+  void* address =
+      SEALFS_REAL(mmap)(nullptr, kStateBytes, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
   if (address == MAP_FAILED) return -errno;
   *out = static_cast<SharedState*>(address);
   return 0;
@@ -103,7 +103,8 @@ std::vector<int> FindInheritedPlaceholders() {
   while (struct dirent* entry = SEALFS_REAL(readdir)(dir)) {
     char* end = nullptr;
     long fd = std::strtol(entry->d_name, &end, 10);
-    if (end != entry->d_name && *end == '\0' && fd != own) candidates.push_back(static_cast<int>(fd));
+    if (end != entry->d_name && *end == '\0' && fd != own)
+      candidates.push_back(static_cast<int>(fd));
   }
   SEALFS_REAL(closedir)(dir);
   std::vector<int> found;

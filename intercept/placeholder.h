@@ -36,19 +36,19 @@ struct SharedState {
   uint64_t magic;
   uint32_t version;
   PlaceholderKind kind;
-  int32_t open_flags;                // the flags SealFS was opened with (O_CREAT etc. removed)
+  int32_t open_flags;                 // the flags SealFS was opened with (O_CREAT etc. removed)
   std::atomic<int32_t> status_flags;  // what F_GETFL reports; F_SETFL changes O_APPEND, O_NONBLOCK
-  std::atomic<int64_t> offset;       // the file offset, shared as an open file description's
-  std::atomic<uint32_t> file_type;   // S_IFMT bits once known, 0 before
+  std::atomic<int64_t> offset;        // the file offset, shared as an open file description's
+  std::atomic<uint32_t> file_type;    // S_IFMT bits once known, 0 before
   uint32_t path_length;
-  char path[kMaxPath + 1];           // the SealFS path, NUL-terminated
+  char path[kMaxPath + 1];  // the SealFS path, NUL-terminated
 };
 static_assert(std::atomic<int64_t>::is_always_lock_free &&
               std::atomic<int32_t>::is_always_lock_free);
 
 struct Placeholder {
-  int fd = -1;                    // the O_PATH descriptor the program gets
-  SharedState* state = nullptr;   // mapped shared; release with UnmapState
+  int fd = -1;                   // the O_PATH descriptor the program gets
+  SharedState* state = nullptr;  // mapped shared; release with UnmapState
 };
 
 // Makes a placeholder; the descriptor is the lowest free one at or above `min_fd` (0: the lowest

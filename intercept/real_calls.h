@@ -20,9 +20,8 @@ void* NextDefinition(std::atomic<void*>* slot, const char* name);
 #define SEALFS_REAL(name) SEALFS_REAL_TYPED(name, decltype(::name))
 
 // The system's `name`, of type `function_type`, for symbols no header declares any more.
-#define SEALFS_REAL_TYPED(name, function_type)                                         \
-  ([]() {                                                                              \
-    static std::atomic<void*> slot{nullptr};                                           \
-    return reinterpret_cast<function_type*>(                                           \
-        ::sealfs::intercept::NextDefinition(&slot, #name));                            \
+#define SEALFS_REAL_TYPED(name, function_type)                                                  \
+  ([]() {                                                                                       \
+    static std::atomic<void*> slot{nullptr};                                                    \
+    return reinterpret_cast<function_type*>(::sealfs::intercept::NextDefinition(&slot, #name)); \
   }())

@@ -28,7 +28,8 @@ pid_t CurrentPid() { return static_cast<pid_t>(::syscall(SYS_getpid)); }
 // The system's idea of an fd's path, for relative paths against a system directory.
 std::string SystemPathOf(int dirfd) {
   char buffer[4096];
-  std::string link = dirfd == AT_FDCWD ? "/proc/self/cwd" : "/proc/self/fd/" + std::to_string(dirfd);
+  std::string link =
+      dirfd == AT_FDCWD ? "/proc/self/cwd" : "/proc/self/fd/" + std::to_string(dirfd);
   ssize_t length = SEALFS_REAL(readlink)(link.c_str(), buffer, sizeof(buffer));
   if (length <= 0 || buffer[0] != '/') return {};
   return {buffer, static_cast<std::size_t>(length)};
@@ -111,8 +112,9 @@ Resolved Session::Resolve(int dirfd, const char* path) {
   }
   // Outside the prefix. The caller's path still means this unless it was relative to a SealFS
   // directory or went through the prefix ("/sealfs/.."), which the system does not know.
-  bool relative_to_sealfs = view.front() != '/' && (dirfd == AT_FDCWD ? WorkingDirectory().has_value()
-                                                                      : files_.Get(dirfd) != nullptr);
+  bool relative_to_sealfs =
+      view.front() != '/' &&
+      (dirfd == AT_FDCWD ? WorkingDirectory().has_value() : files_.Get(dirfd) != nullptr);
   if (relative_to_sealfs || translator_->WalksThrough(base, view)) {
     resolved.rewritten = true;
     resolved.path = std::move(normalized);

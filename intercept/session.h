@@ -48,9 +48,7 @@ class Session {
   FdTable<OpenFile>& files() { return files_; }
 
   // The open file behind fd, or nullptr for a descriptor of the system.
-  std::shared_ptr<OpenFile> Lookup(int fd) const {
-    return enabled() ? files_.Get(fd) : nullptr;
-  }
+  std::shared_ptr<OpenFile> Lookup(int fd) const { return enabled() ? files_.Get(fd) : nullptr; }
 
   // Where (dirfd, path) of an *at call leads (AT_FDCWD for the plain calls).
   Resolved Resolve(int dirfd, const char* path);
@@ -96,16 +94,16 @@ class Session {
   std::atomic<uint64_t> generation_{1};
 
   mutable std::mutex client_mutex_;
-  sealfs_client* client_ = nullptr;          // guarded by client_mutex_
-  bool finished_ = false;                    // guarded by client_mutex_
-  bool warned_ = false;                      // guarded by client_mutex_
-  int last_error_ = 0;                       // guarded by client_mutex_
+  sealfs_client* client_ = nullptr;                     // guarded by client_mutex_
+  bool finished_ = false;                               // guarded by client_mutex_
+  bool warned_ = false;                                 // guarded by client_mutex_
+  int last_error_ = 0;                                  // guarded by client_mutex_
   std::chrono::steady_clock::time_point last_failure_;  // guarded by client_mutex_
 
   mutable std::mutex cwd_mutex_;
-  std::optional<std::string> cwd_;           // guarded by cwd_mutex_
-  std::shared_ptr<OpenFile> cwd_marker_;     // guarded by cwd_mutex_: passes cwd_ on through exec
-  int cwd_marker_fd_ = -1;                   // guarded by cwd_mutex_
+  std::optional<std::string> cwd_;        // guarded by cwd_mutex_
+  std::shared_ptr<OpenFile> cwd_marker_;  // guarded by cwd_mutex_: passes cwd_ on through exec
+  int cwd_marker_fd_ = -1;                // guarded by cwd_mutex_
 };
 
 // Sets errno from a negative result and returns -1; returns a result >= 0 as it is.

@@ -23,6 +23,7 @@ import unittest
 PREFIX = "/sealfs"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD_DIR = os.path.join(REPO, "build")
+PRELOAD_FIRST = None  # a sanitizer runtime to preload before the library, in sanitizer builds
 TIMEOUT = 60
 
 # Lists a tree as JSON, run under the interception for SealFS and without it for the local
@@ -144,9 +145,13 @@ class InterceptedPrograms(unittest.TestCase):
         except BaseException:
             cls.tearDownClass()
             raise
-        library = os.path.join(BUILD_DIR, "intercept", "libsealfs-intercept.so")
+        preload = os.path.join(BUILD_DIR, "intercept", "libsealfs-intercept.so")
+        if PRELOAD_FIRST:
+            preload = f"{PRELOAD_FIRST} {preload}"
+            # The programs themselves are not instrumented: their leaks are not ours to report.
+            env["ASAN_OPTIONS"] = "detect_leaks=0"
         cls.plain_env = env
-        cls.intercepted_env = dict(env, LD_PRELOAD=library, SEALFS_MANAGER=manager,
+        cls.intercepted_env = dict(env, LD_PRELOAD=preload, SEALFS_MANAGER=manager,
                                    SEALFS_PREFIX=PREFIX)
 
     @classmethod
@@ -298,11 +303,13 @@ class InterceptedPrograms(unittest.TestCase):
 
 
 def main():
-    global BUILD_DIR
+    global BUILD_DIR, PRELOAD_FIRST
     parser = argparse.ArgumentParser()
     parser.add_argument("--build-dir", default=BUILD_DIR)
+    parser.add_argument("--preload-first", help="a library to preload before libsealfs-intercept")
     args, rest = parser.parse_known_args()
     BUILD_DIR = os.path.abspath(args.build_dir)
+    PRELOAD_FIRST = args.preload_first
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
 
 
