@@ -72,6 +72,7 @@ TEST(FdTable, TakesConcurrentLookupsAndChanges) {
   int alive = 0;
   auto file = std::make_shared<FakeFile>(&alive);
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&table, &file, t] {
       for (int k = 0; k < 2000; ++k) {

@@ -28,7 +28,7 @@ static_assert(sizeof(struct stat) == sizeof(struct stat64), "stat64 is stat on t
 constexpr long kSealfsStatfsMagic = 0x5EA1F5;  // f_type, as SealFS's st_dev
 
 // stat, lstat, fstatat, statx: what SealFS reports goes through fill(const struct stat&);
-// system(resolved) makes the system call (resolved is nullptr for AT_EMPTY_PATH on dirfd).
+// system(dirfd, path) makes the system call.
 template <typename Fill, typename System>
 int StatAt(int dirfd, const char* path, int flags, Fill fill, System system) {
   auto stat_and_fill = [&](auto&& stat_call) {
@@ -43,10 +43,13 @@ int StatAt(int dirfd, const char* path, int flags, Fill fill, System system) {
         [&](OpenFile& file) {
           return stat_and_fill([&](struct stat* st) { return file.Stat(st); });
         },
-        [&] { return system(nullptr); });
+        [&] { return system(dirfd, path); });
   }
   return OnPath(
-      dirfd, path, [&](const Resolved& resolved) { return system(&resolved); },
+      dirfd, path,
+      [&](const Resolved& resolved) {
+        return system(resolved.system_dirfd(), resolved.system_path());
+      },
       [&](sealfs_client* client, const char* sealfs_path) {
         return stat_and_fill([&](struct stat* st) {
           return (flags & AT_SYMLINK_NOFOLLOW) != 0 ? sealfs_lstat(client, sealfs_path, st)
@@ -161,7 +164,9 @@ int RealpathSealfs(sealfs_client* client, const std::string& sealfs_path, std::s
       current.resize(current.empty() ? 0 : current.rfind('/'));
       continue;
     }
-    std::string candidate = current + "/" + name;
+    std::string candidate = current;
+    candidate += '/';
+    candidate += name;
     struct stat st {};
     int result = sealfs_lstat(client, candidate.c_str(), &st);
     if (result < 0) return result;
@@ -222,24 +227,22 @@ extern "C" {
 // The stat family. struct stat64 is struct stat on x86-64, and the *64 names are aliases.
 int stat(const char* path, struct stat* st) noexcept {
   auto fill = [st](const struct stat& from) { *st = from; };
-  return StatAt(AT_FDCWD, path, 0, fill, [&](const Resolved* resolved) {
-    return SEALFS_REAL(stat)(resolved->system_path(), st);
+  return StatAt(AT_FDCWD, path, 0, fill, [&](int /*dirfd*/, const char* system_path) {
+    return SEALFS_REAL(stat)(system_path, st);
   });
 }
 
 int lstat(const char* path, struct stat* st) noexcept {
   auto fill = [st](const struct stat& from) { *st = from; };
-  return StatAt(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, fill, [&](const Resolved* resolved) {
-    return SEALFS_REAL(lstat)(resolved->system_path(), st);
-  });
+  return StatAt(
+      AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, fill,
+      [&](int /*dirfd*/, const char* system_path) { return SEALFS_REAL(lstat)(system_path, st); });
 }
 
 int fstatat(int dirfd, const char* path, struct stat* st, int flags) noexcept {
   auto fill = [st](const struct stat& from) { *st = from; };
-  return StatAt(dirfd, path, flags, fill, [&](const Resolved* resolved) {
-    return resolved == nullptr
-               ? SEALFS_REAL(fstatat)(dirfd, path, st, flags)
-               : SEALFS_REAL(fstatat)(resolved->system_dirfd(), resolved->system_path(), st, flags);
+  return StatAt(dirfd, path, flags, fill, [&](int system_dirfd, const char* system_path) {
+    return SEALFS_REAL(fstatat)(system_dirfd, system_path, st, flags);
   });
 }
 
@@ -263,6 +266,7 @@ int fstat64(int fd, struct stat64* st) noexcept {
 }
 
 // The versioned entry points programs built before glibc 2.33 call (still exported).
+// NOLINTBEGIN(bugprone-reserved-identifier): the C library's names
 int __xstat(int /*version*/, const char* path, struct stat* st) noexcept { return stat(path, st); }
 int __xstat64(int /*version*/, const char* path, struct stat* st) noexcept {
   return stat(path, st);
@@ -282,12 +286,12 @@ int __fxstatat64(int /*version*/, int dirfd, const char* path, struct stat* st,
                  int flags) noexcept {
   return fstatat(dirfd, path, st, flags);
 }
+// NOLINTEND(bugprone-reserved-identifier)
 
 int statx(int dirfd, const char* path, int flags, unsigned int mask, struct statx* out) noexcept {
   auto fill = [out](const struct stat& from) { sealfs::intercept::ToStatx(from, out); };
-  return StatAt(dirfd, path, flags, fill, [&](const Resolved* resolved) {
-    if (resolved == nullptr) return SEALFS_REAL(statx)(dirfd, path, flags, mask, out);
-    return SEALFS_REAL(statx)(resolved->system_dirfd(), resolved->system_path(), flags, mask, out);
+  return StatAt(dirfd, path, flags, fill, [&](int system_dirfd, const char* system_path) {
+    return SEALFS_REAL(statx)(system_dirfd, system_path, flags, mask, out);
   });
 }
 

@@ -23,12 +23,11 @@ constexpr std::size_t kStateBytes = (sizeof(SharedState) + 4095) / 4096 * 4096;
 
 std::string ProcFdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
-int MapMemfd(int memfd, SharedState** out) {
+// The state in memfd, mapped shared; nullptr (with errno set) when it cannot be mapped.
+SharedState* MapMemfd(int memfd) {
   void* address =
       SEALFS_REAL(mmap)(nullptr, kStateBytes, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
-  if (address == MAP_FAILED) return -errno;
-  *out = static_cast<SharedState*>(address);
-  return 0;
+  return address == MAP_FAILED ? nullptr : static_cast<SharedState*>(address);
 }
 
 bool IsPlaceholderLink(int fd) {
@@ -45,10 +44,10 @@ int CreatePlaceholder(PlaceholderKind kind, std::string_view sealfs_path, int op
   if (sealfs_path.size() > SharedState::kMaxPath) return -ENAMETOOLONG;
   int memfd = memfd_create(kMemfdName, MFD_CLOEXEC);
   if (memfd < 0) return -errno;
-  SharedState* state = nullptr;
-  int result = SEALFS_REAL(ftruncate)(memfd, kStateBytes) == 0 ? MapMemfd(memfd, &state) : -errno;
+  SharedState* state = SEALFS_REAL(ftruncate)(memfd, kStateBytes) == 0 ? MapMemfd(memfd) : nullptr;
+  int result = state != nullptr ? 0 : -errno;
   int fd = -1;
-  if (result == 0) {
+  if (state != nullptr) {
     // A fresh memfd reads as zeros: only the fields that are not zero are written.
     state->magic = SharedState::kMagic;
     state->version = SharedState::kVersion;
@@ -80,10 +79,10 @@ int MapPlaceholder(int fd, SharedState** out) {
   if (!IsPlaceholderLink(fd)) return -EBADF;
   int memfd = SEALFS_REAL(open)(ProcFdPath(fd).c_str(), O_RDWR | O_CLOEXEC);
   if (memfd < 0) return -errno;
-  SharedState* state = nullptr;
-  int result = MapMemfd(memfd, &state);
+  SharedState* state = MapMemfd(memfd);
+  int error = errno;
   SEALFS_REAL(close)(memfd);
-  if (result < 0) return result;
+  if (state == nullptr) return -error;
   if (state->magic != SharedState::kMagic || state->version != SharedState::kVersion ||
       state->path_length > SharedState::kMaxPath) {
     UnmapState(state);

@@ -12,7 +12,7 @@ namespace {
 
 void WriteToStderr(const char* text) {
   // A raw system call: write itself may be what is missing.
-  (void)!::syscall(SYS_write, STDERR_FILENO, text, std::strlen(text));
+  [[maybe_unused]] long written = ::syscall(SYS_write, STDERR_FILENO, text, std::strlen(text));
 }
 
 }  // namespace

@@ -48,10 +48,16 @@ mode_t ReadUmask() {
   return field != nullptr ? static_cast<mode_t>(std::strtoul(field + 7, nullptr, 8)) : 022;
 }
 
+// One line to standard error, straight to the descriptor: stdio may be what the program is busy in.
+void Warn(const std::string& message) {
+  std::string line = "sealfs-intercept: " + message + "\n";
+  (void)!SEALFS_REAL(write)(STDERR_FILENO, line.data(), line.size());
+}
+
 }  // namespace
 
 Session& Session::Instance() {
-  static Session* const session = new Session();  // never destroyed: see the class comment
+  static auto* const session = new Session();  // never destroyed: see the class comment
   return *session;
 }
 
@@ -66,11 +72,6 @@ Session::Session() {
          "'; nothing is intercepted");
   }
   owner_pid_.store(CurrentPid());
-}
-
-void Session::Warn(const std::string& message) {
-  std::string line = "sealfs-intercept: " + message + "\n";
-  (void)!SEALFS_REAL(write)(STDERR_FILENO, line.data(), line.size());
 }
 
 bool Session::OwnsState() const { return CurrentPid() == owner_pid_.load(); }

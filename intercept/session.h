@@ -84,7 +84,6 @@ class Session {
  private:
   Session();
   void AdoptInheritedPlaceholders();
-  void Warn(const std::string& message);
 
   std::optional<PathTranslator> translator_;
   std::string manager_address_;
