@@ -126,19 +126,12 @@ int Fcntl(int fd, int cmd, void* arg) {
   }
 }
 
-// fallocate with mode 0 and posix_fallocate: the file grows to offset + length (SealFS keeps
-// no reservations; what is not written reads as zeros). Returns 0 or -errno.
+// fallocate and posix_fallocate (mode 0): SealFS's own, on the SealFS descriptor.
 int Allocate(OpenFile& file, int mode, off_t offset, off_t length) {
-  if (mode != 0) return -EOPNOTSUPP;
-  if (offset < 0 || length <= 0) return -EINVAL;
-  struct stat st {};
-  int result = file.Stat(&st);
-  if (result < 0 || st.st_size >= offset + length) return result;
   sealfs_client* client = nullptr;
   int fd = file.Descriptor(&client);
-  return fd < 0 ? fd : sealfs_ftruncate(client, fd, offset + length);
+  return fd < 0 ? fd : sealfs_fallocate(client, fd, mode, offset, length);
 }
-
 }  // namespace
 
 int OpenSealfs(const std::string& sealfs_path, int flags, mode_t mode) {

@@ -331,6 +331,28 @@ int mkdirat(int dirfd, const char* path, mode_t mode) noexcept {
       });
 }
 
+// FIFOs, sockets and device nodes are names and attributes in SealFS: they cannot be opened.
+int mknodat(int dirfd, const char* path, mode_t mode, dev_t device) noexcept {
+  return OnPath(
+      dirfd, path,
+      [&](const Resolved& resolved) {
+        return SEALFS_REAL(mknodat)(resolved.system_dirfd(), resolved.system_path(), mode, device);
+      },
+      [&](sealfs_client* client, const char* p) {
+        return sealfs_mknod(client, p, mode & ~Session::Instance().umask(), device);
+      });
+}
+
+int mknod(const char* path, mode_t mode, dev_t device) noexcept {
+  return mknodat(AT_FDCWD, path, mode, device);
+}
+
+int mkfifoat(int dirfd, const char* path, mode_t mode) noexcept {
+  return mknodat(dirfd, path, S_IFIFO | (mode & 07777), 0);
+}
+
+int mkfifo(const char* path, mode_t mode) noexcept { return mkfifoat(AT_FDCWD, path, mode); }
+
 int rmdir(const char* path) noexcept {
   return OnPath(
       AT_FDCWD, path,
@@ -385,8 +407,7 @@ int renameat(int olddirfd, const char* oldpath, int newdirfd, const char* newpat
       sealfs_rename);
 }
 
-// RENAME_NOREPLACE and RENAME_EXCHANGE are EINVAL in SealFS, which makes coreutils and gnulib
-// fall back to a check and a plain rename.
+// RENAME_NOREPLACE and RENAME_EXCHANGE have Linux's values in SealFS too.
 int renameat2(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
               unsigned int flags) noexcept {
   return OnTwoPaths(
@@ -396,7 +417,7 @@ int renameat2(int olddirfd, const char* oldpath, int newdirfd, const char* newpa
                                       to.system_path(), flags);
       },
       [&](sealfs_client* client, const char* from, const char* to) {
-        return flags != 0 ? -EINVAL : sealfs_rename(client, from, to);
+        return sealfs_rename2(client, from, to, flags);
       });
 }
 

@@ -51,7 +51,7 @@ print(json.dumps(tree, sort_keys=True))
 # Uses open and os on BASE; prints what it sees. Also checks that a descriptor open at fork
 # keeps one offset shared by parent and child, as an open file description does.
 PYTHON_SCRIPT = r"""
-import os, shutil, sys
+import os, shutil, stat, sys
 base = sys.argv[1]
 os.makedirs(os.path.join(base, "p/q/r"), exist_ok=True)
 os.makedirs(os.path.join(base, "p/q/r"), exist_ok=True)
@@ -83,6 +83,10 @@ try:
     os.rmdir(os.path.join(base, "p"))
 except OSError as error:
     print("rmdir non-empty:", error.errno == 39)
+os.mkfifo(os.path.join(base, "p/fifo"), 0o640)
+st = os.lstat(os.path.join(base, "p/fifo"))
+print("fifo:", stat.S_ISFIFO(st.st_mode), oct(stat.S_IMODE(st.st_mode)))
+os.unlink(os.path.join(base, "p/fifo"))
 fd = os.open(os.path.join(base, "p/forked.txt"), os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
 os.write(fd, b"parent1 ")
 pid = os.fork()
@@ -239,7 +243,8 @@ class InterceptedPrograms(unittest.TestCase):
     def test_mv_renames_within_and_moves_out(self):
         sealfs, local, _, _ = self.run_both(
             "mv", "cp -r FIXTURE BASE/tree && mv BASE/tree/sub BASE/moved && mv BASE/tree/one BASE/moved/one"
-                  " && mv BASE/tree/text.txt LOCALTMP/ && mv LOCALTMP/text.txt BASE/back.txt")
+                  " && mv BASE/tree/text.txt LOCALTMP/ && mv LOCALTMP/text.txt BASE/back.txt"
+                  " && mv -n BASE/tree/empty BASE/back.txt && mv -T BASE/tree/empty BASE/moved/one")
         self.assert_same_tree(sealfs, local)
 
     def test_rm_recursive(self):
