@@ -224,7 +224,7 @@ using sealfs::intercept::ToPosix;
 #pragma GCC visibility push(default)
 extern "C" {
 
-// The stat family. struct stat64 is struct stat on x86-64, and the *64 names are aliases.
+// The stat family. struct stat64 is struct stat on x86-64: the *64 names forward to these.
 int stat(const char* path, struct stat* st) noexcept {
   auto fill = [st](const struct stat& from) { *st = from; };
   return StatAt(AT_FDCWD, path, 0, fill, [&](int /*dirfd*/, const char* system_path) {

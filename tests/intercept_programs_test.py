@@ -78,7 +78,8 @@ print("readlink:", os.readlink(os.path.join(base, "p/q/link")),
       open(os.path.join(base, "p/q/link")).read(5))
 os.chmod(os.path.join(base, "p/q/g.txt"), 0o640)
 print("mode:", oct(os.stat(os.path.join(base, "p/q/g.txt")).st_mode & 0o777))
-print("exists:", os.path.exists(os.path.join(base, "nothing")), os.path.isdir(os.path.join(base, "p")))
+print("exists:", os.path.exists(os.path.join(base, "nothing")),
+      os.path.isdir(os.path.join(base, "p")))
 try:
     os.rmdir(os.path.join(base, "p"))
 except OSError as error:
@@ -167,9 +168,11 @@ class InterceptedPrograms(unittest.TestCase):
 
     # --- running things -----------------------------------------------------------------------
 
-    def run_both(self, case, command, expect_status=0):
-        """Runs `command` (a shell line with BASE, FIXTURE and LOCALTMP in it) on SealFS and on a
-        local dir; returns (sealfs base, local base, sealfs result, local result)."""
+    def run_both(self, case, steps, expect_status=0):
+        """Runs the shell commands `steps` joined by && (BASE, FIXTURE and LOCALTMP in them are
+        replaced) on SealFS and on a local dir; returns (sealfs base, local base, sealfs result,
+        local result)."""
+        command = " && ".join(steps)
         sealfs_base = f"{PREFIX}/{case}"
         local_base = os.path.join(self.local, case)
         self.run_program(["mkdir", "-p", sealfs_base], intercepted=True)
@@ -202,19 +205,22 @@ class InterceptedPrograms(unittest.TestCase):
     # --- the programs -------------------------------------------------------------------------
 
     def test_cp_recursive_copies_the_tree(self):
-        sealfs, local, _, _ = self.run_both("cp", "cp -r FIXTURE BASE/tree && cp BASE/tree/one BASE/one_again")
+        sealfs, local, _, _ = self.run_both(
+            "cp", ["cp -r FIXTURE BASE/tree", "cp BASE/tree/one BASE/one_again"])
         self.assert_same_tree(sealfs, local)
         self.assertEqual(self.snapshot(f"{sealfs}/tree", True), self.snapshot(self.fixture, False))
 
     def test_cat_prints_the_same_bytes(self):
-        _, _, on_sealfs, on_local = self.run_both(
-            "cat", "cp -r FIXTURE BASE/tree && cat BASE/tree/text.txt BASE/tree/sub/deeper/big.bin BASE/tree/link")
+        _, _, on_sealfs, on_local = self.run_both("cat", [
+            "cp -r FIXTURE BASE/tree",
+            "cat BASE/tree/text.txt BASE/tree/sub/deeper/big.bin BASE/tree/link"])
         self.assertGreater(len(on_sealfs.stdout), 3 * 1024 * 1024)
         self.assertEqual(on_sealfs.stdout, on_local.stdout)
 
     def test_sha256sum_in_a_working_directory_under_the_prefix(self):
-        _, _, on_sealfs, on_local = self.run_both(
-            "sha", "cp -r FIXTURE BASE/tree && cd BASE/tree && sha256sum one empty sub/odd.bin sub/deeper/big.bin && pwd")
+        _, _, on_sealfs, on_local = self.run_both("sha", [
+            "cp -r FIXTURE BASE/tree", "cd BASE/tree",
+            "sha256sum one empty sub/odd.bin sub/deeper/big.bin", "pwd"])
         expected = on_local.stdout.decode().replace(self.local, PREFIX)
         self.assertEqual(on_sealfs.stdout.decode(), expected)
 
@@ -231,58 +237,62 @@ class InterceptedPrograms(unittest.TestCase):
             return rows
 
         _, _, on_sealfs, on_local = self.run_both(
-            "ls", "cp -r FIXTURE BASE/tree && ls -l --time-style=+T BASE/tree BASE/tree/sub")
+            "ls", ["cp -r FIXTURE BASE/tree", "ls -l --time-style=+T BASE/tree BASE/tree/sub"])
         self.assertIn(("lrwxrwxrwx", "8", "link -> text.txt"), listing(on_sealfs))
         self.assertEqual(listing(on_sealfs), listing(on_local))
 
     def test_mkdir_parents(self):
-        sealfs, local, _, _ = self.run_both(
-            "mkdir", "mkdir -p BASE/m/a/b/c BASE/m/a/x && mkdir -p BASE/m/a/b && mkdir -m 700 BASE/m/private")
+        sealfs, local, _, _ = self.run_both("mkdir", [
+            "mkdir -p BASE/m/a/b/c BASE/m/a/x", "mkdir -p BASE/m/a/b",
+            "mkdir -m 700 BASE/m/private"])
         self.assert_same_tree(sealfs, local)
 
     def test_mv_renames_within_and_moves_out(self):
-        sealfs, local, _, _ = self.run_both(
-            "mv", "cp -r FIXTURE BASE/tree && mv BASE/tree/sub BASE/moved && mv BASE/tree/one BASE/moved/one"
-                  " && mv BASE/tree/text.txt LOCALTMP/ && mv LOCALTMP/text.txt BASE/back.txt"
-                  " && mv -n BASE/tree/empty BASE/back.txt && mv -T BASE/tree/empty BASE/moved/one")
+        sealfs, local, _, _ = self.run_both("mv", [
+            "cp -r FIXTURE BASE/tree", "mv BASE/tree/sub BASE/moved",
+            "mv BASE/tree/one BASE/moved/one", "mv BASE/tree/text.txt LOCALTMP/",
+            "mv LOCALTMP/text.txt BASE/back.txt", "mv -n BASE/tree/empty BASE/back.txt",
+            "mv -T BASE/tree/empty BASE/moved/one"])
         self.assert_same_tree(sealfs, local)
 
     def test_rm_recursive(self):
-        sealfs, local, _, _ = self.run_both(
-            "rm", "cp -r FIXTURE BASE/tree && cp -r FIXTURE BASE/gone && rm -r BASE/tree/sub && rm -rf BASE/gone"
-                  " && test ! -e BASE/gone")
+        sealfs, local, _, _ = self.run_both("rm", [
+            "cp -r FIXTURE BASE/tree", "cp -r FIXTURE BASE/gone", "rm -r BASE/tree/sub",
+            "rm -rf BASE/gone", "test ! -e BASE/gone"])
         self.assert_same_tree(sealfs, local)
 
     def test_dd_with_block_size_count_seek_and_skip(self):
-        sealfs, local, _, _ = self.run_both(
-            # Block sizes stay multiples of the page (dd allocates aligned buffers of that size,
-            # which AddressSanitizer insists on); byte offsets and counts are odd.
-            "dd", "dd if=FIXTURE/sub/deeper/big.bin of=BASE/dd.bin bs=4096 count=100 seek=5 status=none"
-                  " && dd if=BASE/dd.bin of=BASE/dd2.bin bs=8192 iflag=skip_bytes,count_bytes skip=3001"
-                  " count=50007 status=none"
-                  " && dd if=FIXTURE/text.txt of=BASE/dd.bin bs=4096 count=1 oflag=seek_bytes seek=14"
-                  " conv=notrunc status=none")
+        # Block sizes stay multiples of the page (dd allocates aligned buffers of that size,
+        # which AddressSanitizer insists on); byte offsets and counts are odd.
+        sealfs, local, _, _ = self.run_both("dd", [
+            "dd if=FIXTURE/sub/deeper/big.bin of=BASE/dd.bin bs=4096 count=100 seek=5 status=none",
+            "dd if=BASE/dd.bin of=BASE/dd2.bin bs=8192 iflag=skip_bytes,count_bytes skip=3001"
+            " count=50007 status=none",
+            "dd if=FIXTURE/text.txt of=BASE/dd.bin bs=4096 count=1 oflag=seek_bytes seek=14"
+            " conv=notrunc status=none"])
         self.assert_same_tree(sealfs, local)
 
     def test_tar_round_trip(self):
-        sealfs, local, on_sealfs, on_local = self.run_both(
-            "tar", "tar -C FIXTURE -cf BASE/a.tar . && mkdir BASE/x && tar -C BASE/x -xf BASE/a.tar"
-                   " && tar -C BASE/x -cf LOCALTMP/b.tar . && mkdir LOCALTMP/y && tar -C LOCALTMP/y -xf LOCALTMP/b.tar"
-                   " && sha256sum BASE/a.tar | cut -c1-64 && tar -tf BASE/a.tar | sort && tar -C LOCALTMP -cf - y | tar -tvf - | wc -l")
+        sealfs, local, on_sealfs, on_local = self.run_both("tar", [
+            "tar -C FIXTURE -cf BASE/a.tar .", "mkdir BASE/x", "tar -C BASE/x -xf BASE/a.tar",
+            "tar -C BASE/x -cf LOCALTMP/b.tar .", "mkdir LOCALTMP/y",
+            "tar -C LOCALTMP/y -xf LOCALTMP/b.tar", "sha256sum BASE/a.tar | cut -c1-64",
+            "tar -tf BASE/a.tar | sort", "tar -C LOCALTMP -cf - y | tar -tvf - | wc -l"])
         self.assert_same_tree(sealfs, local)
         self.assertEqual(self.snapshot(f"{sealfs}/x", True), self.snapshot(self.fixture, False))
         self.assertEqual(on_sealfs.stdout, on_local.stdout)
 
     def test_python_open_and_os(self):
+        script = PYTHON_SCRIPT.replace(chr(39), chr(34))
         _, _, on_sealfs, on_local = self.run_both(
-            "python", f"/usr/bin/python3 -c '{PYTHON_SCRIPT.replace(chr(39), chr(34))}' BASE")
+            "python", [f"/usr/bin/python3 -c '{script}' BASE"])
         self.assertIn(b"fork: parent1 child parent2", on_sealfs.stdout)
         self.assertEqual(on_sealfs.stdout.decode(), on_local.stdout.decode())
 
     def test_shell_redirections_and_cd(self):
-        sealfs, local, on_sealfs, on_local = self.run_both(
-            "shell", "cd BASE && mkdir s && cd s && cat FIXTURE/text.txt > t && { cat t; cat t; } > tt"
-                     " && cat FIXTURE/one >> t && wc -c < tt && cd .. && ls s && cat s/t | tail -n 2")
+        sealfs, local, on_sealfs, on_local = self.run_both("shell", [
+            "cd BASE", "mkdir s", "cd s", "cat FIXTURE/text.txt > t", "{ cat t; cat t; } > tt",
+            "cat FIXTURE/one >> t", "wc -c < tt", "cd ..", "ls s", "cat s/t | tail -n 2"])
         self.assert_same_tree(sealfs, local)
         self.assertEqual(on_sealfs.stdout, on_local.stdout)
 
@@ -295,15 +305,15 @@ class InterceptedPrograms(unittest.TestCase):
         self.assertIn(b"Bad file descriptor", result.stderr)
 
     def test_other_paths_go_to_the_system(self):
-        result = self.run_program(["/bin/sh", "-c", f"ls -d / {self.fixture} && cat {self.fixture}/one"],
-                                  intercepted=True)
+        line = f"ls -d / {self.fixture} && cat {self.fixture}/one"
+        result = self.run_program(["/bin/sh", "-c", line], intercepted=True)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(result.stdout.decode(), f"/\n{self.fixture}\nx")
 
     def test_unreachable_manager_fails_with_one_message(self):
         env = dict(self.intercepted_env, SEALFS_MANAGER="127.0.0.1:1")
-        result = subprocess.run(["ls", f"{PREFIX}/x", f"{PREFIX}/y", "/"], env=env, capture_output=True,
-                                timeout=TIMEOUT)
+        result = subprocess.run(["ls", f"{PREFIX}/x", f"{PREFIX}/y", "/"], env=env,
+                                capture_output=True, timeout=TIMEOUT)
         self.assertEqual(result.returncode, 2)
         lines = result.stderr.decode().splitlines()
         self.assertEqual(len([l for l in lines if l.startswith("sealfs-intercept:")]), 1, lines)
