@@ -48,7 +48,7 @@ mode_t ReadUmask() {
   return field != nullptr ? static_cast<mode_t>(std::strtoul(field + 7, nullptr, 8)) : 022;
 }
 
-// One line to standard error, straight to the descriptor: stdio may be what the program is busy in.
+// One line to standard error, straight to the descriptor (the program may be inside stdio).
 void Warn(const std::string& message) {
   std::string line = "sealfs-intercept: " + message + "\n";
   (void)!SEALFS_REAL(write)(STDERR_FILENO, line.data(), line.size());
