@@ -112,6 +112,12 @@ run_both "du" sh -c 'du -a --apparent-size -b a copied | while read -r size name
   [ -d "$name" ] || echo "$size $name"; done | sort -k2' 
 run_both "dd" sh -c "dd if=$work/random.bin of=dd.out bs=65536 seek=3 conv=notrunc status=none && dd if=dd.out of=dd.copy bs=1M skip=0 status=none"
 run_both "sha256sum" sh -c 'sha256sum dd.out dd.copy copied/*.cc'
+run_both "fallocate" sh -c "head -c 300000 $work/random.bin > holes &&
+  fallocate -p -o 10 -l 5000 holes && fallocate -z -o 250000 -l 100000 holes &&
+  fallocate -n -o 400000 -l 4096 holes && fallocate -l 500000 holes &&
+  stat -c %s holes && sha256sum holes"
+run_both "mkfifo and mknod" sh -c 'mkfifo -m 640 fifo && mknod -m 600 null c 1 3 &&
+  stat -c "%F %a %t:%T" fifo null'
 # The archive holds times, so it differs; what it lists and what it extracts do not.
 run_both "tar create and extract" sh -c "tar cf bundle.tar copied a && mkdir untar &&
   tar xf bundle.tar -C untar && tar tf bundle.tar | sort && rm bundle.tar"
