@@ -120,12 +120,12 @@ PendingCall ClusterView::Start(ServerId server, uint16_t op,
 RpcResult ClusterView::Wait(PendingCall& call) {
   if (call.future.wait_for(timeouts_.request) != std::future_status::ready &&
       call.channel->Abandon(call.request_id)) {
-    return RpcResult{Status(proto::STATUS_TIMED_OUT,
-                            "no reply from " + call.channel->address() + " within " +
-                                std::to_string(timeouts_.request.count()) + " ms"),
-                     {},
-                     {},
-                     true};
+    return RpcResult{
+        Status(proto::STATUS_TIMED_OUT, "no reply from " + call.channel->address() + " within " +
+                                            std::to_string(timeouts_.request.count()) + " ms"),
+        {},
+        {},
+        true};
   }
   return call.future.get();
 }

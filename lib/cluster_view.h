@@ -88,10 +88,10 @@ class ClusterView {
   IoThreads io_;
 
   mutable std::mutex mutex_;
-  std::shared_ptr<const MapSnapshot> snapshot_;                 // GUARDED_BY(mutex_)
-  std::map<ServerId, std::shared_ptr<RpcChannel>> channels_;    // GUARDED_BY(mutex_)
-  std::shared_ptr<RpcChannel> manager_channel_;                 // GUARDED_BY(mutex_)
-  std::chrono::steady_clock::time_point last_refresh_;          // GUARDED_BY(mutex_)
+  std::shared_ptr<const MapSnapshot> snapshot_;               // GUARDED_BY(mutex_)
+  std::map<ServerId, std::shared_ptr<RpcChannel>> channels_;  // GUARDED_BY(mutex_)
+  std::shared_ptr<RpcChannel> manager_channel_;               // GUARDED_BY(mutex_)
+  std::chrono::steady_clock::time_point last_refresh_;        // GUARDED_BY(mutex_)
 };
 
 }  // namespace sealfs::client

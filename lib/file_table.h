@@ -13,15 +13,15 @@ namespace sealfs::client {
 
 struct OpenFile {
   uint64_t ino = 0;
-  int flags = 0;             // the open flags
-  uint32_t chunk_size = 0;   // of the inode, fixed at its creation
-  uint32_t type = 0;         // S_IFREG, S_IFDIR, ... of the inode
+  int flags = 0;            // the open flags
+  uint32_t chunk_size = 0;  // of the inode, fixed at its creation
+  uint32_t type = 0;        // S_IFREG, S_IFDIR, ... of the inode
   [[nodiscard]] bool readable() const;
   [[nodiscard]] bool writable() const;
 
   // Serializes read, write and lseek at the shared offset, as POSIX does per open file.
   std::mutex offset_mutex;
-  uint64_t offset = 0;       // GUARDED_BY(offset_mutex)
+  uint64_t offset = 0;  // GUARDED_BY(offset_mutex)
 };
 
 class FileTable {

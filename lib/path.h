@@ -15,9 +15,9 @@ inline constexpr std::size_t kMaxPathLength = 4096;  // PATH_MAX, with the termi
 inline constexpr int kMaxSymlinkDepth = 40;
 
 // Splits an absolute path into its components, dropping empty ones ("//") but keeping "." and
-// ".." (resolved against the real directories, after symlinks: "file/." is not a directory). Fails with STATUS_INVALID for a
-// relative or empty path and STATUS_NAME_TOO_LONG for a component over 255 bytes or a path of
-// 4096 bytes or more.
+// ".." (resolved against the real directories, after symlinks: "file/." is not a directory). Fails
+// with STATUS_INVALID for a relative or empty path and STATUS_NAME_TOO_LONG for a component over
+// 255 bytes or a path of 4096 bytes or more.
 Status SplitPath(std::string_view path, std::vector<std::string>* components);
 
 // Checks one name for a new entry: not empty, not "." or "..", no '/', at most 255 bytes.

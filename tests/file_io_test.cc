@@ -187,9 +187,9 @@ TEST_F(FileIoTest, FallocateModesMatchALocalFile) {
       {FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, chunk * 3, chunk * 4},  // past the end
       {FALLOC_FL_ZERO_RANGE, chunk * 3 + 5, chunk},                        // grows the size
       {FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, chunk * 4, chunk * 2},
-      {FALLOC_FL_KEEP_SIZE, chunk * 10, chunk},                            // nothing changes
-      {0, 0, 100},                                                         // within the size
-      {0, chunk * 5, 3},                                                   // extends it
+      {FALLOC_FL_KEEP_SIZE, chunk * 10, chunk},  // nothing changes
+      {0, 0, 100},                               // within the size
+      {0, chunk * 5, 3},                         // extends it
   };
   for (const Call& call : calls) {
     SCOPED_TRACE("mode " + std::to_string(call.mode) + " at " + std::to_string(call.offset) +
