@@ -102,6 +102,13 @@ Status MetadataStore::InodeExists(uint64_t ino, bool* found) {
   return GetInode(ino, &attr, found);
 }
 
+Status MetadataStore::RequireInode(uint64_t ino) {
+  bool found = false;
+  Status status = InodeExists(ino, &found);
+  if (status.ok() && !found) return Status::NotFound();
+  return status;
+}
+
 Status MetadataStore::GetDentry(uint64_t parent, std::string_view name, proto::Dentry* entry,
                                 bool* found) {
   std::string value;
@@ -368,10 +375,8 @@ Status MetadataStore::SetXattr(const proto::SetXattrRequest& request, std::strin
   if (value.size() > kMaxXattrValueLength) return {proto::STATUS_TOO_BIG, "xattr value too big"};
   std::string inode_key = keys::InodeKey(request.ino());
   StripeLock lock(this, {inode_key});
-  bool found = false;
-  status = InodeExists(request.ino(), &found);
+  status = RequireInode(request.ino());
   if (!status.ok()) return status;
-  if (!found) return Status::NotFound();
   std::string key = keys::XattrKey(request.ino(), request.name());
   if (flags != 0) {
     std::string existing;
@@ -390,10 +395,8 @@ Status MetadataStore::SetXattr(const proto::SetXattrRequest& request, std::strin
 Status MetadataStore::GetXattr(const proto::GetXattrRequest& request, std::string* value) {
   Status status = ValidateXattrName(request.name());
   if (!status.ok()) return status;
-  bool found = false;
-  status = InodeExists(request.ino(), &found);
+  status = RequireInode(request.ino());
   if (!status.ok()) return status;
-  if (!found) return Status::NotFound();
   rocksdb::Status get = storage_->db()->Get(rocksdb::ReadOptions(), storage_->xattrs(),
                                             keys::XattrKey(request.ino(), request.name()), value);
   if (get.IsNotFound()) return {proto::STATUS_NO_DATA, {}};
@@ -402,10 +405,8 @@ Status MetadataStore::GetXattr(const proto::GetXattrRequest& request, std::strin
 
 Status MetadataStore::ListXattr(const proto::ListXattrRequest& request,
                                 proto::ListXattrReply* reply) {
-  bool found = false;
-  Status status = InodeExists(request.ino(), &found);
+  Status status = RequireInode(request.ino());
   if (!status.ok()) return status;
-  if (!found) return Status::NotFound();
   std::string prefix = keys::InoPrefix(request.ino());
   std::string end = keys::InoPrefixEnd(request.ino());
   rocksdb::Slice end_slice(end);
@@ -423,10 +424,8 @@ Status MetadataStore::RemoveXattr(const proto::RemoveXattrRequest& request) {
   if (!status.ok()) return status;
   std::string inode_key = keys::InodeKey(request.ino());
   StripeLock lock(this, {inode_key});
-  bool found = false;
-  status = InodeExists(request.ino(), &found);
+  status = RequireInode(request.ino());
   if (!status.ok()) return status;
-  if (!found) return Status::NotFound();
   std::string key = keys::XattrKey(request.ino(), request.name());
   std::string existing;
   rocksdb::Status get =

@@ -76,6 +76,8 @@ class MetadataStore {
   Status GetInode(uint64_t ino, proto::InodeAttr* attr, bool* found);
   Status GetDentry(uint64_t parent, std::string_view name, proto::Dentry* entry, bool* found);
   Status InodeExists(uint64_t ino, bool* found);
+  // STATUS_NOT_FOUND unless the inode is stored here.
+  Status RequireInode(uint64_t ino);
   template <typename Reply>
   Status GetLocalAttr(uint64_t ino, Reply* reply);
   // Adds the deletion of an inode and all its xattrs to batch.

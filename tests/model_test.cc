@@ -208,6 +208,16 @@ TEST_F(ModelTest, RandomNamespaceOperationsMatchPosix) {
     const std::string p = random_path();
     const std::string q = random_path();
     const std::string content = "step " + std::to_string(step) + " " + p;
+    // Opens p with flags, writes content and closes; returns what the open returned (0 on
+    // success).
+    auto write_through = [&](int flags, mode_t mode) -> long {
+      const int fd = sealfs_open(client_, p.c_str(), flags, mode);
+      if (fd < 0) return fd;
+      EXPECT_EQ(sealfs_write(client_, fd, content.data(), content.size()),
+                static_cast<ssize_t>(content.size()));
+      EXPECT_OK(sealfs_close(client_, fd));
+      return 0;
+    };
     std::set<int> want;
     long got = 0;
     std::string what;
@@ -218,30 +228,16 @@ TEST_F(ModelTest, RandomNamespaceOperationsMatchPosix) {
         want = model.Mkdir(p);
         got = sealfs_mkdir(client_, p.c_str(), 0755);
         break;
-      case 2: {
+      case 2:
         what = "create " + p;
         want = model.Create(p, content);
-        const int fd = sealfs_open(client_, p.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
-        got = fd < 0 ? fd : 0;
-        if (fd >= 0) {
-          EXPECT_EQ(sealfs_write(client_, fd, content.data(), content.size()),
-                    static_cast<ssize_t>(content.size()));
-          EXPECT_OK(sealfs_close(client_, fd));
-        }
+        got = write_through(O_CREAT | O_EXCL | O_WRONLY, 0644);
         break;
-      }
-      case 3: {
+      case 3:
         what = "overwrite " + p;
         want = model.Overwrite(p, content);
-        const int fd = sealfs_open(client_, p.c_str(), O_WRONLY | O_TRUNC, 0);
-        got = fd < 0 ? fd : 0;
-        if (fd >= 0) {
-          EXPECT_EQ(sealfs_write(client_, fd, content.data(), content.size()),
-                    static_cast<ssize_t>(content.size()));
-          EXPECT_OK(sealfs_close(client_, fd));
-        }
+        got = write_through(O_WRONLY | O_TRUNC, 0);
         break;
-      }
       case 4:
         what = "unlink " + p;
         want = model.Unlink(p);
