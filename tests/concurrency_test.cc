@@ -17,7 +17,27 @@
 namespace sealfs::test {
 namespace {
 
-class ConcurrencyTest : public ClusterTest {};
+class ConcurrencyTest : public ClusterTest {
+ protected:
+  // Checks what `writers` writers named PREFIX0, PREFIX1, ... wrote: `files` small files each in
+  // /shared (listed once each) and one file /own-N of `big` bytes each.
+  void ExpectWrittenFiles(const std::string& prefix, int writers, int files, std::size_t big) {
+    std::multiset<std::string> names;
+    for (const auto& n : ListDir(client_, "/shared")) names.insert(n);
+    EXPECT_EQ(names.size(), 2U + static_cast<std::size_t>(writers * files));
+    for (int w = 0; w < writers; ++w) {
+      for (int i = 0; i < files; ++i) {
+        const std::string name = prefix + std::to_string(w) + "-" + std::to_string(i);
+        ASSERT_EQ(names.count(name), 1U) << name;
+        EXPECT_EQ(ReadFile(client_, "/shared/" + name),
+                  WorkerPattern(w, i, 100 + static_cast<std::size_t>(i)))
+            << name;
+      }
+      EXPECT_TRUE(ReadFile(client_, "/own-" + std::to_string(w)) == WorkerPattern(w, -1, big))
+          << "own file of writer " << prefix << w;
+    }
+  }
+};
 
 TEST_F(ConcurrencyTest, ThreadsWriteTheirOwnFilesAndOneDirectory) {
   constexpr int kThreads = 8;
@@ -54,20 +74,7 @@ TEST_F(ConcurrencyTest, ThreadsWriteTheirOwnFilesAndOneDirectory) {
   for (auto& t : threads) t.join();
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(errors[t], "") << "thread " << t;
 
-  std::multiset<std::string> names;
-  for (const auto& n : ListDir(client_, "/shared")) names.insert(n);
-  EXPECT_EQ(names.size(), 2U + kThreads * kFilesPerThread);
-  for (int t = 0; t < kThreads; ++t) {
-    for (int i = 0; i < kFilesPerThread; ++i) {
-      const std::string name = "t" + std::to_string(t) + "-" + std::to_string(i);
-      ASSERT_EQ(names.count(name), 1U) << name;
-      EXPECT_EQ(ReadFile(client_, "/shared/" + name),
-                WorkerPattern(t, i, 100 + static_cast<std::size_t>(i)))
-          << name;
-    }
-    EXPECT_TRUE(ReadFile(client_, "/own-" + std::to_string(t)) == WorkerPattern(t, -1, kBig))
-        << "own file of thread " << t;
-  }
+  ExpectWrittenFiles("t", kThreads, kFilesPerThread, kBig);
 }
 
 TEST_F(ConcurrencyTest, ThreadsPwriteDisjointRangesOfOneDescriptor) {
@@ -204,20 +211,7 @@ TEST_F(ConcurrencyTest, ClientProcessesWriteTheirOwnFilesAndOneDirectory) {
         << "worker " << w << " status " << status << "\n"
         << workers[w]->LogTail();
   }
-  std::multiset<std::string> names;
-  for (const auto& n : ListDir(client_, "/shared")) names.insert(n);
-  EXPECT_EQ(names.size(), 2U + kWorkers * kFiles);
-  for (int w = 0; w < kWorkers; ++w) {
-    for (int i = 0; i < kFiles; ++i) {
-      const std::string name = "w" + std::to_string(w) + "-" + std::to_string(i);
-      ASSERT_EQ(names.count(name), 1U) << name;
-      EXPECT_EQ(ReadFile(client_, "/shared/" + name),
-                WorkerPattern(w, i, 100 + static_cast<std::size_t>(i)))
-          << name;
-    }
-    EXPECT_TRUE(ReadFile(client_, "/own-" + std::to_string(w)) == WorkerPattern(w, -1, kBig))
-        << "own file of worker " << w;
-  }
+  ExpectWrittenFiles("w", kWorkers, kFiles, kBig);
 }
 
 }  // namespace
