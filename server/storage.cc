@@ -168,7 +168,7 @@ Status Storage::CompactAll() {
 
 Status Storage::Close() {
   if (db_ == nullptr) return Status::Ok();
-  Status result = FromRocks(db_->FlushWAL(/*sync=*/true));
+  Status result = SyncWal();  // the same path as OP_SYNC, safe after a failed write
   for (rocksdb::ColumnFamilyHandle* handle : handles_) {
     rocksdb::Status status = db_->DestroyColumnFamilyHandle(handle);
     if (result.ok() && !status.ok()) result = FromRocks(status);
