@@ -39,12 +39,37 @@ std::string ChunkPlacementKey(uint64_t ino, uint64_t chunk_index) {
   return key;
 }
 
-Placement::Placement(const proto::ClusterMap& map) {
-  servers_.reserve(map.servers_size());
-  for (const auto& server : map.servers()) servers_.push_back(server.id());
+const proto::ServerInfo* MapSnapshot::Find(ServerId id) const {
+  for (const auto& server : map.servers()) {
+    if (server.id() == id) return &server;
+  }
+  return nullptr;
 }
 
-Placement::Placement(std::vector<ServerId> servers) : servers_(std::move(servers)) {}
+Placement::Placement(const proto::ClusterMap& map) {
+  std::vector<std::pair<ServerId, proto::ServerState>> placed;
+  for (const auto& server : map.servers()) {
+    if (server.state() != proto::SERVER_OUT) placed.emplace_back(server.id(), server.state());
+  }
+  std::sort(placed.begin(), placed.end());
+  for (const auto& [id, state] : placed) {
+    servers_.push_back(id);
+    states_.push_back(state);
+  }
+  std::size_t wanted = map.replicas() != 0 ? map.replicas() : 1;
+  replicas_ = std::max<std::size_t>(1, std::min(wanted, servers_.size()));
+}
+
+Placement::Placement(std::vector<ServerId> servers) : servers_(std::move(servers)) {
+  std::sort(servers_.begin(), servers_.end());
+  states_.assign(servers_.size(), proto::SERVER_UP);
+}
+
+proto::ServerState Placement::StateOf(ServerId server) const {
+  auto it = std::lower_bound(servers_.begin(), servers_.end(), server);
+  if (it == servers_.end() || *it != server) return proto::SERVER_OUT;
+  return states_[static_cast<std::size_t>(it - servers_.begin())];
+}
 
 std::vector<ServerId> Placement::Rank(std::string_view key, std::size_t count) const {
   std::vector<std::pair<uint64_t, ServerId>> scored;
@@ -61,19 +86,44 @@ std::vector<ServerId> Placement::Rank(std::string_view key, std::size_t count) c
   return ranked;
 }
 
-ServerId Placement::Home(std::string_view key) const {
-  ServerId best = 0;
-  uint64_t best_score = 0;
-  bool first = true;
-  for (ServerId server : servers_) {
-    uint64_t score = Score(key, server);
-    if (first || score > best_score || (score == best_score && server < best)) {
-      best = server;
-      best_score = score;
-      first = false;
-    }
+std::vector<ServerId> Placement::Replicas(std::string_view key) const {
+  return Rank(key, replicas_);
+}
+
+std::vector<ServerId> Placement::Chain(std::string_view key) const {
+  std::vector<ServerId> replicas = Replicas(key);
+  std::vector<ServerId> chain;
+  for (ServerId server : replicas) {
+    if (StateOf(server) == proto::SERVER_UP) chain.push_back(server);
   }
-  return best;
+  if (chain.empty()) return chain;
+  for (ServerId server : replicas) {
+    if (StateOf(server) == proto::SERVER_SYNCING) chain.push_back(server);
+  }
+  return chain;
+}
+
+ServerId Placement::Home(std::string_view key) const {
+  if (replicas_ == 1 && !servers_.empty()) {
+    // The common case without copies, without building a ranking.
+    ServerId best = 0;
+    uint64_t best_score = 0;
+    bool first = true;
+    for (ServerId server : servers_) {
+      uint64_t score = Score(key, server);
+      if (first || score > best_score || (score == best_score && server < best)) {
+        best = server;
+        best_score = score;
+        first = false;
+      }
+    }
+    return best;
+  }
+  std::vector<ServerId> replicas = Replicas(key);
+  for (ServerId server : replicas) {
+    if (StateOf(server) == proto::SERVER_UP) return server;
+  }
+  return replicas.empty() ? 0 : replicas.front();
 }
 
 }  // namespace sealfs

@@ -1,9 +1,12 @@
 // Placement: which servers hold a piece of metadata or data, computed from the cluster map alone.
 //
 // Rendezvous (highest-random-weight) hashing: every server gets a score hash(key, server id) and
-// the servers are ranked by score. A key's first server is its home; a later issue stores
-// replicas on the next ones. Adding or removing a server moves only the keys for which that
-// server ranks first, and every client computes the same answer without asking anyone.
+// the servers are ranked by score. The first `replicas` servers of a key's ranking hold its
+// copies; its chain is those of them that take writes (UP ones in rank order, then SYNCING
+// ones), and the chain's first server, the head, is the one that serves the key: it decides
+// every write and replicates it down the chain (docs/design.md, "Replication"). Adding or
+// removing a server moves only the keys whose replica set it enters or leaves, and every client
+// and server computes the same answer from the same map without asking anyone.
 //
 // Thread-safe: Placement is immutable after construction.
 #pragma once
@@ -31,23 +34,49 @@ std::string InodePlacementKey(uint64_t ino);
 std::string DentryPlacementKey(uint64_t parent_ino, std::string_view name);
 std::string ChunkPlacementKey(uint64_t ino, uint64_t chunk_index);
 
+// The copies a cluster keeps of every record when its map does not say (maps older than the
+// field) and, capped by the number of servers, when the manager is not told otherwise.
+inline constexpr uint32_t kDefaultReplicas = 3;
+
 class Placement {
  public:
   Placement() = default;
-  // Places over every server in the map, up or down: a down server's data lives there still.
+  // Places over every server of the map that is not OUT, up or down: a down server's data lives
+  // there still.
   explicit Placement(const proto::ClusterMap& map);
+  // Every server UP, one copy of each record (tests).
   explicit Placement(std::vector<ServerId> servers);
 
   [[nodiscard]] bool empty() const { return servers_.empty(); }
+  // The servers records are placed on (every server of the map but the OUT ones), by id.
   [[nodiscard]] const std::vector<ServerId>& servers() const { return servers_; }
+  // Copies of each record: the map's replication factor capped by the number of servers.
+  [[nodiscard]] std::size_t replicas() const { return replicas_; }
+  [[nodiscard]] proto::ServerState StateOf(ServerId server) const;
 
   // The servers for `key`, best first, at most `count` of them.
   [[nodiscard]] std::vector<ServerId> Rank(std::string_view key, std::size_t count) const;
-  // The first server for `key`. Requires !empty().
+  // The servers that hold copies of `key`: the first replicas() of its ranking, any state.
+  [[nodiscard]] std::vector<ServerId> Replicas(std::string_view key) const;
+  // The replicas that take the writes of `key`, in the order a write goes down them: the UP ones
+  // in rank order, then the SYNCING ones. Empty when none is UP.
+  [[nodiscard]] std::vector<ServerId> Chain(std::string_view key) const;
+  // The server that serves `key`: the head of its chain, or its first replica when none is UP
+  // (the call then fails as unreachable until one is). Requires !empty().
   [[nodiscard]] ServerId Home(std::string_view key) const;
 
  private:
   std::vector<ServerId> servers_;
+  std::vector<proto::ServerState> states_;  // of servers_[i]
+  std::size_t replicas_ = 1;
+};
+
+// One immutable version of the cluster map, with its placement.
+struct MapSnapshot {
+  proto::ClusterMap map;
+  Placement placement;
+  [[nodiscard]] const proto::ServerInfo* Find(ServerId id) const;
+  [[nodiscard]] uint64_t epoch() const { return map.epoch(); }
 };
 
 }  // namespace sealfs

@@ -44,6 +44,9 @@ struct RpcRequest {
   uint16_t op = 0;
   std::string_view message;  // serialized request
   std::string_view payload;  // raw bytes beside it
+  // Chosen by the sender; a client sends a retried request under its first id (ClusterView), so
+  // a server can tell a retry from a new request.
+  uint64_t request_id = 0;
 };
 
 struct RpcReply {
@@ -154,8 +157,11 @@ class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
   RpcChannel& operator=(const RpcChannel&) = delete;
 
   // Sends a request; the future completes with the reply or the failure of the connection.
-  // The payload is copied before CallAsync returns. *request_id (optional) names the call for
-  // Abandon.
+  // The payload is copied before CallAsync returns. *request_id (optional): in, a nonzero id to
+  // send the request under (a retry keeps the id of its first attempt, so that the server can
+  // tell; it must not be in flight on this channel); out, the id used, which names the call for
+  // Abandon. Ids drawn by the channel start at a random point, so that two channels rarely
+  // use the same ids.
   std::future<RpcResult> CallAsync(uint16_t op, const google::protobuf::MessageLite& request,
                                    std::string_view payload = {}, uint64_t* request_id = nullptr);
   // Stops waiting for a call: its reply, if one comes, is dropped. Returns false when the reply

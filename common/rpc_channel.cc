@@ -1,4 +1,5 @@
 #include <array>
+#include <random>
 
 #include "rpc.h"
 
@@ -25,7 +26,10 @@ RpcChannel::RpcChannel(asio::io_context& io, std::string address,
       socket_(io),
       connect_timer_(io),
       address_(std::move(address)),
-      connect_timeout_(connect_timeout) {}
+      connect_timeout_(connect_timeout) {
+  std::random_device seed;
+  next_request_id_ = ((static_cast<uint64_t>(seed()) << 32) | seed()) | 1;
+}
 
 RpcChannel::~RpcChannel() {
   // Whoever still waits learns that no reply will come.
@@ -62,8 +66,12 @@ std::future<RpcResult> RpcChannel::CallAsync(uint16_t op,
       promise.set_value(RpcResult{broken_status_, {}, {}});
       return future;
     }
-    *request_id = next_request_id_++;
-    pending_.emplace(*request_id, std::move(promise));
+    if (*request_id == 0) *request_id = next_request_id_++;
+    if (!pending_.try_emplace(*request_id, std::move(promise)).second) {
+      std::promise<RpcResult> refused;
+      refused.set_value(RpcResult{Status::Invalid("request id already in flight"), {}, {}});
+      return refused.get_future();
+    }
   }
   auto outgoing = MakeOutgoingFrame(op, *request_id, proto::STATUS_OK, std::move(message),
                                     std::string(payload));

@@ -15,10 +15,12 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,7 +42,9 @@ struct ClientOptions {
   std::size_t max_open_files = 1 << 20;
 };
 
-// One directory listing in progress: ".", "..", then each server's share of the entries.
+// One directory listing in progress: ".", "..", then each server's share of the entries (the
+// entries it is the head for). When a server fails in the middle (the cluster is changing) the
+// listing starts over on a fresh map and skips the names it already returned.
 class DirStream {
  public:
   struct Entry {
@@ -63,6 +67,11 @@ class DirStream {
   std::size_t batch_pos_ = 0;
   std::string start_after_;
   bool server_done_ = false;
+  bool restarted_ = false;
+  std::set<std::string> returned_;  // names returned so far: a restart skips them
+  std::chrono::steady_clock::time_point deadline_;  // for restarts
+  // Lists the servers that are UP in the current map.
+  void StartOver();
 };
 
 class Client {
@@ -226,9 +235,9 @@ class Client {
   Status ExchangeOnce(const ParentAndName& source, const Resolved& a, const ParentAndName& target,
                       const Resolved& b);
   proto::InodeAttr NewInodeAttr(uint32_t mode) const;
-  // A random inode id whose placement home is `home`, so that the inode lives beside the entry
-  // that creates it; 0 when `home` is not in the current map.
-  uint64_t NewInodeIdFor(ServerId home);
+  // A random inode id placed on the replicas of the entry `entry_key`, so that the inode lives
+  // beside the entry that creates it and one request creates both; 0 when none is found.
+  uint64_t NewInodeIdFor(std::string_view entry_key);
   Status CheckPermission(const proto::InodeAttr& attr, int access_mode) const;
 
   // Data (client_data.cc).

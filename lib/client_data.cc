@@ -210,7 +210,7 @@ Status Client::ReadAt(const proto::InodeAttr& attr_hint, uint64_t ino, char* buf
   proto::GetAttrRequest attr_request;
   attr_request.set_ino(ino);
   PendingCall attr_call =
-      cluster_.Start(cluster_.Home(InodePlacementKey(ino)), proto::OP_GET_ATTR, attr_request);
+      cluster_.StartHome(InodePlacementKey(ino), proto::OP_GET_ATTR, attr_request);
   std::vector<Piece> pieces = CutIntoPieces(offset, count, attr_hint.chunk_size());
   Status status;
   uint64_t first_failed_offset = UINT64_MAX;  // in the file
@@ -224,8 +224,7 @@ Status Client::ReadAt(const proto::InodeAttr& attr_hint, uint64_t ino, char* buf
       request.set_index(pieces[i].index);
       request.set_offset(pieces[i].chunk_offset);
       request.set_length(static_cast<uint32_t>(pieces[i].length));
-      calls.push_back(cluster_.Start(cluster_.Home(ChunkPlacementKey(ino, pieces[i].index)),
-                                     proto::OP_READ_CHUNK, request));
+      calls.push_back(cluster_.StartHome(ChunkPlacementKey(ino, pieces[i].index), proto::OP_READ_CHUNK, request));
     }
     for (std::size_t i = first; i < last; ++i) {
       RpcResult result = cluster_.Finish(calls[i - first]);
@@ -257,7 +256,7 @@ Status Client::WriteAt(const OpenFile& file, const char* buf, std::size_t count,
   proto::Timespec now = Now();
   *size_request.mutable_mtime() = now;
   *size_request.mutable_ctime() = now;
-  ServerId inode_home = cluster_.Home(InodePlacementKey(file.ino));
+  const std::string inode_key = InodePlacementKey(file.ino);
   std::vector<Piece> pieces = CutIntoPieces(offset, count, file.chunk_size);
   Status status;
   for (std::size_t first = 0; first < pieces.size(); first += kMaxChunksInFlight) {
@@ -271,13 +270,12 @@ Status Client::WriteAt(const OpenFile& file, const char* buf, std::size_t count,
       request.set_offset(pieces[i].chunk_offset);
       request.set_sync(sync);
       request.set_chunk_size(file.chunk_size);
-      calls.push_back(cluster_.Start(
-          cluster_.Home(ChunkPlacementKey(file.ino, pieces[i].index)), proto::OP_WRITE_CHUNK,
+      calls.push_back(cluster_.StartHome(ChunkPlacementKey(file.ino, pieces[i].index), proto::OP_WRITE_CHUNK,
           request, std::string_view(buf + pieces[i].buf_offset, pieces[i].length)));
     }
     // The size goes with the last window, so the file never claims bytes not yet sent.
     if (last == pieces.size()) {
-      calls.push_back(cluster_.Start(inode_home, proto::OP_SET_ATTR, size_request));
+      calls.push_back(cluster_.StartHome(inode_key, proto::OP_SET_ATTR, size_request));
     }
     for (auto& call : calls) {
       Status one = cluster_.Finish(call).status;
@@ -286,7 +284,7 @@ Status Client::WriteAt(const OpenFile& file, const char* buf, std::size_t count,
     if (!status.ok()) return status;
   }
   if (sync) {
-    return cluster_.Call(inode_home, proto::OP_SYNC, proto::SyncRequest()).status;
+    return cluster_.CallHome(inode_key, proto::OP_SYNC, proto::SyncRequest()).status;
   }
   return Status::Ok();
 }

@@ -91,17 +91,25 @@ proto::InodeAttr Client::NewInodeAttr(uint32_t mode) const {
   return attr;
 }
 
-uint64_t Client::NewInodeIdFor(ServerId home) {
+uint64_t Client::NewInodeIdFor(std::string_view entry_key) {
   auto snapshot = cluster_.snapshot();
-  const auto& servers = snapshot->placement.servers();
-  if (std::find(servers.begin(), servers.end(), home) == servers.end()) return 0;
+  const Placement& placement = snapshot->placement;
+  const std::vector<ServerId> replicas = placement.Replicas(entry_key);
   std::lock_guard lock(random_mutex_);
-  // Ids below 16 are reserved (1 is the root). With n servers this takes n tries on average;
-  // the bound only stops a broken placement from spinning forever.
-  for (std::size_t tries = 0; tries < 1000 * servers.size(); ++tries) {
+  // Ids below 16 are reserved (1 is the root). The inode must have the entry's replicas, in the
+  // same order, so that one server is the head of both whatever the states of the servers: with
+  // n servers and r copies that takes n!/(n-r)! tries on average; past the bound (many servers,
+  // many copies) only the head is matched, which holds until the map changes.
+  const std::size_t bound = 20000;
+  for (std::size_t tries = 0; tries < bound; ++tries) {
     uint64_t ino = random_();
     if (ino < 16) continue;
-    if (snapshot->placement.Home(InodePlacementKey(ino)) == home) return ino;
+    if (placement.Replicas(InodePlacementKey(ino)) == replicas) return ino;
+  }
+  const ServerId home = placement.Home(entry_key);
+  for (std::size_t tries = 0; tries < 1000 * placement.servers().size(); ++tries) {
+    uint64_t ino = random_();
+    if (ino >= 16 && placement.Home(InodePlacementKey(ino)) == home) return ino;
   }
   return 0;
 }
@@ -258,17 +266,27 @@ Status Client::CreateEntry(const ParentAndName& where, proto::InodeAttr attr, bo
   Status status = CheckName(where.name);
   if (!status.ok()) return status;
   std::string key = DentryPlacementKey(where.parent.ino, where.name);
-  ServerId home = cluster_.Home(key);
   proto::CreateRequest request;
   request.set_parent(where.parent.ino);
   request.set_name(where.name);
   request.set_exclusive(exclusive);
-  for (int attempt = 0; attempt < kMaxCreateAttempts; ++attempt) {
-    attr.set_ino(NewInodeIdFor(home));
-    if (attr.ino() == 0) return {proto::STATUS_UNREACHABLE, "the map changed under the create"};
+  // Every attempt after a failure the cluster may mend goes under the first one's request id:
+  // if the create was applied, the head answers with its reply whatever inode number is drawn.
+  const uint64_t request_id = cluster_.NewRequestId();
+  const auto deadline = std::chrono::steady_clock::now() + cluster_.timeouts().failover;
+  for (int attempt = 0; attempt < kMaxCreateAttempts;) {
+    attr.set_ino(NewInodeIdFor(key));
+    if (attr.ino() == 0) return {proto::STATUS_UNREACHABLE, "no inode number fits the map"};
     *request.mutable_attr() = attr;
-    RpcResult result = cluster_.Call(home, proto::OP_CREATE, request);
+    PendingCall call =
+        cluster_.Start(cluster_.Home(key), proto::OP_CREATE, request, {}, request_id);
+    RpcResult result = cluster_.Wait(call);
     status = result.Decode(reply);
+    if (ClusterView::IsRetryable(status) && std::chrono::steady_clock::now() < deadline) {
+      cluster_.BackOff(status);  // a new head may need another inode number
+      continue;
+    }
+    ++attempt;
     if (status.code() == proto::STATUS_CONFLICT) continue;  // the id was taken: draw again
     if (!status.ok()) return status;
     if (reply->created()) return TouchDirectory(where.parent.ino, IsDir(attr.mode()) ? 1 : 0);
@@ -335,7 +353,7 @@ Status Client::RemoveEntry(const ParentAndName& where, uint64_t expected_ino, bo
   if (!status.ok()) return status;
   proto::SetAttrRequest touch = TouchRequest(where.parent.ino, parent_nlink_delta);
   PendingCall touch_call =
-      cluster_.Start(cluster_.Home(InodePlacementKey(touch.ino())), proto::OP_SET_ATTR, touch);
+      cluster_.StartHome(InodePlacementKey(touch.ino()), proto::OP_SET_ATTR, touch);
   if (!reply.inode_handled()) {
     status = DropLink(reply.entry());
   } else if (reply.inode_removed()) {
@@ -754,6 +772,7 @@ Status Client::StatFs(struct statvfs* out) {
   out->f_blocks = total / kBlock;
   out->f_bfree = free_bytes / kBlock;
   out->f_bavail = available / kBlock;
+  inodes /= std::max<std::size_t>(1, snapshot->placement.replicas());  // each is counted per copy
   out->f_files = inodes + kFreeInodes;
   out->f_ffree = kFreeInodes;
   out->f_favail = kFreeInodes;
@@ -890,8 +909,22 @@ std::unique_ptr<DirStream> Client::NewDirStream(uint64_t ino, uint64_t parent_in
   stream->client_ = this;
   stream->ino_ = ino;
   stream->parent_ino_ = parent_ino;
-  stream->servers_ = cluster_.snapshot()->placement.servers();
+  stream->deadline_ = std::chrono::steady_clock::now() + cluster_.timeouts().failover;
+  stream->StartOver();
   return stream;
+}
+
+void DirStream::StartOver() {
+  auto map = client_->cluster_.snapshot();
+  servers_.clear();
+  for (ServerId server : map->placement.servers()) {
+    if (map->placement.StateOf(server) == proto::SERVER_UP) servers_.push_back(server);
+  }
+  server_index_ = 0;
+  server_done_ = false;
+  start_after_.clear();
+  batch_.clear();
+  batch_pos_ = 0;
 }
 
 bool DirStream::Next(Entry* entry, Status* status) {
@@ -916,25 +949,36 @@ bool DirStream::Next(Entry* entry, Status* status) {
     request.set_start_after(start_after_);
     request.set_limit(kPage);
     proto::ReadDirReply reply;
-    *status =
-        client_->cluster_.Call(servers_[server_index_], proto::OP_READ_DIR, request).Decode(&reply);
+    PendingCall call = client_->cluster_.Start(servers_[server_index_], proto::OP_READ_DIR, request);
+    *status = client_->cluster_.Wait(call).Decode(&reply);
+    if (ClusterView::IsRetryable(*status) && std::chrono::steady_clock::now() < deadline_) {
+      client_->cluster_.BackOff(*status);
+      restarted_ = true;
+      StartOver();
+      continue;
+    }
     if (!status->ok()) return false;
     batch_.clear();
     batch_pos_ = 0;
     for (auto& item : *reply.mutable_entries()) {
       batch_.push_back(Entry{std::move(*item.mutable_name()), item.ino(), item.type()});
     }
-    if (!batch_.empty()) {
+    std::string page_end = batch_.empty() ? std::string() : batch_.back().name;
+    if (restarted_) {
+      std::erase_if(batch_, [this](const Entry& e) { return returned_.contains(e.name); });
+    }
+    if (!page_end.empty()) {
       // Pages come in name order; one that does not move forward would repeat forever.
-      if (batch_.back().name <= start_after_ && !start_after_.empty()) {
+      if (page_end <= start_after_ && !start_after_.empty()) {
         *status = Status(proto::STATUS_IO_ERROR, "a directory page did not move forward");
         return false;
       }
-      start_after_ = batch_.back().name;
+      start_after_ = page_end;
     }
-    server_done_ = !reply.more() || batch_.empty();
+    server_done_ = !reply.more() || page_end.empty();
   }
   *entry = std::move(batch_[batch_pos_++]);
+  returned_.insert(entry->name);
   return true;
 }
 

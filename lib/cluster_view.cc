@@ -1,41 +1,51 @@
 #include "cluster_view.h"
 
+#include <thread>
+
 namespace sealfs::client {
 
 namespace {
 // A map fetched this recently is fresh enough for a failed call to retry against.
 constexpr std::chrono::milliseconds kMinRefreshInterval{200};
+// Between two attempts of a call that failed because the cluster is changing.
+constexpr std::chrono::milliseconds kRetryPause{100};
 
-// Ops that give the same result when a server receives them twice.
-bool IsIdempotent(uint16_t op) {
-  switch (op) {
-    case proto::OP_LOOKUP:
-    case proto::OP_GET_ATTR:
-    case proto::OP_READ_DIR:
-    case proto::OP_GET_XATTR:
-    case proto::OP_LIST_XATTR:
-    case proto::OP_READ_CHUNK:
-    case proto::OP_WRITE_CHUNK:  // the same bytes at the same place
-    case proto::OP_TRUNCATE_CHUNKS:
-    case proto::OP_DELETE_CHUNKS:
-    case proto::OP_SYNC:
-    case proto::OP_STAT_FS:
+bool IsServing(const MapSnapshot& map, ServerId server) {
+  const proto::ServerState state = map.placement.StateOf(server);
+  return state == proto::SERVER_UP || state == proto::SERVER_SYNCING;
+}
+}  // namespace
+
+ClusterView::ClusterView(std::string manager_address, Timeouts timeouts)
+    : manager_address_(std::move(manager_address)),
+      timeouts_(timeouts),
+      io_(1),
+      random_(std::random_device()()) {}
+
+uint64_t ClusterView::NewRequestId() {
+  std::lock_guard lock(mutex_);
+  uint64_t id = 0;
+  while (id == 0) id = random_();
+  return id;
+}
+
+bool ClusterView::IsRetryable(const Status& status) {
+  switch (status.code()) {
+    case proto::STATUS_UNREACHABLE:
+    case proto::STATUS_TIMED_OUT:
+    case proto::STATUS_NOT_HEAD:
+    case proto::STATUS_STALE_MAP:
       return true;
     default:
       return false;
   }
 }
-}  // namespace
 
-const proto::ServerInfo* MapSnapshot::Find(ServerId id) const {
-  for (const auto& server : map.servers()) {
-    if (server.id() == id) return &server;
-  }
-  return nullptr;
+void ClusterView::BackOff(const Status& failure) {
+  if (failure.code() != proto::STATUS_NOT_HEAD) std::this_thread::sleep_for(kRetryPause);
+  RefreshAfterFailure();
+  if (failure.code() == proto::STATUS_NOT_HEAD) std::this_thread::sleep_for(kRetryPause / 4);
 }
-
-ClusterView::ClusterView(std::string manager_address, Timeouts timeouts)
-    : manager_address_(std::move(manager_address)), timeouts_(timeouts), io_(1) {}
 
 ClusterView::~ClusterView() {
   std::lock_guard lock(mutex_);
@@ -103,17 +113,27 @@ std::shared_ptr<RpcChannel> ClusterView::ChannelTo(ServerId server, Status* stat
 
 PendingCall ClusterView::Start(ServerId server, uint16_t op,
                                const google::protobuf::MessageLite& request,
-                               std::string_view payload) {
-  PendingCall call{server, op, &request, payload, nullptr, 0, {}};
+                               std::string_view payload, uint64_t request_id) {
+  PendingCall call{server, {}, op, &request, payload, nullptr, request_id, {}};
+  if (call.request_id == 0) call.request_id = NewRequestId();
   Status status;
   call.channel = ChannelTo(server, &status);
   if (call.channel) {
-    call.future = call.channel->CallAsync(op, request, payload, &call.request_id);
+    uint64_t sent_id = call.request_id;
+    call.future = call.channel->CallAsync(op, request, payload, &sent_id);
   } else {
     std::promise<RpcResult> failed;
     failed.set_value(RpcResult{status, {}, {}});
     call.future = failed.get_future();
   }
+  return call;
+}
+
+PendingCall ClusterView::StartHome(std::string_view placement_key, uint16_t op,
+                                   const google::protobuf::MessageLite& request,
+                                   std::string_view payload) {
+  PendingCall call = Start(Home(placement_key), op, request, payload);
+  call.placement_key = placement_key;
   return call;
 }
 
@@ -131,13 +151,23 @@ RpcResult ClusterView::Wait(PendingCall& call) {
 }
 
 RpcResult ClusterView::Finish(PendingCall& call) {
+  const auto deadline = std::chrono::steady_clock::now() + timeouts_.failover;
   RpcResult result = Wait(call);
-  if (result.status.code() != proto::STATUS_UNREACHABLE) return result;
-  // The server may live on at a new address: look again once.
-  RefreshAfterFailure();
-  if (result.maybe_delivered && !IsIdempotent(call.op)) return result;
-  PendingCall retry = Start(call.server, call.op, *call.request, call.payload);
-  return Wait(retry);
+  while (IsRetryable(result.status) && std::chrono::steady_clock::now() < deadline) {
+    BackOff(result.status);
+    auto map = snapshot();
+    ServerId target = call.server;
+    if (!call.placement_key.empty()) {
+      target = map->placement.Home(call.placement_key);
+    } else if (!IsServing(*map, call.server)) {
+      break;  // the caller decides what a server that left means (CallEveryServer: ask again)
+    }
+    PendingCall retry = Start(target, call.op, *call.request, call.payload, call.request_id);
+    retry.placement_key = std::move(call.placement_key);
+    call = std::move(retry);
+    result = Wait(call);
+  }
+  return result;
 }
 
 RpcResult ClusterView::Call(ServerId server, uint16_t op,
@@ -149,16 +179,27 @@ RpcResult ClusterView::Call(ServerId server, uint16_t op,
 
 Status ClusterView::CallEveryServer(uint16_t op, const google::protobuf::MessageLite& request,
                                     std::vector<RpcResult>* results) {
-  auto map = snapshot();
-  std::vector<PendingCall> calls;
-  for (ServerId server : map->placement.servers()) calls.push_back(Start(server, op, request));
-  Status status;
-  for (auto& call : calls) {
-    RpcResult result = Finish(call);
-    if (!result.status.ok() && status.ok()) status = result.status;
-    if (results != nullptr) results->push_back(std::move(result));
+  const auto deadline = std::chrono::steady_clock::now() + timeouts_.failover;
+  for (;;) {
+    auto map = snapshot();
+    std::vector<PendingCall> calls;
+    for (ServerId server : map->placement.servers()) {
+      if (IsServing(*map, server)) calls.push_back(Start(server, op, request));
+    }
+    Status status;
+    std::vector<RpcResult> replies;
+    for (auto& call : calls) {
+      RpcResult result = Wait(call);
+      if (!result.status.ok() && status.ok()) status = result.status;
+      replies.push_back(std::move(result));
+    }
+    if (calls.empty()) status = {proto::STATUS_UNREACHABLE, "no server is up"};
+    if (!IsRetryable(status) || std::chrono::steady_clock::now() >= deadline) {
+      if (results != nullptr) *results = std::move(replies);
+      return status;
+    }
+    BackOff(status);
   }
-  return status;
 }
 
 ServerId ClusterView::Home(std::string_view placement_key) const {
@@ -168,7 +209,8 @@ ServerId ClusterView::Home(std::string_view placement_key) const {
 RpcResult ClusterView::CallHome(std::string_view placement_key, uint16_t op,
                                 const google::protobuf::MessageLite& request,
                                 std::string_view payload) {
-  return Call(Home(placement_key), op, request, payload);
+  PendingCall call = StartHome(placement_key, op, request, payload);
+  return Finish(call);
 }
 
 void ClusterView::RefreshAfterFailure() {

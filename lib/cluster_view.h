@@ -1,9 +1,12 @@
 // ClusterView: the client's picture of the cluster and its connections to every server.
 //
 // It holds the latest cluster map from the manager, the placement computed from it, and one
-// RpcChannel per server. A call to a server that cannot be reached makes it ask the manager for
-// a fresh map once (the server may have come back on another address) and send the call again
-// when that is safe, before giving up with STATUS_UNREACHABLE. Thread-safe.
+// RpcChannel per server. Each call carries a request id drawn at random; when it fails in a way
+// that another attempt can mend (the server cannot be reached or did not answer, is not the
+// head of the record any more, or has a newer map) the call is sent again under the same id,
+// to the head of its record in a freshly fetched map, until Timeouts::failover has passed. The
+// same id makes a retry safe: a server answers a request it has already applied with the reply
+// it recorded then (server_service.h). Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -11,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 
 #include "placement.h"
@@ -21,23 +25,22 @@ namespace sealfs::client {
 struct Timeouts {
   std::chrono::milliseconds connect{2000};
   std::chrono::milliseconds request{10000};
+  // How long a call keeps trying while the cluster recovers from a failure: longer than the
+  // manager takes to mark a dead server DOWN (its heartbeat timeout).
+  std::chrono::milliseconds failover{60000};
 };
 
-// One immutable version of the map, with its placement.
-struct MapSnapshot {
-  proto::ClusterMap map;
-  Placement placement;
-  [[nodiscard]] const proto::ServerInfo* Find(ServerId id) const;
-};
+using sealfs::MapSnapshot;
 
 // A call started on a server; complete it with ClusterView::Finish.
 struct PendingCall {
   ServerId server = 0;
+  std::string placement_key;  // a retry goes to this key's head; empty: to `server` again
   uint16_t op = 0;
   const google::protobuf::MessageLite* request = nullptr;  // must outlive Finish
   std::string_view payload;                                // must outlive Finish
   std::shared_ptr<RpcChannel> channel;                     // null when none could be made
-  uint64_t request_id = 0;
+  uint64_t request_id = 0;                                 // the same for every attempt
   std::future<RpcResult> future;
 };
 
@@ -57,29 +60,43 @@ class ClusterView {
   RpcResult Call(ServerId server, uint16_t op, const google::protobuf::MessageLite& request,
                  std::string_view payload = {});
   // Starts a request without waiting; the request and payload must stay alive until Finish.
+  // request_id 0 draws a new one; a caller that sends one request several times itself (create,
+  // which redraws its inode number for a new head) passes the id of the first attempt.
   PendingCall Start(ServerId server, uint16_t op, const google::protobuf::MessageLite& request,
-                    std::string_view payload = {});
-  // Waits for a started request. When the server was unreachable, refreshes the map and sends
-  // the request once more if that cannot apply it twice: it surely never arrived, or the op
-  // reads or overwrites without side effects.
+                    std::string_view payload = {}, uint64_t request_id = 0);
+  // Starts a request to the head of a placement key.
+  PendingCall StartHome(std::string_view placement_key, uint16_t op,
+                        const google::protobuf::MessageLite& request,
+                        std::string_view payload = {});
+  // Waits for a started request, retrying it as described above.
   RpcResult Finish(PendingCall& call);
+  // Waits for one attempt of a started request within the request timeout, abandoning the call
+  // on timeout; no retry.
+  RpcResult Wait(PendingCall& call);
 
-  // Sends one request to every server of the map at once and waits for all replies. Returns the
-  // first failure; *results (optional) receives every reply in the order of the map.
+  // Sends one request to every server that is UP or SYNCING at once and waits for all replies;
+  // when one fails in a way a retry can mend, fetches the map and sends it to all of them again
+  // (for ops a server may receive twice). Returns the first failure; *results (optional)
+  // receives every reply.
   Status CallEveryServer(uint16_t op, const google::protobuf::MessageLite& request,
                          std::vector<RpcResult>* results = nullptr);
 
-  // Sends one request to the home server of a placement key.
+  // Sends one request to the head of a placement key.
   RpcResult CallHome(std::string_view placement_key, uint16_t op,
                      const google::protobuf::MessageLite& request, std::string_view payload = {});
   [[nodiscard]] ServerId Home(std::string_view placement_key) const;
+  // A fresh random request id.
+  uint64_t NewRequestId();
+  // True when a failed call may succeed if sent again after the map is fetched.
+  static bool IsRetryable(const Status& status);
+  // After a retryable failure: fetches the map unless another thread just did, and pauses
+  // briefly so that a cluster in the middle of a change is not hammered.
+  void BackOff(const Status& failure);
 
   [[nodiscard]] const Timeouts& timeouts() const { return timeouts_; }
 
  private:
   std::shared_ptr<RpcChannel> ChannelTo(ServerId server, Status* status);
-  // Waits for call.future within the request timeout, abandoning the call on timeout.
-  RpcResult Wait(PendingCall& call);
   // Refreshes the map unless another thread did within the last moment.
   void RefreshAfterFailure();
 
@@ -92,6 +109,7 @@ class ClusterView {
   std::map<ServerId, std::shared_ptr<RpcChannel>> channels_;  // GUARDED_BY(mutex_)
   std::shared_ptr<RpcChannel> manager_channel_;               // GUARDED_BY(mutex_)
   std::chrono::steady_clock::time_point last_refresh_;        // GUARDED_BY(mutex_)
+  std::mt19937_64 random_;                                    // GUARDED_BY(mutex_)
 };
 
 }  // namespace sealfs::client

@@ -53,6 +53,8 @@ int Run(int argc, char** argv) {
   std::string data_dir;
   int64_t heartbeat_timeout_ms = 5000;
   uint32_t chunk_size = 1U << 20;
+  uint32_t replicas = 3;
+  double down_out_after_seconds = 600;
   std::string log_level = "info";
   app.add_option("--listen", listen, "HOST:PORT to serve on; port 0 picks a free port")
       ->capture_default_str();
@@ -67,6 +69,16 @@ int Run(int argc, char** argv) {
                  "(a power of two, 4 KiB..64 MiB)")
       ->capture_default_str()
       ->check(CLI::Validator(CheckChunkSize, "POWER_OF_TWO"));
+  app.add_option("--replicas", replicas,
+                 "Copies of every record (metadata and file data), capped by the number of "
+                 "servers")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16));
+  app.add_option("--down-out-after", down_out_after_seconds,
+                 "Seconds a server may stay DOWN before it is taken out of the map and its "
+                 "records are copied to the others")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 365.0 * 24 * 3600));
   app.add_option("--log-level", log_level, "Log level")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -85,6 +97,8 @@ int Run(int argc, char** argv) {
   sealfs::manager::MembershipOptions options;
   options.heartbeat_timeout = std::chrono::milliseconds(heartbeat_timeout_ms);
   options.default_chunk_size = chunk_size;
+  options.replicas = replicas;
+  options.down_out_after = std::chrono::milliseconds(static_cast<int64_t>(down_out_after_seconds * 1000));
   std::unique_ptr<sealfs::manager::Membership> membership;
   s = sealfs::manager::Membership::Open(std::move(store), options, &membership);
   if (!s.ok()) {

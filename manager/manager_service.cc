@@ -42,7 +42,7 @@ RpcReply ManagerService::HandleUnsafe(const RpcRequest& request) {
       proto::HeartbeatRequest req;
       if (!ParseMessage(request.message, &req)) return BadFrame("HeartbeatRequest");
       uint64_t epoch = 0;
-      Status s = membership_->Heartbeat(req.server_id(), req.address(), &epoch);
+      Status s = membership_->Heartbeat(req.server_id(), req.address(), req.sync(), &epoch);
       if (!s.ok()) return MakeErrorReply(std::move(s));
       proto::HeartbeatReply reply;
       reply.set_epoch(epoch);

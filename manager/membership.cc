@@ -48,6 +48,8 @@ Status Membership::Open(std::unique_ptr<ClusterMapStore> store, MembershipOption
     proto::ClusterMap fresh;
     fresh.set_epoch(1);
     fresh.set_default_chunk_size(options.default_chunk_size);
+    fresh.set_replicas(options.replicas);
+    fresh.set_heartbeat_timeout_ms(static_cast<uint32_t>(options.heartbeat_timeout.count()));
     s = m->store_->Save(fresh);
     if (!s.ok()) return s;
     m->map_ = std::move(fresh);
@@ -64,6 +66,17 @@ Status Membership::Open(std::unique_ptr<ClusterMapStore> store, MembershipOption
   // A fresh grace period: nobody could heartbeat while the manager was away.
   const TimePoint start = m->now_();
   for (const auto& server : m->map_.servers()) m->last_heard_[server.id()] = start;
+  if (m->map_.replicas() != options.replicas ||
+      m->map_.heartbeat_timeout_ms() != options.heartbeat_timeout.count()) {
+    proto::ClusterMap next = m->map_;
+    next.set_replicas(options.replicas);
+    next.set_heartbeat_timeout_ms(static_cast<uint32_t>(options.heartbeat_timeout.count()));
+    std::lock_guard lock(m->mutex_);
+    s = m->CommitLocked(std::move(next));
+    if (!s.ok()) return s;
+    spdlog::info("replicas {}, heartbeat timeout {} ms (epoch {})", options.replicas,
+                 options.heartbeat_timeout.count(), m->map_.epoch());
+  }
   *out = std::move(m);
   return Status::Ok();
 }
@@ -80,8 +93,9 @@ int Membership::FindUpHolderLocked(const std::string& address, uint64_t server_i
   const auto& servers = map_.servers();
   for (int i = 0; i < servers.size(); ++i) {
     const auto& server = servers[i];
-    if (server.id() != server_id && server.state() == proto::SERVER_UP &&
-        server.address() == address) {
+    const bool alive =
+        server.state() == proto::SERVER_UP || server.state() == proto::SERVER_SYNCING;
+    if (server.id() != server_id && alive && server.address() == address) {
       return i;
     }
   }
@@ -99,12 +113,25 @@ Status Membership::CommitLocked(proto::ClusterMap next) {
   return Status::Ok();
 }
 
-Status Membership::MarkUpLocked(uint64_t server_id, const std::string& address, bool allow_new) {
+proto::ServerState Membership::ArrivingStateLocked(const proto::ClusterMap& map,
+                                                   uint64_t server_id) const {
+  int placed = 0;
+  bool other_up = false;
+  for (const auto& server : map.servers()) {
+    if (server.state() != proto::SERVER_OUT || server.id() == server_id) ++placed;
+    if (server.id() != server_id && server.state() == proto::SERVER_UP) other_up = true;
+  }
+  const bool copies = std::min<uint32_t>(map.replicas(), static_cast<uint32_t>(placed)) > 1;
+  return copies && other_up ? proto::SERVER_SYNCING : proto::SERVER_UP;
+}
+
+Status Membership::MarkAliveLocked(uint64_t server_id, const std::string& address,
+                                   bool registering) {
   if (server_id == 0) return Status::Invalid("server id 0");
   if (!IsValidServerAddress(address))
     return Status::Invalid("bad server address '" + address + "'");
   const int index = FindLocked(server_id);
-  if (index < 0 && !allow_new) {
+  if (index < 0 && !registering) {
     return Status::NotFound(fmt::format("server {:#018x} is not registered", server_id));
   }
   const int holder = FindUpHolderLocked(address, server_id);
@@ -118,7 +145,8 @@ Status Membership::MarkUpLocked(uint64_t server_id, const std::string& address, 
     proto::ServerInfo* added = next.add_servers();
     added->set_id(server_id);
     added->set_address(address);
-    added->set_state(proto::SERVER_UP);
+    added->set_state(ArrivingStateLocked(next, server_id));
+    added->set_state_epoch(map_.epoch() + 1);
     // Keep the list ordered by id: move the new entry back to its place.
     auto* servers = next.mutable_servers();
     for (int i = servers->size() - 1; i > 0 && servers->Get(i - 1).id() > server_id; --i) {
@@ -129,39 +157,78 @@ Status Membership::MarkUpLocked(uint64_t server_id, const std::string& address, 
     spdlog::info("server {:#018x} joined at {} (epoch {})", server_id, address, map_.epoch());
   } else {
     const proto::ServerInfo& current = map_.servers(index);
-    if (current.address() != address || current.state() != proto::SERVER_UP) {
+    const bool alive =
+        current.state() == proto::SERVER_UP || current.state() == proto::SERVER_SYNCING;
+    const bool moved = current.address() != address;
+    const bool arrives = !alive || (registering && moved);
+    if (arrives || moved) {
       const std::string old_address = current.address();
-      const bool was_down = current.state() != proto::SERVER_UP;
       proto::ClusterMap next = map_;
       proto::ServerInfo* changed = next.mutable_servers(index);
       changed->set_address(address);
-      changed->set_state(proto::SERVER_UP);
+      if (arrives) {
+        changed->set_state(ArrivingStateLocked(next, server_id));
+        changed->set_state_epoch(map_.epoch() + 1);
+      }
       Status s = CommitLocked(std::move(next));
       if (!s.ok()) return s;
-      if (old_address != address) {
-        spdlog::info("server {:#018x} moved from {} to {}{} (epoch {})", server_id, old_address,
-                     address, was_down ? ", UP again" : "", map_.epoch());
-      } else {
-        spdlog::info("server {:#018x} at {} is UP again (epoch {})", server_id, address,
-                     map_.epoch());
-      }
+      spdlog::info("server {:#018x} at {}{} is {} (epoch {})", server_id, address,
+                   moved ? " (was " + old_address + ")" : "",
+                   proto::ServerState_Name(map_.servers(index).state()), map_.epoch());
     }
   }
   last_heard_[server_id] = now_();
   return Status::Ok();
 }
 
+Status Membership::PromoteSyncedLocked() {
+  std::vector<int> synced;
+  for (int i = 0; i < map_.servers_size(); ++i) {
+    const auto& candidate = map_.servers(i);
+    if (candidate.state() != proto::SERVER_SYNCING) continue;
+    bool all = true;
+    for (const auto& server : map_.servers()) {
+      if (server.state() != proto::SERVER_UP) continue;
+      auto it = progress_.find(server.id());
+      if (it == progress_.end() || it->second.synced_epoch() < candidate.state_epoch()) {
+        all = false;
+        break;
+      }
+    }
+    if (all) synced.push_back(i);
+  }
+  if (synced.empty()) return Status::Ok();
+  proto::ClusterMap next = map_;
+  for (int i : synced) {
+    next.mutable_servers(i)->set_state(proto::SERVER_UP);
+    next.mutable_servers(i)->set_state_epoch(map_.epoch() + 1);
+  }
+  Status s = CommitLocked(std::move(next));
+  if (!s.ok()) return s;
+  for (int i : synced) {
+    spdlog::info("server {:#018x} has caught up: UP (epoch {})", map_.servers(i).id(),
+                 map_.epoch());
+  }
+  return Status::Ok();
+}
+
 Status Membership::Register(uint64_t server_id, const std::string& address,
                             proto::ClusterMap* map) {
   std::lock_guard lock(mutex_);
-  Status s = MarkUpLocked(server_id, address, /*allow_new=*/true);
+  progress_.erase(server_id);  // a restarted server starts its passes afresh
+  Status s = MarkAliveLocked(server_id, address, /*registering=*/true);
   if (s.ok()) *map = map_;
   return s;
 }
 
-Status Membership::Heartbeat(uint64_t server_id, const std::string& address, uint64_t* epoch) {
+Status Membership::Heartbeat(uint64_t server_id, const std::string& address,
+                             const proto::SyncProgress& progress, uint64_t* epoch) {
   std::lock_guard lock(mutex_);
-  Status s = MarkUpLocked(server_id, address, /*allow_new=*/false);
+  Status s = MarkAliveLocked(server_id, address, /*registering=*/false);
+  if (s.ok()) {
+    progress_[server_id] = progress;
+    s = PromoteSyncedLocked();
+  }
   *epoch = map_.epoch();
   return s;
 }
@@ -169,37 +236,51 @@ Status Membership::Heartbeat(uint64_t server_id, const std::string& address, uin
 Status Membership::CheckTimeouts(TimePoint now, int* marked) {
   if (marked != nullptr) *marked = 0;
   std::lock_guard lock(mutex_);
-  std::vector<int> expired;
+  std::vector<std::pair<int, proto::ServerState>> changes;
   for (int i = 0; i < map_.servers_size(); ++i) {
     const auto& server = map_.servers(i);
-    if (server.state() != proto::SERVER_UP) continue;
     auto it = last_heard_.find(server.id());
     if (it == last_heard_.end()) {
       last_heard_[server.id()] = now;  // cannot happen; start its clock rather than guess
       continue;
     }
-    if (now - it->second > options_.heartbeat_timeout) expired.push_back(i);
+    const auto silent = now - it->second;
+    const bool alive =
+        server.state() == proto::SERVER_UP || server.state() == proto::SERVER_SYNCING;
+    if (alive && silent > options_.heartbeat_timeout) {
+      changes.emplace_back(i, proto::SERVER_DOWN);
+    } else if (server.state() == proto::SERVER_DOWN && silent > options_.down_out_after) {
+      changes.emplace_back(i, proto::SERVER_OUT);
+    }
   }
-  if (expired.empty()) return Status::Ok();
+  if (changes.empty()) return PromoteSyncedLocked();  // a server that went OUT may hold it back
 
   proto::ClusterMap next = map_;
-  for (int i : expired) next.mutable_servers(i)->set_state(proto::SERVER_DOWN);
+  for (auto [i, state] : changes) {
+    next.mutable_servers(i)->set_state(state);
+    next.mutable_servers(i)->set_state_epoch(map_.epoch() + 1);
+  }
   Status s = CommitLocked(std::move(next));
   if (!s.ok()) return s;
-  for (int i : expired) {
+  for (auto [i, state] : changes) {
     const auto& server = map_.servers(i);
     const auto silent =
         std::chrono::duration_cast<std::chrono::milliseconds>(now - last_heard_[server.id()]);
-    spdlog::warn("server {:#018x} at {} is DOWN: no heartbeat for {} ms (epoch {})", server.id(),
-                 server.address(), silent.count(), map_.epoch());
+    spdlog::warn("server {:#018x} at {} is {}: no heartbeat for {} ms (epoch {})", server.id(),
+                 server.address(), proto::ServerState_Name(state), silent.count(), map_.epoch());
   }
-  if (marked != nullptr) *marked = static_cast<int>(expired.size());
-  return Status::Ok();
+  if (marked != nullptr) *marked = static_cast<int>(changes.size());
+  return PromoteSyncedLocked();
 }
 
 proto::ClusterMap Membership::GetMap() const {
   std::lock_guard lock(mutex_);
-  return map_;
+  proto::ClusterMap map = map_;
+  for (auto& server : *map.mutable_servers()) {
+    auto it = progress_.find(server.id());
+    if (it != progress_.end()) *server.mutable_sync() = it->second;
+  }
+  return map;
 }
 
 uint64_t Membership::epoch() const {

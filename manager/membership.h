@@ -1,20 +1,26 @@
 // Membership: who is in the cluster, where each server is, and whether it is alive.
 //
 // The cluster map (proto::ClusterMap) lists every server that ever registered, ordered by id,
-// with its address and its state (UP or DOWN). Its epoch grows by exactly one on every change
+// with its address and its state (UP, SYNCING, DOWN or OUT) and the epoch it entered it. Its epoch grows by exactly one on every change
 // of the map and never otherwise, so a server or client that holds epoch N knows it is current
 // when the manager reports N. Every change is written to the ClusterMapStore (synced) before it
 // becomes visible: a change that cannot be stored fails and leaves the map as it was.
 //
-// Rules:
-//   Register(id, addr)   unknown id: added UP, epoch+1.
-//                        known id, new address or DOWN: address updated, UP, epoch+1 (the
-//                        same server, restarted, possibly elsewhere: same identity, same data).
-//                        known, same address, UP: nothing changes.
+// Rules ("arrives" below: becomes SYNCING when the map keeps more than one copy of each record
+// and another server is UP, so that it catches up before it serves; UP otherwise):
+//   Register(id, addr)   unknown id: added, arrives, epoch+1.
+//                        known id, new address, or not UP: address updated, arrives, epoch+1
+//                        (the same server, restarted, possibly elsewhere: same identity, same
+//                        data, but it may have missed writes).
+//                        known, same address, UP or SYNCING: nothing changes.
 //   Heartbeat(id, addr)  unknown id: STATUS_NOT_FOUND (the server must register first).
-//                        known: its time is recorded; DOWN or a new address: UP / new address,
-//                        epoch+1.
-//   CheckTimeouts(now)   every UP server not heard from within heartbeat_timeout goes DOWN;
+//                        known: its time and sync progress are recorded; DOWN or OUT: arrives,
+//                        epoch+1; a new address: updated, epoch+1.
+//   A SYNCING server becomes UP (epoch+1) once every UP server has reported a complete pass
+//   over its records at an epoch at or after the one the SYNCING server arrived at: every
+//   record it should hold has then been copied to it, and every later write reached it.
+//   CheckTimeouts(now)   every UP or SYNCING server not heard from within heartbeat_timeout
+//                        goes DOWN; every server DOWN for longer than down_out_after goes OUT;
 //                        all of them in one change, epoch+1.
 //   An address is held by at most one UP server: a Register or Heartbeat that claims an
 //   address another UP server holds fails with STATUS_EXISTS (two processes cannot listen on
@@ -54,6 +60,11 @@ struct MembershipOptions {
   std::chrono::milliseconds check_interval{0};
   // Chunk size written into a map created from scratch; an existing map keeps its own.
   uint32_t default_chunk_size = 1U << 20;
+  // Copies of every record (capped by the number of servers); written into the map at start.
+  uint32_t replicas = 3;
+  // A server DOWN this long goes OUT: placement forgets it and its records are copied to the
+  // servers that take its place. Like Ceph's mon_osd_down_out_interval.
+  std::chrono::milliseconds down_out_after{600000};
 };
 
 class Membership {
@@ -78,12 +89,14 @@ class Membership {
   // be stored. Register fills *map with the map after the change.
   Status Register(uint64_t server_id, const std::string& address, proto::ClusterMap* map);
   // *epoch receives the current epoch (after any change this heartbeat caused).
-  Status Heartbeat(uint64_t server_id, const std::string& address, uint64_t* epoch);
+  Status Heartbeat(uint64_t server_id, const std::string& address,
+                   const proto::SyncProgress& progress, uint64_t* epoch);
 
   // Marks DOWN every UP server last heard from more than heartbeat_timeout before `now`.
   // *marked (optional) receives how many. The checker thread calls this with now().
   Status CheckTimeouts(TimePoint now, int* marked = nullptr);
 
+  // The map, with each server's last reported sync progress.
   [[nodiscard]] proto::ClusterMap GetMap() const;
   [[nodiscard]] uint64_t epoch() const;
 
@@ -103,9 +116,16 @@ class Membership {
   [[nodiscard]] int FindUpHolderLocked(const std::string& address, uint64_t server_id) const;
   // Stores `next` with epoch+1 and makes it current. On failure map_ is unchanged.
   Status CommitLocked(proto::ClusterMap next);
-  // Shared by Register and Heartbeat: makes `server_id` UP at `address`, epoch+1 if that changes
-  // the map. `allow_new` adds an unknown id; otherwise an unknown id is STATUS_NOT_FOUND.
-  Status MarkUpLocked(uint64_t server_id, const std::string& address, bool allow_new);
+  // Shared by Register and Heartbeat: records `server_id` as alive at `address`, epoch+1 if that
+  // changes the map. `allow_new` adds an unknown id; otherwise an unknown id is
+  // STATUS_NOT_FOUND. `registering`: the server (re)started, so it arrives unless it is UP or
+  // SYNCING at this very address.
+  Status MarkAliveLocked(uint64_t server_id, const std::string& address, bool registering);
+  // UP or SYNCING for a server that arrives in `map` (see the rules above).
+  [[nodiscard]] proto::ServerState ArrivingStateLocked(const proto::ClusterMap& map,
+                                                       uint64_t server_id) const;
+  // Makes UP every SYNCING server that every UP server has synced.
+  Status PromoteSyncedLocked();
   void CheckerLoop();
 
   const MembershipOptions options_;
@@ -115,6 +135,7 @@ class Membership {
   std::unique_ptr<ClusterMapStore> store_;    // GUARDED_BY(mutex_)
   proto::ClusterMap map_;                     // GUARDED_BY(mutex_)
   std::map<uint64_t, TimePoint> last_heard_;  // GUARDED_BY(mutex_)
+  std::map<uint64_t, proto::SyncProgress> progress_;  // GUARDED_BY(mutex_)
 
   std::mutex lifecycle_mutex_;  // held through StartChecker and StopChecker
   std::thread checker_;         // GUARDED_BY(lifecycle_mutex_)

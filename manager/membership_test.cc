@@ -18,6 +18,7 @@ using std::chrono::milliseconds;
 using TimePoint = Membership::TimePoint;
 
 constexpr milliseconds kTimeout{5000};
+constexpr milliseconds kDownOut{60000};
 
 class MembershipTest : public ::testing::Test {
  protected:
@@ -29,13 +30,16 @@ class MembershipTest : public ::testing::Test {
   }
   void Advance(milliseconds by) { offset_ms_ += by.count(); }
 
-  void Open(uint32_t chunk_size = 1U << 20) {
+  // One copy of each record unless a test asks for more: servers then arrive UP at once.
+  void Open(uint32_t chunk_size = 1U << 20, uint32_t replicas = 1) {
     membership_.reset();
     std::unique_ptr<ClusterMapStore> store;
     ASSERT_TRUE(ClusterMapStore::Open(dir_.path(), &store).ok());
     MembershipOptions options;
     options.heartbeat_timeout = kTimeout;
     options.default_chunk_size = chunk_size;
+    options.replicas = replicas;
+    options.down_out_after = kDownOut;
     Status s = Membership::Open(std::move(store), options, &membership_, [this] { return Now(); });
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
@@ -47,9 +51,12 @@ class MembershipTest : public ::testing::Test {
     return map;
   }
 
-  Status Heartbeat(uint64_t id, const std::string& address, uint64_t* epoch = nullptr) {
+  Status Heartbeat(uint64_t id, const std::string& address, uint64_t* epoch = nullptr,
+                   uint64_t synced_epoch = 0) {
     uint64_t ignored = 0;
-    return membership_->Heartbeat(id, address, epoch != nullptr ? epoch : &ignored);
+    proto::SyncProgress progress;
+    progress.set_synced_epoch(synced_epoch);
+    return membership_->Heartbeat(id, address, progress, epoch != nullptr ? epoch : &ignored);
   }
 
   int Check() {
@@ -266,7 +273,7 @@ TEST_F(MembershipTest, ConcurrentRegistrationsEachCostOneEpoch) {
         proto::ClusterMap map;
         EXPECT_TRUE(membership_->Register(id, address, &map).ok());
         uint64_t epoch = 0;
-        EXPECT_TRUE(membership_->Heartbeat(id, address, &epoch).ok());
+        EXPECT_TRUE(membership_->Heartbeat(id, address, proto::SyncProgress(), &epoch).ok());
       }
     });
   }
@@ -300,6 +307,59 @@ TEST_F(MembershipTest, CheckerThreadMarksSilentServersDown) {
   EXPECT_EQ(Server(1).state(), proto::SERVER_DOWN);
   membership_->StopChecker();
   membership_->StopChecker();  // idempotent
+}
+
+TEST_F(MembershipTest, WithCopiesAnArrivingServerSyncsBeforeItIsUp) {
+  Open(1U << 20, /*replicas=*/3);
+  Register(1, "10.0.0.1:7000");
+  EXPECT_EQ(Server(1).state(), proto::SERVER_UP) << "the first server has nobody to sync from";
+  Register(2, "10.0.0.2:7000");
+  ASSERT_EQ(Server(2).state(), proto::SERVER_SYNCING);
+  const uint64_t arrived = Server(2).state_epoch();
+
+  // Server 1's pass at an older epoch does not count; one at the arrival epoch does.
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, arrived - 1).ok());
+  EXPECT_EQ(Server(2).state(), proto::SERVER_SYNCING);
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, arrived).ok());
+  EXPECT_EQ(Server(2).state(), proto::SERVER_UP);
+  EXPECT_EQ(membership_->GetMap().servers(0).sync().synced_epoch(), arrived)
+      << "progress is shown in the map";
+
+  // Back after DOWN: it missed writes, so it syncs again.
+  Advance(kTimeout + milliseconds(1));
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000").ok());
+  Check();
+  ASSERT_EQ(Server(2).state(), proto::SERVER_DOWN);
+  ASSERT_TRUE(Heartbeat(2, "10.0.0.2:7000").ok());
+  EXPECT_EQ(Server(2).state(), proto::SERVER_SYNCING);
+}
+
+TEST_F(MembershipTest, ARestartedServerSyncsEvenWhenNeverMarkedDown) {
+  Open(1U << 20, /*replicas=*/2);
+  Register(1, "10.0.0.1:7000");
+  Register(2, "10.0.0.2:7000");
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, membership_->epoch()).ok());
+  ASSERT_EQ(Server(2).state(), proto::SERVER_UP);
+  Register(2, "10.0.0.2:7001");  // killed and restarted on another port within the timeout
+  EXPECT_EQ(Server(2).state(), proto::SERVER_SYNCING);
+}
+
+TEST_F(MembershipTest, AServerDownTooLongGoesOut) {
+  Open(1U << 20, /*replicas=*/2);
+  Register(1, "10.0.0.1:7000");
+  Register(2, "10.0.0.2:7000");
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, membership_->epoch()).ok());
+  Advance(kTimeout + milliseconds(1));
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, membership_->epoch()).ok());
+  Check();
+  ASSERT_EQ(Server(2).state(), proto::SERVER_DOWN);
+  Advance(kDownOut - kTimeout);
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, membership_->epoch()).ok());
+  Check();
+  EXPECT_EQ(Server(2).state(), proto::SERVER_OUT);
+  // It may come back later: as a server that has everything to catch up on.
+  ASSERT_TRUE(Heartbeat(2, "10.0.0.2:7000").ok());
+  EXPECT_EQ(Server(2).state(), proto::SERVER_SYNCING);
 }
 
 }  // namespace

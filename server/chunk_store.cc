@@ -17,8 +17,6 @@ Status ChunkStore::WriteChunk(uint64_t ino, uint64_t index, uint32_t offset, std
   }
   if (data.empty()) return Status::Ok();
   std::string key = keys::ChunkKey(ino, index);
-  rocksdb::WriteOptions options;
-  options.sync = sync;
   rocksdb::WriteBatch batch;
   rocksdb::Status status;
   rocksdb::Slice data_slice(data.data(), data.size());
@@ -33,7 +31,7 @@ Status ChunkStore::WriteChunk(uint64_t ino, uint64_t index, uint32_t offset, std
                          rocksdb::SliceParts(value_parts, 2));
   }
   if (!status.ok()) return FromRocks(status);
-  return FromRocks(storage_->db()->Write(options, &batch));
+  return storage_->Write(&batch, sync);
 }
 
 Status ChunkStore::ReadChunk(uint64_t ino, uint64_t index, uint32_t offset, uint32_t length,
@@ -54,7 +52,8 @@ Status ChunkStore::ReadChunk(uint64_t ino, uint64_t index, uint32_t offset, uint
   return Status::Ok();
 }
 
-Status ChunkStore::TruncateChunks(uint64_t ino, uint64_t size, uint32_t chunk_size) {
+Status ChunkStore::TruncateChunks(uint64_t ino, uint64_t size, uint32_t chunk_size,
+                                  const ChunkFilter& served) {
   if (size != 0 && (chunk_size == 0 || chunk_size > kMaxPayloadLength)) {
     return Status::Invalid("bad chunk size");
   }
@@ -86,6 +85,7 @@ Status ChunkStore::TruncateChunks(uint64_t ino, uint64_t size, uint32_t chunk_si
                               &index)) {
       continue;
     }
+    if (served && !served(ino, index)) continue;
     if (index >= first_gone) {
       status = batch.Delete(storage_->chunks(), it->key());
     } else if (it->value().size() > cut) {
@@ -95,10 +95,11 @@ Status ChunkStore::TruncateChunks(uint64_t ino, uint64_t size, uint32_t chunk_si
   }
   if (!it->status().ok()) return FromRocks(it->status());
   if (batch.Count() == 0) return Status::Ok();
-  return FromRocks(storage_->db()->Write(rocksdb::WriteOptions(), &batch));
+  return storage_->Write(&batch, false);
 }
 
-Status ChunkStore::DeleteChunks(uint64_t ino, uint64_t first_index, uint64_t end_index) {
+Status ChunkStore::DeleteChunks(uint64_t ino, uint64_t first_index, uint64_t end_index,
+                                const ChunkFilter& served) {
   if (first_index >= end_index) return Status::Ok();
   std::string end = keys::ChunkKey(ino, end_index);
   rocksdb::Slice end_slice(end);
@@ -109,12 +110,19 @@ Status ChunkStore::DeleteChunks(uint64_t ino, uint64_t first_index, uint64_t end
       storage_->db()->NewIterator(read_options, storage_->chunks()));
   rocksdb::WriteBatch batch;
   for (it->Seek(keys::ChunkKey(ino, first_index)); it->Valid(); it->Next()) {
+    uint64_t key_ino = 0;
+    uint64_t index = 0;
+    if (served && (!keys::DecodeChunkKey(std::string_view(it->key().data(), it->key().size()),
+                                         &key_ino, &index) ||
+                   !served(key_ino, index))) {
+      continue;
+    }
     rocksdb::Status status = batch.Delete(storage_->chunks(), it->key());
     if (!status.ok()) return FromRocks(status);
   }
   if (!it->status().ok()) return FromRocks(it->status());
   if (batch.Count() == 0) return Status::Ok();
-  return FromRocks(storage_->db()->Write(rocksdb::WriteOptions(), &batch));
+  return storage_->Write(&batch, false);
 }
 
 }  // namespace sealfs

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -31,11 +32,16 @@ class ChunkStore {
   // chunk does not exist. offset + length must not exceed kMaxPayloadLength.
   Status ReadChunk(uint64_t ino, uint64_t index, uint32_t offset, uint32_t length,
                    std::string* out);
+  // Which chunks of an inode an operation over many chunks touches (all when empty): a server
+  // changes only the chunks it is the head for and replicates the change.
+  using ChunkFilter = std::function<bool(uint64_t ino, uint64_t index)>;
   // Cuts the chunks of ino held here to a file of `size` bytes cut into chunk_size pieces: the
   // chunks at or past size go, the chunk holding size is cut to size % chunk_size.
-  Status TruncateChunks(uint64_t ino, uint64_t size, uint32_t chunk_size);
+  Status TruncateChunks(uint64_t ino, uint64_t size, uint32_t chunk_size,
+                        const ChunkFilter& served = {});
   // Deletes the chunks [first_index, end_index) of ino held here (a punched hole).
-  Status DeleteChunks(uint64_t ino, uint64_t first_index, uint64_t end_index);
+  Status DeleteChunks(uint64_t ino, uint64_t first_index, uint64_t end_index,
+                      const ChunkFilter& served = {});
   // Makes every write so far durable.
   Status Sync() { return storage_->SyncWal(); }
 

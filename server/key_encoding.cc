@@ -58,6 +58,22 @@ std::string InoPrefixEnd(uint64_t ino) {
 
 std::string InodeKey(uint64_t ino) { return InoPrefix(ino); }
 
+std::string RequestKey(uint64_t request_id) { return InoPrefix(request_id); }
+
+std::string RequestValue(uint64_t unix_seconds, std::string_view reply) {
+  std::string value;
+  PutBigEndian64(&value, unix_seconds);
+  value.append(reply);
+  return value;
+}
+
+bool DecodeRequestValue(std::string_view value, uint64_t* unix_seconds, std::string_view* reply) {
+  if (value.size() < 8) return false;
+  *unix_seconds = GetBigEndian64(value);
+  *reply = value.substr(8);
+  return true;
+}
+
 bool DecodeInodeKey(std::string_view key, uint64_t* ino) {
   if (key.size() != kInoSize) return false;
   *ino = GetBigEndian64(key);

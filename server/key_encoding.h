@@ -49,6 +49,11 @@ bool DecodeXattrKey(std::string_view key, uint64_t* ino, std::string_view* name)
 std::string ChunkKey(uint64_t ino, uint64_t index);
 bool DecodeChunkKey(std::string_view key, uint64_t* ino, uint64_t* index);
 
+std::string RequestKey(uint64_t request_id);
+std::string RequestValue(uint64_t unix_seconds, std::string_view reply);
+// *reply points into value.
+bool DecodeRequestValue(std::string_view value, uint64_t* unix_seconds, std::string_view* reply);
+
 // Chunk merge operands.
 inline constexpr char kPatchTag = 'P';
 inline constexpr char kTruncateTag = 'T';

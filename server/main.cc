@@ -14,6 +14,10 @@
 #include "identity.h"
 #include "manager_link.h"
 #include "metadata_store.h"
+#include "peer_map.h"
+#include "placement.h"
+#include "replicator.h"
+#include "resync.h"
 #include "rpc.h"
 #include "server_service.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -61,7 +65,13 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
   status = sealfs::MetadataStore::Open(storage.get(), &metadata);
   if (!status.ok()) return Fail("open metadata store", status);
   sealfs::ChunkStore chunks(storage.get());
-  sealfs::ServerService service(storage.get(), metadata.get(), &chunks);
+  sealfs::PeerMap peers(flags.manager, server_id, std::chrono::milliseconds(5000));
+  sealfs::Replicator replicator(storage.get(), &peers);
+  storage->set_committer(&replicator);
+  sealfs::Resync resync(storage.get(), &replicator);
+  sealfs::ServerService service(storage.get(), metadata.get(), &chunks, &replicator, &resync);
+  metadata->set_inode_filter(
+      [&service](uint64_t ino) { return service.IsHead(sealfs::InodePlacementKey(ino)); });
 
   sealfs::RpcServerOptions server_options;
   server_options.runs_inline = sealfs::ServerService::RunsInline;
@@ -84,6 +94,13 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
   link_options.server_id = server_id;
   link_options.advertised_address = advertised;
   link_options.heartbeat_interval = std::chrono::milliseconds(flags.heartbeat_interval_ms);
+  link_options.sync_progress = [&resync] { return resync.progress(); };
+  link_options.on_epoch = [&peers, &resync](uint64_t epoch) {
+    peers.NoteEpoch(epoch);
+    resync.Wake();
+  };
+  peers.Start();
+  resync.Start();
   sealfs::ManagerLink link(link_options);
   link.Start();
 
@@ -92,7 +109,9 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
   }
   spdlog::info("signal {}: stopping", signal_number);
   link.Stop();
+  resync.Stop();
   server.Stop();
+  peers.Stop();
   status = storage->Close();
   if (!status.ok()) return Fail("close storage", status);
   spdlog::info("stopped");

@@ -84,6 +84,7 @@ Status ManagerLink::Step(const std::shared_ptr<RpcChannel>& channel) {
     spdlog::info("registered with manager {} as server {:016x} at {} (map epoch {})",
                  options_.manager_address, options_.server_id, options_.advertised_address,
                  reply.map().epoch());
+    if (options_.on_epoch) options_.on_epoch(reply.map().epoch());
     std::lock_guard<std::mutex> lock(mutex_);
     registered_ = true;
     return Status::Ok();
@@ -91,8 +92,10 @@ Status ManagerLink::Step(const std::shared_ptr<RpcChannel>& channel) {
   proto::HeartbeatRequest request;
   request.set_server_id(options_.server_id);
   request.set_address(options_.advertised_address);
+  if (options_.sync_progress) *request.mutable_sync() = options_.sync_progress();
   proto::HeartbeatReply reply;
   Status status = channel->Call(proto::OP_HEARTBEAT, request, options_.call_timeout).Decode(&reply);
+  if (status.ok() && options_.on_epoch) options_.on_epoch(reply.epoch());
   std::lock_guard<std::mutex> lock(mutex_);
   if (status.ok()) {
     ++heartbeats_;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -28,6 +29,10 @@ struct ManagerLinkOptions {
   // How long one call may wait for the manager.
   std::chrono::milliseconds call_timeout{2000};
   std::chrono::milliseconds failure_log_interval{10000};
+  // What each heartbeat reports of this server's passes (resync.h); none when empty.
+  std::function<proto::SyncProgress()> sync_progress;
+  // Told the manager's epoch after every registration and heartbeat.
+  std::function<void(uint64_t epoch)> on_epoch;
 };
 
 class ManagerLink {

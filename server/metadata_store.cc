@@ -80,9 +80,7 @@ std::size_t MetadataStore::StripeOf(std::string_view record_key) {
 }
 
 Status MetadataStore::Write(rocksdb::WriteBatch* batch) {
-  rocksdb::WriteOptions options;
-  options.sync = storage_->options().sync_metadata_writes;
-  return FromRocks(storage_->db()->Write(options, batch));
+  return storage_->Write(batch, storage_->options().sync_metadata_writes);
 }
 
 Status MetadataStore::GetInode(uint64_t ino, proto::InodeAttr* attr, bool* found) {
@@ -141,6 +139,7 @@ Status MetadataStore::DeleteInodeInBatch(uint64_t ino, rocksdb::WriteBatch* batc
 // Sets reply->attr (so that reply->has_attr()) when the inode is stored here.
 template <typename Reply>
 Status MetadataStore::GetLocalAttr(uint64_t ino, Reply* reply) {
+  if (inode_served_ && !inode_served_(ino)) return Status::Ok();
   proto::InodeAttr attr;
   bool found = false;
   Status status = GetInode(ino, &attr, &found);
@@ -198,12 +197,13 @@ Status MetadataStore::Create(const proto::CreateRequest& request, proto::CreateR
   if (!root) put = batch.Put(storage_->dentries(), dentry_key, entry.SerializeAsString());
   if (put.ok()) put = batch.Put(storage_->inodes(), inode_key, stored.SerializeAsString());
   if (!put.ok()) return FromRocks(put);
-  status = Write(&batch);
-  if (!status.ok()) return status;
-  ++inode_count_;
+  // The reply is complete before the write: a replicated write records it (server_service.h).
   reply->set_created(true);
   if (!root) *reply->mutable_entry() = entry;
   *reply->mutable_attr() = std::move(stored);
+  status = Write(&batch);
+  if (!status.ok()) return status;
+  ++inode_count_;
   return Status::Ok();
 }
 
@@ -246,10 +246,10 @@ Status MetadataStore::SetAttr(const proto::SetAttrRequest& request, proto::SetAt
     status = FromRocks(batch.Put(storage_->inodes(), inode_key, attr->SerializeAsString()));
   }
   if (!status.ok()) return status;
+  reply->set_removed(remove);
   status = Write(&batch);
   if (!status.ok()) return status;
   if (remove) --inode_count_;
-  reply->set_removed(remove);
   return Status::Ok();
 }
 
@@ -310,7 +310,7 @@ Status MetadataStore::RemoveDentry(const proto::RemoveDentryRequest& request,
     if (!status.ok()) return status;
     bool handled = false;
     bool removed = false;
-    if (request.unlink_inode()) {
+    if (request.unlink_inode() && (!inode_served_ || inode_served_(entry->ino()))) {
       proto::InodeAttr attr;
       status = GetInode(entry->ino(), &attr, &handled);
       if (!status.ok()) return status;
@@ -327,16 +327,17 @@ Status MetadataStore::RemoveDentry(const proto::RemoveDentryRequest& request,
         if (!status.ok()) return status;
       }
     }
+    reply->set_inode_handled(handled);
+    reply->set_inode_removed(removed);
     status = Write(&batch);
     if (!status.ok()) return status;
     if (removed) --inode_count_;
-    reply->set_inode_handled(handled);
-    reply->set_inode_removed(removed);
     return Status::Ok();
   }
 }
 
-Status MetadataStore::ReadDir(const proto::ReadDirRequest& request, proto::ReadDirReply* reply) {
+Status MetadataStore::ReadDir(const proto::ReadDirRequest& request, proto::ReadDirReply* reply,
+                              const NameFilter& served) {
   uint32_t limit =
       request.limit() == 0 ? kDefaultReadDirLimit : std::min(request.limit(), kMaxReadDirLimit);
   std::string prefix = keys::InoPrefix(request.parent());
@@ -353,12 +354,14 @@ Status MetadataStore::ReadDir(const proto::ReadDirRequest& request, proto::ReadD
       reply->set_more(true);
       break;
     }
+    std::string_view name(it->key().data() + keys::kInoSize, it->key().size() - keys::kInoSize);
+    if (served && !served(name)) continue;
     proto::Dentry entry;
     if (!entry.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Corrupt("dentry");
     }
     proto::DirEntry* out = reply->add_entries();
-    out->set_name(it->key().data() + keys::kInoSize, it->key().size() - keys::kInoSize);
+    out->set_name(name.data(), name.size());
     out->set_ino(entry.ino());
     out->set_type(entry.type());
   }

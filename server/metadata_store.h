@@ -17,6 +17,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,7 +56,11 @@ class MetadataStore {
   Status SetAttr(const proto::SetAttrRequest& request, proto::SetAttrReply* reply);
   Status InsertDentry(const proto::InsertDentryRequest& request);
   Status RemoveDentry(const proto::RemoveDentryRequest& request, proto::RemoveDentryReply* reply);
-  Status ReadDir(const proto::ReadDirRequest& request, proto::ReadDirReply* reply);
+  // Lists the entries `served` accepts (all when empty): a server lists only the entries it is
+  // the head for, so that a client merging every server's list sees each entry once.
+  using NameFilter = std::function<bool(std::string_view name)>;
+  Status ReadDir(const proto::ReadDirRequest& request, proto::ReadDirReply* reply,
+                 const NameFilter& served = {});
   Status SetXattr(const proto::SetXattrRequest& request, std::string_view value);
   Status GetXattr(const proto::GetXattrRequest& request, std::string* value);
   Status ListXattr(const proto::ListXattrRequest& request, proto::ListXattrReply* reply);
@@ -63,6 +68,14 @@ class MetadataStore {
 
   // The number of inode records stored here.
   [[nodiscard]] uint64_t inode_count() const { return inode_count_.load(); }
+
+  // Which inodes count as stored here for the replies that carry an inode beside an entry
+  // (Lookup, Create) and for RemoveDentry's unlink_inode: with copies on several servers, only
+  // those this server is the head for. Empty (the default): every inode stored here. Set once,
+  // before use.
+  void set_inode_filter(std::function<bool(uint64_t ino)> served) {
+    inode_served_ = std::move(served);
+  }
 
  private:
   static constexpr std::size_t kStripes = 64;
@@ -88,6 +101,7 @@ class MetadataStore {
   // index order. Xattr records are guarded by the stripe of their inode.
   std::array<std::mutex, kStripes> stripes_;
   std::atomic<uint64_t> inode_count_{0};
+  std::function<bool(uint64_t ino)> inode_served_;
 };
 
 }  // namespace sealfs

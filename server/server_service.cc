@@ -2,6 +2,9 @@
 
 #include <exception>
 
+#include "key_encoding.h"
+#include "placement.h"
+#include "rocksdb/db.h"
 #include "spdlog/spdlog.h"
 
 namespace sealfs {
@@ -31,20 +34,45 @@ RpcReply ServerService::Handle(const RpcRequest& request) {
   }
 }
 
-bool ServerService::RunsInline(uint16_t op) {
-  switch (op) {
-    case proto::OP_LOOKUP:
-    case proto::OP_CREATE:
-    case proto::OP_GET_ATTR:
-    case proto::OP_SET_ATTR:
-    case proto::OP_INSERT_DENTRY:
-    case proto::OP_REMOVE_DENTRY:
-    case proto::OP_GET_XATTR:
-    case proto::OP_LIST_XATTR:
-      return true;
-    default:
-      return false;
+bool ServerService::RunsInline(uint16_t op) { return op == proto::OP_REPLICATE; }
+
+bool ServerService::IsHead(std::string_view placement_key) const {
+  if (replicator_ == nullptr) return true;
+  auto map = replicator_->peers().snapshot();
+  return map && map->placement.Home(placement_key) == replicator_->peers().self();
+}
+
+bool ServerService::FindRecordedReply(uint64_t request_id, std::string* reply) {
+  std::string value;
+  rocksdb::Status status = storage_->db()->Get(rocksdb::ReadOptions(), storage_->requests(),
+                                               keys::RequestKey(request_id), &value);
+  uint64_t written = 0;
+  std::string_view stored;
+  if (!status.ok() || !keys::DecodeRequestValue(value, &written, &stored)) return false;
+  reply->assign(stored);
+  return true;
+}
+
+RpcReply ServerService::AsHead(const RpcRequest& request, const std::vector<std::string>& keys,
+                               Access access, const google::protobuf::MessageLite* reply,
+                               const std::function<RpcReply()>& serve) {
+  if (replicator_ == nullptr) return serve();
+  auto map = replicator_->peers().snapshot();
+  if (!map) return MakeErrorReply({proto::STATUS_NOT_HEAD, "no cluster map yet"});
+  for (const std::string& key : keys) {
+    if (map->placement.Home(key) != replicator_->peers().self()) {
+      return MakeErrorReply(
+          {proto::STATUS_NOT_HEAD, fmt::format("not the head at epoch {}", map->epoch())});
+    }
   }
+  KeyLocks::Guard guard(&replicator_->locks(), keys, access != Access::kRead);
+  if (access != Access::kRecordedWrite || request.request_id == 0) return serve();
+  std::string recorded;
+  if (FindRecordedReply(request.request_id, &recorded)) {
+    return RpcReply{Status::Ok(), std::move(recorded), {}};
+  }
+  RecordedRequest record(request.request_id, reply);
+  return serve();
 }
 
 RpcReply ServerService::Dispatch(const RpcRequest& request) {
@@ -83,6 +111,10 @@ RpcReply ServerService::Dispatch(const RpcRequest& request) {
       return Sync(request);
     case proto::OP_STAT_FS:
       return StatFs(request);
+    case proto::OP_REPLICATE:
+      return Replicate(request);
+    case proto::OP_SYNC_CHECK:
+      return SyncCheck(request);
     default:
       return MakeErrorReply(
           {proto::STATUS_UNKNOWN_OP, "op " + std::to_string(request.op) + " is not served here"});
@@ -93,103 +125,147 @@ RpcReply ServerService::Lookup(const RpcRequest& request) {
   proto::LookupRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::LookupReply out;
-  return Finish(metadata_->Lookup(in, &out), out);
+  return AsHead(request, {DentryPlacementKey(in.parent(), in.name())}, Access::kRead, &out,
+                [&] { return Finish(metadata_->Lookup(in, &out), out); });
 }
 
 RpcReply ServerService::Create(const RpcRequest& request) {
   proto::CreateRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::CreateReply out;
-  return Finish(metadata_->Create(in, &out), out);
+  std::vector<std::string> keys{InodePlacementKey(in.attr().ino())};
+  if (in.parent() != 0) keys.push_back(DentryPlacementKey(in.parent(), in.name()));
+  return AsHead(request, keys, Access::kRecordedWrite, &out,
+                [&] { return Finish(metadata_->Create(in, &out), out); });
 }
 
 RpcReply ServerService::GetAttr(const RpcRequest& request) {
   proto::GetAttrRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::GetAttrReply out;
-  return Finish(metadata_->GetAttr(in, &out), out);
+  return AsHead(request, {InodePlacementKey(in.ino())}, Access::kRead, &out,
+                [&] { return Finish(metadata_->GetAttr(in, &out), out); });
 }
 
 RpcReply ServerService::SetAttr(const RpcRequest& request) {
   proto::SetAttrRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::SetAttrReply out;
-  return Finish(metadata_->SetAttr(in, &out), out);
+  return AsHead(request, {InodePlacementKey(in.ino())}, Access::kRecordedWrite, &out,
+                [&] { return Finish(metadata_->SetAttr(in, &out), out); });
 }
 
 RpcReply ServerService::InsertDentry(const RpcRequest& request) {
   proto::InsertDentryRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
-  return Finish(metadata_->InsertDentry(in), proto::InsertDentryReply());
+  proto::InsertDentryReply out;
+  return AsHead(request, {DentryPlacementKey(in.parent(), in.name())}, Access::kRecordedWrite,
+                &out, [&] { return Finish(metadata_->InsertDentry(in), out); });
 }
 
 RpcReply ServerService::RemoveDentry(const RpcRequest& request) {
   proto::RemoveDentryRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::RemoveDentryReply out;
-  return Finish(metadata_->RemoveDentry(in, &out), out);
+  return AsHead(request, {DentryPlacementKey(in.parent(), in.name())}, Access::kRecordedWrite,
+                &out, [&] { return Finish(metadata_->RemoveDentry(in, &out), out); });
 }
 
 RpcReply ServerService::ReadDir(const RpcRequest& request) {
   proto::ReadDirRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::ReadDirReply out;
-  return Finish(metadata_->ReadDir(in, &out), out);
+  MetadataStore::NameFilter served;
+  if (replicator_ != nullptr) {
+    served = [&](std::string_view name) {
+      return IsHead(DentryPlacementKey(in.parent(), name));
+    };
+  }
+  return Finish(metadata_->ReadDir(in, &out, served), out);
 }
 
 RpcReply ServerService::SetXattr(const RpcRequest& request) {
   proto::SetXattrRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
-  return Finish(metadata_->SetXattr(in, request.payload), proto::Empty());
+  proto::Empty out;
+  return AsHead(request, {InodePlacementKey(in.ino())}, Access::kRecordedWrite, &out,
+                [&] { return Finish(metadata_->SetXattr(in, request.payload), out); });
 }
 
 RpcReply ServerService::GetXattr(const RpcRequest& request) {
   proto::GetXattrRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
-  std::string value;
-  Status status = metadata_->GetXattr(in, &value);
-  return Finish(status, proto::Empty(), std::move(value));
+  proto::Empty out;
+  return AsHead(request, {InodePlacementKey(in.ino())}, Access::kRead, &out, [&] {
+    std::string value;
+    Status status = metadata_->GetXattr(in, &value);
+    return Finish(status, out, std::move(value));
+  });
 }
 
 RpcReply ServerService::ListXattr(const RpcRequest& request) {
   proto::ListXattrRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::ListXattrReply out;
-  return Finish(metadata_->ListXattr(in, &out), out);
+  return AsHead(request, {InodePlacementKey(in.ino())}, Access::kRead, &out,
+                [&] { return Finish(metadata_->ListXattr(in, &out), out); });
 }
 
 RpcReply ServerService::RemoveXattr(const RpcRequest& request) {
   proto::RemoveXattrRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
-  return Finish(metadata_->RemoveXattr(in), proto::Empty());
+  proto::Empty out;
+  return AsHead(request, {InodePlacementKey(in.ino())}, Access::kRecordedWrite, &out,
+                [&] { return Finish(metadata_->RemoveXattr(in), out); });
 }
 
 RpcReply ServerService::WriteChunk(const RpcRequest& request) {
   proto::WriteChunkRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
-  Status status = chunks_->WriteChunk(in.ino(), in.index(), in.offset(), request.payload, in.sync(),
-                                      in.chunk_size());
-  return Finish(status, proto::Empty());
+  proto::Empty out;
+  return AsHead(request, {ChunkPlacementKey(in.ino(), in.index())}, Access::kWrite, &out, [&] {
+    return Finish(chunks_->WriteChunk(in.ino(), in.index(), in.offset(), request.payload,
+                                      in.sync(), in.chunk_size()),
+                  out);
+  });
 }
 
 RpcReply ServerService::ReadChunk(const RpcRequest& request) {
   proto::ReadChunkRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
-  std::string data;
-  Status status = chunks_->ReadChunk(in.ino(), in.index(), in.offset(), in.length(), &data);
-  return Finish(status, proto::Empty(), std::move(data));
+  proto::Empty out;
+  return AsHead(request, {ChunkPlacementKey(in.ino(), in.index())}, Access::kRead, &out, [&] {
+    std::string data;
+    Status status = chunks_->ReadChunk(in.ino(), in.index(), in.offset(), in.length(), &data);
+    return Finish(status, out, std::move(data));
+  });
+}
+
+// Truncation and hole punching reach every server; each changes the chunks it is the head for,
+// under every key lock (the chunks are known only from the scan).
+ChunkStore::ChunkFilter ServerService::ServedChunks() const {
+  if (replicator_ == nullptr) return {};
+  return [this](uint64_t ino, uint64_t index) { return IsHead(ChunkPlacementKey(ino, index)); };
 }
 
 RpcReply ServerService::TruncateChunks(const RpcRequest& request) {
   proto::TruncateChunksRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
-  return Finish(chunks_->TruncateChunks(in.ino(), in.size(), in.chunk_size()), proto::Empty());
+  proto::Empty out;
+  return AsHead(request, {}, Access::kWrite, &out, [&] {
+    return Finish(chunks_->TruncateChunks(in.ino(), in.size(), in.chunk_size(), ServedChunks()),
+                  out);
+  });
 }
 
 RpcReply ServerService::DeleteChunks(const RpcRequest& request) {
   proto::DeleteChunksRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
-  return Finish(chunks_->DeleteChunks(in.ino(), in.first_index(), in.end_index()), proto::Empty());
+  proto::Empty out;
+  return AsHead(request, {}, Access::kWrite, &out, [&] {
+    return Finish(
+        chunks_->DeleteChunks(in.ino(), in.first_index(), in.end_index(), ServedChunks()), out);
+  });
 }
 
 RpcReply ServerService::Sync(const RpcRequest& request) {
@@ -211,6 +287,21 @@ RpcReply ServerService::StatFs(const RpcRequest& request) {
   out.set_available_bytes(available);
   out.set_inodes(metadata_->inode_count());
   return Finish(status, out);
+}
+
+RpcReply ServerService::Replicate(const RpcRequest& request) {
+  if (replicator_ == nullptr) return MakeErrorReply({proto::STATUS_UNKNOWN_OP, "not replicating"});
+  proto::ReplicateRequest in;
+  if (!ParseMessage(request.message, &in)) return BadFrame(request);
+  return Finish(replicator_->Apply(in, request.payload), proto::Empty());
+}
+
+RpcReply ServerService::SyncCheck(const RpcRequest& request) {
+  if (resync_ == nullptr) return MakeErrorReply({proto::STATUS_UNKNOWN_OP, "not replicating"});
+  proto::SyncCheckRequest in;
+  if (!ParseMessage(request.message, &in)) return BadFrame(request);
+  proto::SyncCheckReply out;
+  return Finish(resync_->Check(in, &out), out);
 }
 
 }  // namespace sealfs

@@ -1,14 +1,28 @@
 // ServerService: the RpcHandler of sealfs-server. Decodes each request, runs it on the
 // metadata or chunk store and encodes the reply; one function per op.
 //
+// With a Replicator (every real server; tests of the stores alone go without), a request about
+// a record is served only by the head of the record's chain in this server's map, others are
+// refused with STATUS_NOT_HEAD; it holds the record's KeyLocks stripe (shared to read, exclusive
+// to write) while it runs. A write that is not idempotent (create, setattr, link and unlink
+// steps, xattr changes) stores its reply under the request id in the same atomic write as the
+// change, replicated with it: a retry of it, on this server or on the head that takes over,
+// gets that reply and changes nothing.
+//
 // A request message that does not parse is answered STATUS_BAD_FRAME; an op this process does
 // not serve (manager ops included) STATUS_UNKNOWN_OP. Never throws.
 //
 // Thread-safe: the stores are.
 #pragma once
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "chunk_store.h"
 #include "metadata_store.h"
+#include "replicator.h"
+#include "resync.h"
 #include "rpc.h"
 #include "storage.h"
 
@@ -16,20 +30,40 @@ namespace sealfs {
 
 class ServerService {
  public:
-  ServerService(Storage* storage, MetadataStore* metadata, ChunkStore* chunks)
-      : storage_(storage), metadata_(metadata), chunks_(chunks) {}
+  ServerService(Storage* storage, MetadataStore* metadata, ChunkStore* chunks,
+                Replicator* replicator = nullptr, Resync* resync = nullptr)
+      : storage_(storage),
+        metadata_(metadata),
+        chunks_(chunks),
+        replicator_(replicator),
+        resync_(resync) {}
 
   RpcReply Handle(const RpcRequest& request);
   // A handler for RpcServer that calls Handle; *this must outlive the server.
-  // Metadata ops: short memtable reads and writes, fit to run on an I/O thread. Data ops and
-  // syncs block on the disk and go to the worker pool.
+  // Replication ops from a head: they never wait for another server, so that a head waiting for
+  // its replicas never waits behind requests that wait for it. Everything else may wait (for a
+  // key lock, the disk or replicas) and goes to the worker pool.
   static bool RunsInline(uint16_t op);
+
+  // True when this server is the head of `placement_key` in its map (always without a
+  // Replicator).
+  [[nodiscard]] bool IsHead(std::string_view placement_key) const;
 
   RpcHandler AsHandler() {
     return [this](const RpcRequest& request) { return Handle(request); };
   }
 
  private:
+  enum class Access { kRead, kWrite, kRecordedWrite };
+  // Runs `serve` as the head of `keys` (see above). `reply` is what serve fills, stored for a
+  // kRecordedWrite.
+  RpcReply AsHead(const RpcRequest& request, const std::vector<std::string>& keys, Access access,
+                  const google::protobuf::MessageLite* reply,
+                  const std::function<RpcReply()>& serve);
+  // The stored reply of an earlier request with this id, if there is one.
+  bool FindRecordedReply(uint64_t request_id, std::string* reply);
+  [[nodiscard]] ChunkStore::ChunkFilter ServedChunks() const;
+
   RpcReply Dispatch(const RpcRequest& request);
   RpcReply Lookup(const RpcRequest& request);
   RpcReply Create(const RpcRequest& request);
@@ -48,10 +82,14 @@ class ServerService {
   RpcReply DeleteChunks(const RpcRequest& request);
   RpcReply Sync(const RpcRequest& request);
   RpcReply StatFs(const RpcRequest& request);
+  RpcReply Replicate(const RpcRequest& request);
+  RpcReply SyncCheck(const RpcRequest& request);
 
   Storage* const storage_;
   MetadataStore* const metadata_;
   ChunkStore* const chunks_;
+  Replicator* const replicator_;
+  Resync* const resync_;
 };
 
 }  // namespace sealfs

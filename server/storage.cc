@@ -20,7 +20,8 @@ namespace sealfs {
 namespace {
 
 // Names of the column families, in the order of Storage::Family. On disk: never rename.
-constexpr const char* kFamilyNames[] = {"default", "inodes", "dentries", "xattrs", "chunks"};
+constexpr const char* kFamilyNames[] = {"default", "inodes",   "dentries",
+                                        "xattrs",  "chunks", "requests"};
 
 bool Supported(rocksdb::CompressionType type) {
   for (rocksdb::CompressionType supported : rocksdb::GetSupportedCompressions()) {
@@ -129,6 +130,7 @@ Status Storage::Open(const std::string& data_dir, const StorageOptions& options,
   families.emplace_back(kFamilyNames[kDentries], MetadataFamilyOptions(options, cache, true));
   families.emplace_back(kFamilyNames[kXattrs], MetadataFamilyOptions(options, cache, false));
   families.emplace_back(kFamilyNames[kChunks], ChunkFamilyOptions(options, cache));
+  families.emplace_back(kFamilyNames[kRequests], MetadataFamilyOptions(options, cache, false));
 
   rocksdb::DB* db = nullptr;
   rocksdb::Status status =
@@ -140,6 +142,25 @@ Status Storage::Open(const std::string& data_dir, const StorageOptions& options,
 }
 
 Storage::~Storage() { Close(); }
+
+Status Storage::Write(rocksdb::WriteBatch* batch, bool sync) {
+  if (committer_ != nullptr) return committer_->Commit(batch, sync);
+  return WriteLocal(batch, sync);
+}
+
+Status Storage::WriteLocal(rocksdb::WriteBatch* batch, bool sync) {
+  if (db_ == nullptr) return Status::IoError("storage is closed");
+  rocksdb::WriteOptions options;
+  options.sync = sync;
+  return FromRocks(db_->Write(options, batch));
+}
+
+Storage::Family Storage::FamilyOfId(uint32_t column_family_id) const {
+  for (std::size_t i = 0; i < handles_.size(); ++i) {
+    if (handles_[i]->GetID() == column_family_id) return static_cast<Family>(i);
+  }
+  return kFamilyCount;
+}
 
 Status Storage::SyncWal() {
   if (db_ == nullptr) return Status::IoError("storage is closed");

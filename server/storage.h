@@ -5,6 +5,8 @@
 //   dentries  directory entries, (parent, name) -> child
 //   xattrs    extended attributes, (ino, name) -> value
 //   chunks    file data, (ino, chunk index) -> bytes, written through a merge operator
+//   requests  replies of recent non-idempotent requests, by request id, so that a retried request
+//             is answered, not applied again (server_service.h)
 // The write-ahead log is on and shared by all column families: a write is in the log (and so
 // survives a crash of the process) before it returns; SyncWal() or a write with sync makes it
 // survive a crash of the machine.
@@ -25,6 +27,7 @@ namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
 class Status;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace sealfs {
@@ -51,14 +54,32 @@ struct StorageOptions {
 // STATUS_IO_ERROR (with RocksDB's message, for the log).
 Status FromRocks(const rocksdb::Status& status);
 
+// Where the stores send their writes. The server's replicator applies a batch here and on the
+// other replicas of its records (replicator.h); without one, Storage writes locally.
+class BatchCommitter {
+ public:
+  virtual ~BatchCommitter() = default;
+  virtual Status Commit(rocksdb::WriteBatch* batch, bool sync) = 0;
+};
+
 class Storage {
  public:
+  // Column families, in the order they are opened. On disk by name: never rename one.
+  enum Family { kDefault = 0, kInodes, kDentries, kXattrs, kChunks, kRequests, kFamilyCount };
+
   // Opens (creating when missing) the database in <data_dir>/db. data_dir must exist.
   static Status Open(const std::string& data_dir, const StorageOptions& options,
                      std::unique_ptr<Storage>* out);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
+
+  // Every write of the stores: through the committer when one is set, else WriteLocal.
+  Status Write(rocksdb::WriteBatch* batch, bool sync);
+  // Applies a batch to this server's database only.
+  Status WriteLocal(rocksdb::WriteBatch* batch, bool sync);
+  // Set once, before the stores are used; not owned.
+  void set_committer(BatchCommitter* committer) { committer_ = committer; }
 
   // Makes every write so far durable (syncs the write-ahead log).
   Status SyncWal();
@@ -76,17 +97,21 @@ class Storage {
   [[nodiscard]] rocksdb::ColumnFamilyHandle* dentries() const { return handles_[kDentries]; }
   [[nodiscard]] rocksdb::ColumnFamilyHandle* xattrs() const { return handles_[kXattrs]; }
   [[nodiscard]] rocksdb::ColumnFamilyHandle* chunks() const { return handles_[kChunks]; }
+  [[nodiscard]] rocksdb::ColumnFamilyHandle* requests() const { return handles_[kRequests]; }
+  [[nodiscard]] rocksdb::ColumnFamilyHandle* handle(Family family) const {
+    return handles_[family];
+  }
+  // The family of a column family id found in a WriteBatch; kFamilyCount when unknown.
+  [[nodiscard]] Family FamilyOfId(uint32_t column_family_id) const;
 
  private:
-  // Indexes into handles_, in the order the column families are opened.
-  enum Family { kDefault = 0, kInodes, kDentries, kXattrs, kChunks, kFamilyCount };
-
   Storage(std::string data_dir, const StorageOptions& options);
 
   const std::string data_dir_;
   const StorageOptions options_;
   rocksdb::DB* db_ = nullptr;                          // owned; null once closed
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned, indexed by Family
+  BatchCommitter* committer_ = nullptr;
 };
 
 }  // namespace sealfs

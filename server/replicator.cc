@@ -1,0 +1,337 @@
+#include "replicator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "key_encoding.h"
+#include "rocksdb/write_batch.h"
+#include "spdlog/spdlog.h"
+
+namespace sealfs {
+
+namespace {
+
+// A replica that cannot be reached holds a write up until the manager marks it DOWN (its
+// heartbeat timeout) or it comes back; past this, something else is wrong (the manager is away
+// too) and the write fails rather than hold a worker for ever.
+constexpr std::chrono::seconds kReplicationDeadline{300};
+constexpr std::chrono::milliseconds kRetryPause{100};
+
+thread_local const RecordedRequest* current_request = nullptr;
+
+bool IsTransient(const Status& status) {
+  switch (status.code()) {
+    case proto::STATUS_UNREACHABLE:
+    case proto::STATUS_TIMED_OUT:
+    case proto::STATUS_STALE_MAP:
+      return true;
+    default:
+      return false;
+  }
+}
+
+uint64_t UnixSeconds() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// KeyLocks
+
+KeyLocks::Guard::Guard(KeyLocks* locks, const std::vector<std::string>& keys, bool exclusive)
+    : locks_(locks), exclusive_(exclusive) {
+  if (keys.empty()) {
+    for (std::size_t i = 0; i < kStripes; ++i) stripes_.push_back(i);
+  } else {
+    for (const std::string& key : keys) stripes_.push_back(std::hash<std::string>()(key) % kStripes);
+    std::sort(stripes_.begin(), stripes_.end());
+    stripes_.erase(std::unique(stripes_.begin(), stripes_.end()), stripes_.end());
+  }
+  for (std::size_t stripe : stripes_) {
+    if (exclusive_) {
+      locks_->stripes_[stripe].lock();
+    } else {
+      locks_->stripes_[stripe].lock_shared();
+    }
+  }
+}
+
+KeyLocks::Guard::~Guard() {
+  for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) {
+    if (exclusive_) {
+      locks_->stripes_[*it].unlock();
+    } else {
+      locks_->stripes_[*it].unlock_shared();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// RecordedRequest
+
+RecordedRequest::RecordedRequest(uint64_t request_id, const google::protobuf::MessageLite* reply)
+    : request_id_(request_id), reply_(reply), previous_(current_request) {
+  current_request = this;
+}
+
+RecordedRequest::~RecordedRequest() { current_request = previous_; }
+
+const RecordedRequest* RecordedRequest::current() { return current_request; }
+
+// ---------------------------------------------------------------------------------------------
+// Records and their placement keys
+
+bool PlacementKeyOfRecord(Storage::Family family, std::string_view key, std::string* out) {
+  uint64_t ino = 0;
+  uint64_t index = 0;
+  std::string_view name;
+  switch (family) {
+    case Storage::kInodes:
+      if (!keys::DecodeInodeKey(key, &ino)) return false;
+      *out = InodePlacementKey(ino);
+      return true;
+    case Storage::kXattrs:  // placed with their inode
+      if (!keys::DecodeXattrKey(key, &ino, &name)) return false;
+      *out = InodePlacementKey(ino);
+      return true;
+    case Storage::kDentries:
+      if (!keys::DecodeDentryKey(key, &ino, &name)) return false;
+      *out = DentryPlacementKey(ino, name);
+      return true;
+    case Storage::kChunks:
+      if (!keys::DecodeChunkKey(key, &ino, &index)) return false;
+      *out = ChunkPlacementKey(ino, index);
+      return true;
+    default:
+      return false;
+  }
+}
+
+struct Replicator::Piece {
+  struct Record {
+    Storage::Family family;
+    char kind;  // 'P'ut, 'D'elete, 'M'erge
+    std::string key;
+    std::string value;
+  };
+  std::string placement_key;
+  std::vector<Record> records;  // collected only when a batch holds several placement keys
+  std::set<ServerId> done;      // replicas that hold it
+};
+
+namespace {
+
+// Walks a batch: checks every record and sorts the records by placement key.
+class BatchSplitter : public rocksdb::WriteBatch::Handler {
+ public:
+  using Piece = std::pair<std::string, std::vector<std::tuple<Storage::Family, char, std::string,
+                                                              std::string>>>;
+  BatchSplitter(const Storage* storage, bool collect) : storage_(storage), collect_(collect) {}
+
+  rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    return Add(id, 'P', key, value);
+  }
+  rocksdb::Status DeleteCF(uint32_t id, const rocksdb::Slice& key) override {
+    return Add(id, 'D', key, rocksdb::Slice());
+  }
+  rocksdb::Status MergeCF(uint32_t id, const rocksdb::Slice& key,
+                          const rocksdb::Slice& value) override {
+    keys::ChunkOperand operand;
+    if (storage_->FamilyOfId(id) != Storage::kChunks ||
+        !keys::DecodeChunkOperand(std::string_view(value.data(), value.size()), &operand)) {
+      return rocksdb::Status::InvalidArgument("merge operand that is not a chunk operand");
+    }
+    return Add(id, 'M', key, value);
+  }
+
+  // In order of first appearance; records of no placement key (the reply of a recorded
+  // request) go with the first piece.
+  std::vector<Piece> TakePieces() {
+    if (!pieces_.empty()) {
+      auto& first = pieces_.front().second;
+      first.insert(first.end(), unplaced_.begin(), unplaced_.end());
+    }
+    return std::move(pieces_);
+  }
+
+ private:
+  rocksdb::Status Add(uint32_t id, char kind, const rocksdb::Slice& key,
+                      const rocksdb::Slice& value) {
+    const Storage::Family family = storage_->FamilyOfId(id);
+    if (family == Storage::kFamilyCount || family == Storage::kDefault) {
+      return rocksdb::Status::InvalidArgument("record of an unknown column family");
+    }
+    std::tuple<Storage::Family, char, std::string, std::string> record;
+    if (collect_) record = {family, kind, key.ToString(), value.ToString()};
+    if (family == Storage::kRequests) {
+      if (key.size() != keys::kInoSize) return rocksdb::Status::InvalidArgument("request key");
+      if (collect_) unplaced_.push_back(std::move(record));
+      return rocksdb::Status::OK();
+    }
+    std::string placement_key;
+    if (!PlacementKeyOfRecord(family, std::string_view(key.data(), key.size()), &placement_key)) {
+      return rocksdb::Status::InvalidArgument("record key does not decode");
+    }
+    auto [it, added] = index_.try_emplace(placement_key, pieces_.size());
+    if (added) pieces_.emplace_back(placement_key, decltype(Piece::second)());
+    if (collect_) pieces_[it->second].second.push_back(std::move(record));
+    return rocksdb::Status::OK();
+  }
+
+  const Storage* storage_;
+  const bool collect_;
+  std::map<std::string, std::size_t> index_;
+  std::vector<Piece> pieces_;
+  decltype(Piece::second) unplaced_;
+};
+
+}  // namespace
+
+Status Replicator::SplitByPlacementKey(rocksdb::WriteBatch* batch,
+                                       std::vector<Piece>* pieces) const {
+  BatchSplitter keys_only(storage_, /*collect=*/false);
+  rocksdb::Status status = batch->Iterate(&keys_only);
+  if (!status.ok()) return Status::Invalid("replicated batch: " + status.ToString());
+  auto found = keys_only.TakePieces();
+  if (found.size() > 1) {  // the records are needed to send each piece its own way
+    BatchSplitter collecting(storage_, /*collect=*/true);
+    status = batch->Iterate(&collecting);
+    if (!status.ok()) return Status::Invalid("replicated batch: " + status.ToString());
+    found = collecting.TakePieces();
+  }
+  for (auto& [placement_key, records] : found) {
+    Piece piece;
+    piece.placement_key = std::move(placement_key);
+    for (auto& [family, kind, key, value] : records) {
+      piece.records.push_back({family, kind, std::move(key), std::move(value)});
+    }
+    pieces->push_back(std::move(piece));
+  }
+  return Status::Ok();
+}
+
+bool Replicator::replicating() const {
+  auto map = peers_->snapshot();
+  return map && map->placement.replicas() > 1;
+}
+
+Status Replicator::Commit(rocksdb::WriteBatch* batch, bool sync) {
+  if (const RecordedRequest* request = RecordedRequest::current(); request != nullptr) {
+    std::string reply = request->reply() != nullptr ? request->reply()->SerializeAsString() : "";
+    Status status = FromRocks(batch->Put(storage_->requests(), keys::RequestKey(request->request_id()),
+                                         keys::RequestValue(UnixSeconds(), reply)));
+    if (!status.ok()) return status;
+  }
+  Status status = storage_->WriteLocal(batch, sync);
+  if (!status.ok() || !replicating()) return status;
+  return SendDownChains(batch, sync);
+}
+
+Status Replicator::SendDownChains(rocksdb::WriteBatch* batch, bool sync) {
+  std::vector<Piece> pieces;
+  Status status = SplitByPlacementKey(batch, &pieces);
+  if (!status.ok()) return status;
+  std::string_view whole;
+  if (pieces.size() == 1) whole = std::string_view(batch->Data());
+  return Forward(&pieces, sync, whole);
+}
+
+Status Replicator::Forward(std::vector<Piece>* pieces, bool sync, std::string_view whole_batch) {
+  const ServerId self = peers_->self();
+  const auto deadline = std::chrono::steady_clock::now() + kReplicationDeadline;
+  proto::ReplicateRequest request;
+  request.set_sync(sync);
+  request.set_sender(self);
+  for (;;) {
+    auto map = peers_->snapshot();
+    if (!map) return Status::IoError("no cluster map yet");
+    // Pieces owed to the same replicas, in the same order, travel together.
+    std::map<std::vector<ServerId>, std::vector<std::size_t>> groups;
+    for (std::size_t i = 0; i < pieces->size(); ++i) {
+      Piece& piece = (*pieces)[i];
+      std::vector<ServerId> chain = map->placement.Chain(piece.placement_key);
+      if (chain.empty() || chain.front() != self) {
+        ++divergences_;
+        return {proto::STATUS_NOT_HEAD, fmt::format("no longer the head at epoch {}", map->epoch())};
+      }
+      std::vector<ServerId> owed;
+      for (std::size_t j = 1; j < chain.size(); ++j) {
+        if (!piece.done.contains(chain[j])) owed.push_back(chain[j]);
+      }
+      if (!owed.empty()) groups[owed].push_back(i);
+    }
+    if (groups.empty()) return Status::Ok();
+
+    request.set_epoch(map->epoch());
+    Status transient;
+    for (const auto& [owed, members] : groups) {
+      std::string built;
+      std::string_view payload = whole_batch;
+      if (payload.empty()) {
+        rocksdb::WriteBatch part;
+        for (std::size_t member : members) {
+          for (const auto& record : (*pieces)[member].records) {
+            rocksdb::ColumnFamilyHandle* family = storage_->handle(record.family);
+            rocksdb::Status added = record.kind == 'P'   ? part.Put(family, record.key, record.value)
+                                    : record.kind == 'D' ? part.Delete(family, record.key)
+                                                         : part.Merge(family, record.key, record.value);
+            if (!added.ok()) return FromRocks(added);
+          }
+        }
+        built = part.Data();
+        payload = built;
+      }
+      for (ServerId replica : owed) {
+        RpcResult result = peers_->Call(replica, proto::OP_REPLICATE, request, payload);
+        if (result.status.ok()) {
+          for (std::size_t member : members) (*pieces)[member].done.insert(replica);
+          continue;
+        }
+        if (!IsTransient(result.status)) {
+          ++divergences_;
+          return {result.status.code(),
+                  fmt::format("replica {:016x}: {}", replica, result.status.message())};
+        }
+        transient = {result.status.code(),
+                     fmt::format("replica {:016x}: {}", replica, result.status.message())};
+        break;
+      }
+      if (!transient.ok()) break;
+    }
+    if (transient.ok()) continue;
+    if (std::chrono::steady_clock::now() > deadline) {
+      ++divergences_;
+      spdlog::error("write not replicated in {} s: {}", kReplicationDeadline.count(),
+                    transient.ToString());
+      return {proto::STATUS_TIMED_OUT, transient.message()};
+    }
+    spdlog::debug("replication waits: {}", transient.ToString());
+    if (transient.code() != proto::STATUS_STALE_MAP) std::this_thread::sleep_for(kRetryPause);
+    (void)peers_->Refresh();  // the replica may be DOWN now, or elsewhere
+  }
+}
+
+Status Replicator::Apply(const proto::ReplicateRequest& request, std::string_view batch_data) {
+  const uint64_t epoch = peers_->epoch();
+  if (request.epoch() < epoch) {
+    return {proto::STATUS_STALE_MAP,
+            fmt::format("sender's epoch {} is older than {}", request.epoch(), epoch)};
+  }
+  if (request.epoch() > epoch) peers_->NoteEpoch(request.epoch());
+  if (batch_data.size() < 12) return Status::Invalid("replicated batch too short");
+  rocksdb::WriteBatch batch{std::string(batch_data)};
+  BatchSplitter check(storage_, /*collect=*/false);
+  rocksdb::Status valid = batch.Iterate(&check);
+  if (!valid.ok()) return Status::Invalid("replicated batch: " + valid.ToString());
+  return storage_->WriteLocal(&batch, request.sync());
+}
+
+}  // namespace sealfs

@@ -1,0 +1,118 @@
+// Replicator: chain replication of every write, decided by the head (docs/design.md,
+// "Replication").
+//
+// On the head, the stores decide a write (compare-and-set, merge operand, deletions) and hand the
+// resulting RocksDB WriteBatch to Commit: it is applied here, then sent as is (OP_REPLICATE) to
+// the other replicas of its records, one after the other in chain order, and Commit returns once
+// every replica in the chain holds it (durably when `sync`). A replica that cannot be reached is
+// retried until the manager marks it DOWN, which takes it out of the chain, or until it answers
+// at its new address. Replicas apply what the head decided without deciding anything, so that
+// they hold exactly the head's records.
+//
+// Ordering: the caller holds the exclusive KeyLocks stripe of every placement key in the batch
+// from before its decision until Commit returns, so that writes of one record reach every
+// replica in the order the head applied them, and nobody reads a record on the head while a
+// write of it is on its way down the chain.
+//
+// Thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "peer_map.h"
+#include "sealfs.pb.h"
+#include "storage.h"
+
+namespace sealfs {
+
+// Reader-writer locks striped by placement key.
+class KeyLocks {
+ public:
+  // Holds the stripes of a few placement keys, all of them (every record) when `keys` is empty.
+  class Guard {
+   public:
+    Guard(KeyLocks* locks, const std::vector<std::string>& keys, bool exclusive);
+    ~Guard();
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+
+   private:
+    KeyLocks* locks_;
+    std::vector<std::size_t> stripes_;  // ascending: locked in that order, so never deadlocks
+    bool exclusive_;
+  };
+
+ private:
+  static constexpr std::size_t kStripes = 256;
+  std::array<std::shared_mutex, kStripes> stripes_;
+};
+
+// While alive on a thread, each batch that thread commits also stores `reply` under
+// `request_id` in the requests family, in the same atomic write: a retry of the request finds
+// the reply instead of applying the request again (server_service.h).
+class RecordedRequest {
+ public:
+  RecordedRequest(uint64_t request_id, const google::protobuf::MessageLite* reply);
+  ~RecordedRequest();
+  RecordedRequest(const RecordedRequest&) = delete;
+  RecordedRequest& operator=(const RecordedRequest&) = delete;
+
+  // The request being served on this thread, or null.
+  static const RecordedRequest* current();
+  [[nodiscard]] uint64_t request_id() const { return request_id_; }
+  [[nodiscard]] const google::protobuf::MessageLite* reply() const { return reply_; }
+
+ private:
+  uint64_t request_id_;
+  const google::protobuf::MessageLite* reply_;
+  const RecordedRequest* previous_;
+};
+
+// The placement key of a stored record (the key placement ranks servers by); false when the
+// record key does not decode or its family is not placed (default, requests).
+bool PlacementKeyOfRecord(Storage::Family family, std::string_view key, std::string* out);
+
+class Replicator : public BatchCommitter {
+ public:
+  Replicator(Storage* storage, PeerMap* peers) : storage_(storage), peers_(peers) {}
+
+  // Head side: see above. STATUS_NOT_HEAD when the map changed and this server is no longer
+  // the head of a record in the batch (the batch is applied here but acknowledged nowhere;
+  // the next pass over this server's records repairs it).
+  Status Commit(rocksdb::WriteBatch* batch, bool sync) override;
+
+  // Replica side (OP_REPLICATE): applies a batch the head decided. STATUS_STALE_MAP when the
+  // head's map is older than ours; STATUS_INVALID when the batch holds anything but puts,
+  // deletions and chunk merge operands of known column families.
+  Status Apply(const proto::ReplicateRequest& request, std::string_view batch_data);
+
+  // Sends a batch of records of one or more placement keys to the replicas in their chains that
+  // still lack it, as Commit does after applying it here. Used by Commit and by the passes that
+  // repair replicas (resync.h).
+  Status SendDownChains(rocksdb::WriteBatch* batch, bool sync);
+
+  // True when records have copies on other servers in the current map.
+  [[nodiscard]] bool replicating() const;
+  [[nodiscard]] KeyLocks& locks() { return locks_; }
+  [[nodiscard]] PeerMap& peers() { return *peers_; }
+  // Times a write was applied here and could not be acknowledged by its chain.
+  [[nodiscard]] uint64_t divergences() const { return divergences_.load(); }
+
+ private:
+  struct Piece;
+  Status SplitByPlacementKey(rocksdb::WriteBatch* batch, std::vector<Piece>* pieces) const;
+  Status Forward(std::vector<Piece>* pieces, bool sync, std::string_view whole_batch);
+
+  Storage* const storage_;
+  PeerMap* const peers_;
+  KeyLocks locks_;
+  std::atomic<uint64_t> divergences_{0};
+};
+
+}  // namespace sealfs
