@@ -49,6 +49,7 @@ void sealfs_options_init(sealfs_options* options) {
   options->gid = -1;
   options->umask = 022;
   options->max_open_files = 1 << 20;
+  options->failover_timeout_ms = 60000;
 }
 
 int sealfs_connect(const char* manager_address, const sealfs_options* options,
@@ -59,7 +60,8 @@ int sealfs_connect(const char* manager_address, const sealfs_options* options,
     sealfs_options_init(&defaults);
     if (options == nullptr) options = &defaults;
     if (options->struct_size != sizeof(sealfs_options) || options->connect_timeout_ms <= 0 ||
-        options->request_timeout_ms <= 0 || options->max_open_files <= 0) {
+        options->request_timeout_ms <= 0 || options->max_open_files <= 0 ||
+        options->failover_timeout_ms < 0) {
       return -EINVAL;
     }
     uint32_t chunk = options->chunk_size;
@@ -69,6 +71,7 @@ int sealfs_connect(const char* manager_address, const sealfs_options* options,
     sealfs::client::ClientOptions client_options;
     client_options.timeouts.connect = std::chrono::milliseconds(options->connect_timeout_ms);
     client_options.timeouts.request = std::chrono::milliseconds(options->request_timeout_ms);
+    client_options.timeouts.failover = std::chrono::milliseconds(options->failover_timeout_ms);
     client_options.chunk_size = chunk;
     client_options.uid = options->uid < 0 ? getuid() : static_cast<uint32_t>(options->uid);
     client_options.gid = options->gid < 0 ? getgid() : static_cast<uint32_t>(options->gid);

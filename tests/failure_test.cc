@@ -17,6 +17,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kConnectTimeoutMs = 500;
 constexpr int kRequestTimeoutMs = 1000;
+// Every server is killed or frozen here: retrying cannot help, errors must come in bounded time.
+constexpr int kFailoverTimeoutMs = 500;
 // A bound, not a speed claim: three times the longest wait one request may make.
 constexpr auto kBound = std::chrono::milliseconds(3 * (kConnectTimeoutMs + kRequestTimeoutMs));
 
@@ -33,6 +35,7 @@ class FailureTest : public ClusterTest {
     sealfs_options options = TestOptions();
     options.connect_timeout_ms = kConnectTimeoutMs;
     options.request_timeout_ms = kRequestTimeoutMs;
+    options.failover_timeout_ms = kFailoverTimeoutMs;
     return options;
   }
 

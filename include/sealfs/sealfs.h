@@ -89,6 +89,11 @@ typedef struct sealfs_options {
   /** The most descriptors open at once on this client; sealfs_open() fails with -EMFILE
    *  beyond. Default 1048576. */
   int max_open_files;
+  /** How long, in milliseconds, a call keeps retrying while the cluster recovers from a failure
+   *  (a server that died, a head that changed) before it fails; longer than the manager's
+   *  heartbeat timeout, so that a dead server's replicas take over unseen. 0: no retry. Default
+   *  60000. */
+  int failover_timeout_ms;
 } sealfs_options;
 
 /**
