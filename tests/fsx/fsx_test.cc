@@ -40,6 +40,7 @@ void StartChecker(ChildProcess& checker, const Cluster& cluster, uint64_t seed) 
 }
 
 void ExpectCheckerSucceeded(ChildProcess& checker, int status) {
+  ASSERT_NE(status, -1) << "sealfs_fsx did not finish in time:\n" << checker.LogTail(200);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
       << "sealfs_fsx failed (wait status " << status << "):\n"
       << checker.LogTail(200);
