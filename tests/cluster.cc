@@ -285,10 +285,17 @@ void Cluster::Start() {
   WaitReady();
 }
 
-void Cluster::StartManager() {
+void Cluster::StartManager() { LaunchManager("127.0.0.1:0"); }
+
+void Cluster::StartManagerAtSameAddress() {
+  if (manager_address_.empty()) throw std::runtime_error("the manager never ran: no address");
+  LaunchManager(manager_address_);
+}
+
+void Cluster::LaunchManager(const std::string& listen) {
   std::vector<std::string> argv = {SEALFS_MANAGER_BIN,
                                    "--listen",
-                                   "127.0.0.1:0",
+                                   listen,
                                    "--data-dir",
                                    root_ + "/manager",
                                    "--heartbeat-timeout-ms",
@@ -331,6 +338,11 @@ void Cluster::ResumeServer(int i) { servers_[i].process->Resume(); }
 int Cluster::StopManager() {
   manager_running_ = false;
   return manager_->Stop();
+}
+
+int Cluster::KillManager() {
+  manager_running_ = false;
+  return manager_->Kill();
 }
 
 bool Cluster::StopAll() {

@@ -109,6 +109,12 @@ class Cluster {
   // The manager alone: stop or start again (same data dir, new port).
   int StopManager();
   void StartManager();
+  // kill -9 of the manager; returns the wait status.
+  int KillManager();
+  // Starts the manager again at the address it had (same data dir, same HOST:PORT). Running
+  // servers know the manager only by the address they were started with (--manager), so this
+  // is how a manager comes back to them. Does not wait for the servers to re-register.
+  void StartManagerAtSameAddress();
 
   // Everything: servers first, then the manager. StopAll returns true when every process exited
   // with status 0 after SIGTERM.
@@ -133,6 +139,7 @@ class Cluster {
   };
 
   std::string NewManagerArgs();
+  void LaunchManager(const std::string& listen);
   void LaunchServer(int i);
 
   ClusterOptions options_;
