@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -71,11 +72,22 @@ class ChildProcess {
   std::size_t out_offset_ = 0;  // size of the .out file at Spawn: later lines are this run's
 };
 
+// Where one server runs: the host it listens on (port 0: a free one) and a command line its own
+// is appended to. The wrapper must exec the server in place (as `ip netns exec NAME` does), so
+// that the PID the cluster holds is the server's.
+struct ServerPlacement {
+  std::string listen_host = "127.0.0.1";
+  std::vector<std::string> wrapper;  // e.g. {"/usr/sbin/ip", "netns", "exec", "NAME"}
+};
+
 struct ClusterOptions {
   int servers = 3;
   int heartbeat_timeout_ms = 5000;  // the manager's --heartbeat-timeout-ms
   uint32_t chunk_size = 0;          // the manager's --chunk-size; 0 keeps its default
   milliseconds start_timeout{30000};
+  std::string manager_host = "127.0.0.1";  // the manager listens on manager_host:0
+  // Where server i runs; empty: every server on 127.0.0.1, started directly.
+  std::function<ServerPlacement(int)> server_placement;
 };
 
 class Cluster {
