@@ -9,6 +9,8 @@
 #include <system_error>
 #include <utility>
 
+#include "rocksdb_log.h"
+
 namespace sealfs::manager {
 
 namespace {
@@ -44,6 +46,9 @@ Status ClusterMapStore::Open(const std::string& data_dir, std::unique_ptr<Cluste
   // A handful of small writes: keep the footprint small.
   options.max_open_files = 64;
   options.keep_log_file_num = 4;
+  // RocksDB's own log goes to the manager's log, not to a LOG file in the data dir (see
+  // rocksdb_log.h: a full disk would abort the manager).
+  options.info_log = MakeSpdlogRocksDbLogger();
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, db_path.string(), &raw);
   if (!s.ok()) return Status::IoError("open " + db_path.string() + ": " + s.ToString());

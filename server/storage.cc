@@ -3,8 +3,6 @@
 #include <sys/statvfs.h>
 
 #include <cerrno>
-#include <cstdarg>
-#include <cstdio>
 
 #include "chunk_merge_operator.h"
 #include "rocksdb/cache.h"
@@ -13,7 +11,7 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
-#include "spdlog/spdlog.h"
+#include "rocksdb_log.h"
 
 namespace sealfs {
 
@@ -75,27 +73,6 @@ rocksdb::ColumnFamilyOptions ChunkFamilyOptions(const StorageOptions& options,
   return family;
 }
 
-// RocksDB's own log goes to the server's log, not to a LOG file in the data dir: on a full disk
-// that file fails too, and Debian's RocksDB asserts on the next line written to it.
-class ServerLogLogger : public rocksdb::Logger {
- public:
-  ServerLogLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
-  using rocksdb::Logger::Logv;
-  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list args) override {
-    if (level < GetInfoLogLevel()) return;
-    char line[1024];
-    std::vsnprintf(line, sizeof(line), format, args);
-    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
-      spdlog::error("rocksdb: {}", line);
-    } else {
-      spdlog::warn("rocksdb: {}", line);
-    }
-  }
-  void Logv(const char* format, va_list args) override {
-    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, args);
-  }
-};
-
 }  // namespace
 
 Status FromRocks(const rocksdb::Status& status) {
@@ -121,7 +98,9 @@ Status Storage::Open(const std::string& data_dir, const StorageOptions& options,
   db_options.keep_log_file_num = 4;
   db_options.max_log_file_size = 16U << 20;
   db_options.bytes_per_sync = 1U << 20;
-  db_options.info_log = std::make_shared<ServerLogLogger>();
+  // RocksDB's own log goes to the server's log, not to a LOG file in the data dir (see
+  // rocksdb_log.h: a full disk would abort the server).
+  db_options.info_log = MakeSpdlogRocksDbLogger();
 
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;

@@ -18,6 +18,7 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "rpc.h"
 
@@ -250,7 +251,7 @@ void RemoveOrphanedTempDirs() {
 
 }  // namespace
 
-Cluster::Cluster(ClusterOptions options) : options_(options) {
+Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
   RemoveOrphanedTempDirs();
   char tmpl[] = "/tmp/sealfs-test-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
@@ -285,10 +286,17 @@ void Cluster::Start() {
   WaitReady();
 }
 
-void Cluster::StartManager() {
+void Cluster::StartManager() { LaunchManager(options_.manager_host + ":0"); }
+
+void Cluster::StartManagerAtSameAddress() {
+  if (manager_address_.empty()) throw std::runtime_error("the manager never ran: no address");
+  LaunchManager(manager_address_);
+}
+
+void Cluster::LaunchManager(const std::string& listen) {
   std::vector<std::string> argv = {SEALFS_MANAGER_BIN,
                                    "--listen",
-                                   "127.0.0.1:0",
+                                   listen,
                                    "--data-dir",
                                    root_ + "/manager",
                                    "--heartbeat-timeout-ms",
@@ -304,8 +312,12 @@ void Cluster::StartManager() {
 
 void Cluster::LaunchServer(int i) {
   Server& s = servers_[i];
-  s.process->Spawn({SEALFS_SERVER_BIN, "--listen", "127.0.0.1:0", "--manager", manager_address_,
-                    "--data-dir", server_data_dir(i)});
+  const ServerPlacement placement =
+      options_.server_placement ? options_.server_placement(i) : ServerPlacement();
+  std::vector<std::string> argv = placement.wrapper;
+  argv.insert(argv.end(), {SEALFS_SERVER_BIN, "--listen", placement.listen_host + ":0", "--manager",
+                           manager_address_, "--data-dir", server_data_dir(i)});
+  s.process->Spawn(argv);
   s.running = true;
   s.address = s.process->WaitListening(options_.start_timeout);
 }
@@ -331,6 +343,11 @@ void Cluster::ResumeServer(int i) { servers_[i].process->Resume(); }
 int Cluster::StopManager() {
   manager_running_ = false;
   return manager_->Stop();
+}
+
+int Cluster::KillManager() {
+  manager_running_ = false;
+  return manager_->Kill();
 }
 
 bool Cluster::StopAll() {

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -71,11 +72,22 @@ class ChildProcess {
   std::size_t out_offset_ = 0;  // size of the .out file at Spawn: later lines are this run's
 };
 
+// Where one server runs: the host it listens on (port 0: a free one) and a command line its own
+// is appended to. The wrapper must exec the server in place (as `ip netns exec NAME` does), so
+// that the PID the cluster holds is the server's.
+struct ServerPlacement {
+  std::string listen_host = "127.0.0.1";
+  std::vector<std::string> wrapper;  // e.g. {"/usr/sbin/ip", "netns", "exec", "NAME"}
+};
+
 struct ClusterOptions {
   int servers = 3;
   int heartbeat_timeout_ms = 5000;  // the manager's --heartbeat-timeout-ms
   uint32_t chunk_size = 0;          // the manager's --chunk-size; 0 keeps its default
   milliseconds start_timeout{30000};
+  std::string manager_host = "127.0.0.1";  // the manager listens on manager_host:0
+  // Where server i runs; empty: every server on 127.0.0.1, started directly.
+  std::function<ServerPlacement(int)> server_placement;
 };
 
 class Cluster {
@@ -109,6 +121,12 @@ class Cluster {
   // The manager alone: stop or start again (same data dir, new port).
   int StopManager();
   void StartManager();
+  // kill -9 of the manager; returns the wait status.
+  int KillManager();
+  // Starts the manager again at the address it had (same data dir, same HOST:PORT). Running
+  // servers know the manager only by the address they were started with (--manager), so this
+  // is how a manager comes back to them. Does not wait for the servers to re-register.
+  void StartManagerAtSameAddress();
 
   // Everything: servers first, then the manager. StopAll returns true when every process exited
   // with status 0 after SIGTERM.
@@ -133,6 +151,7 @@ class Cluster {
   };
 
   std::string NewManagerArgs();
+  void LaunchManager(const std::string& listen);
   void LaunchServer(int i);
 
   ClusterOptions options_;
