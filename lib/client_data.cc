@@ -397,7 +397,8 @@ Status Client::ZeroRange(const OpenFile& file, uint64_t begin, uint64_t end) {
     request.set_ino(file.ino);
     request.set_first_index(first_whole);
     request.set_end_index(end_whole);
-    status = cluster_.CallEveryServer(proto::OP_DELETE_CHUNKS, request);
+    status = cluster_.CallEveryServer(proto::OP_DELETE_CHUNKS, request, nullptr,
+                                      [&](uint64_t epoch) { request.set_epoch(epoch); });
     if (!status.ok()) return status;
   }
   for (const auto& [from, to] : edges) {
@@ -432,7 +433,8 @@ Status Client::TruncateChunks(uint64_t ino, uint64_t length, uint32_t chunk_size
   request.set_ino(ino);
   request.set_size(length);
   request.set_chunk_size(chunk_size);
-  return cluster_.CallEveryServer(proto::OP_TRUNCATE_CHUNKS, request);
+  return cluster_.CallEveryServer(proto::OP_TRUNCATE_CHUNKS, request, nullptr,
+                                  [&](uint64_t epoch) { request.set_epoch(epoch); });
 }
 
 }  // namespace sealfs::client

@@ -368,7 +368,8 @@ Status Client::CheckEmptyDirectory(uint64_t ino) {
   request.set_parent(ino);
   request.set_limit(1);
   std::vector<RpcResult> results;
-  Status status = cluster_.CallEveryServer(proto::OP_READ_DIR, request, &results);
+  Status status = cluster_.CallEveryServer(proto::OP_READ_DIR, request, &results,
+                                           [&](uint64_t epoch) { request.set_epoch(epoch); });
   if (!status.ok()) return status;
   for (const auto& result : results) {
     proto::ReadDirReply reply;
@@ -916,6 +917,7 @@ std::unique_ptr<DirStream> Client::NewDirStream(uint64_t ino, uint64_t parent_in
 
 void DirStream::StartOver() {
   auto map = client_->cluster_.snapshot();
+  epoch_ = map->epoch();
   servers_.clear();
   for (ServerId server : map->placement.servers()) {
     if (map->placement.StateOf(server) == proto::SERVER_UP) servers_.push_back(server);
@@ -948,6 +950,7 @@ bool DirStream::Next(Entry* entry, Status* status) {
     request.set_parent(ino_);
     request.set_start_after(start_after_);
     request.set_limit(kPage);
+    request.set_epoch(epoch_);
     proto::ReadDirReply reply;
     PendingCall call = client_->cluster_.Start(servers_[server_index_], proto::OP_READ_DIR, request);
     *status = client_->cluster_.Wait(call).Decode(&reply);

@@ -178,10 +178,12 @@ RpcResult ClusterView::Call(ServerId server, uint16_t op,
 }
 
 Status ClusterView::CallEveryServer(uint16_t op, const google::protobuf::MessageLite& request,
-                                    std::vector<RpcResult>* results) {
+                                    std::vector<RpcResult>* results,
+                                    const std::function<void(uint64_t epoch)>& stamp) {
   const auto deadline = std::chrono::steady_clock::now() + timeouts_.failover;
   for (;;) {
     auto map = snapshot();
+    if (stamp) stamp(map->epoch());
     std::vector<PendingCall> calls;
     for (ServerId server : map->placement.servers()) {
       if (IsServing(*map, server)) calls.push_back(Start(server, op, request));

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -78,8 +79,11 @@ class ClusterView {
   // when one fails in a way a retry can mend, fetches the map and sends it to all of them again
   // (for ops a server may receive twice). Returns the first failure; *results (optional)
   // receives every reply.
+  // `stamp` (optional) is given the epoch of the map each round is sent under, to write into
+  // the request (ReadDirRequest.epoch and its like).
   Status CallEveryServer(uint16_t op, const google::protobuf::MessageLite& request,
-                         std::vector<RpcResult>* results = nullptr);
+                         std::vector<RpcResult>* results = nullptr,
+                         const std::function<void(uint64_t epoch)>& stamp = {});
 
   // Sends one request to the head of a placement key.
   RpcResult CallHome(std::string_view placement_key, uint16_t op,

@@ -226,7 +226,7 @@ Status Membership::Heartbeat(uint64_t server_id, const std::string& address,
   std::lock_guard lock(mutex_);
   Status s = MarkAliveLocked(server_id, address, /*registering=*/false);
   if (s.ok()) {
-    progress_[server_id] = progress;
+    if (progress.ByteSizeLong() != 0) progress_[server_id] = progress;
     s = PromoteSyncedLocked();
   }
   *epoch = map_.epoch();

@@ -42,6 +42,15 @@ bool ServerService::IsHead(std::string_view placement_key) const {
   return map && map->placement.Home(placement_key) == replicator_->peers().self();
 }
 
+Status ServerService::CheckEpoch(uint64_t sender_epoch) const {
+  if (replicator_ == nullptr || sender_epoch == 0) return Status::Ok();
+  const uint64_t epoch = replicator_->peers().epoch();
+  if (sender_epoch == epoch) return Status::Ok();
+  if (sender_epoch > epoch) replicator_->peers().NoteEpoch(sender_epoch);
+  return {proto::STATUS_STALE_MAP,
+          fmt::format("request for map epoch {}, this server is at {}", sender_epoch, epoch)};
+}
+
 bool ServerService::FindRecordedReply(uint64_t request_id, std::string* reply) {
   std::string value;
   rocksdb::Status status = storage_->db()->Get(rocksdb::ReadOptions(), storage_->requests(),
@@ -174,6 +183,8 @@ RpcReply ServerService::RemoveDentry(const RpcRequest& request) {
 RpcReply ServerService::ReadDir(const RpcRequest& request) {
   proto::ReadDirRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
+  Status epoch = CheckEpoch(in.epoch());
+  if (!epoch.ok()) return MakeErrorReply(epoch);
   proto::ReadDirReply out;
   MetadataStore::NameFilter served;
   if (replicator_ != nullptr) {
@@ -251,6 +262,8 @@ ChunkStore::ChunkFilter ServerService::ServedChunks() const {
 RpcReply ServerService::TruncateChunks(const RpcRequest& request) {
   proto::TruncateChunksRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
+  Status epoch = CheckEpoch(in.epoch());
+  if (!epoch.ok()) return MakeErrorReply(epoch);
   proto::Empty out;
   return AsHead(request, {}, Access::kWrite, &out, [&] {
     return Finish(chunks_->TruncateChunks(in.ino(), in.size(), in.chunk_size(), ServedChunks()),
@@ -261,6 +274,8 @@ RpcReply ServerService::TruncateChunks(const RpcRequest& request) {
 RpcReply ServerService::DeleteChunks(const RpcRequest& request) {
   proto::DeleteChunksRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
+  Status epoch = CheckEpoch(in.epoch());
+  if (!epoch.ok()) return MakeErrorReply(epoch);
   proto::Empty out;
   return AsHead(request, {}, Access::kWrite, &out, [&] {
     return Finish(

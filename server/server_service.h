@@ -63,6 +63,8 @@ class ServerService {
   // The stored reply of an earlier request with this id, if there is one.
   bool FindRecordedReply(uint64_t request_id, std::string* reply);
   [[nodiscard]] ChunkStore::ChunkFilter ServedChunks() const;
+  // For requests sent to every server: STATUS_STALE_MAP unless the sender's epoch is ours.
+  [[nodiscard]] Status CheckEpoch(uint64_t sender_epoch) const;
 
   RpcReply Dispatch(const RpcRequest& request);
   RpcReply Lookup(const RpcRequest& request);

@@ -300,7 +300,11 @@ void Cluster::LaunchManager(const std::string& listen) {
                                    "--data-dir",
                                    root_ + "/manager",
                                    "--heartbeat-timeout-ms",
-                                   std::to_string(options_.heartbeat_timeout_ms)};
+                                   std::to_string(options_.heartbeat_timeout_ms),
+                                   "--replicas",
+                                   std::to_string(options_.replicas),
+                                   "--down-out-after",
+                                   std::to_string(options_.down_out_after_seconds)};
   if (options_.chunk_size != 0) {
     argv.emplace_back("--chunk-size");
     argv.push_back(std::to_string(options_.chunk_size));
@@ -325,6 +329,22 @@ void Cluster::LaunchServer(int i) {
 void Cluster::StartServer(int i) {
   LaunchServer(i);
   WaitReady();
+}
+
+int Cluster::AddServer() {
+  const int i = num_servers();
+  fs::create_directories(server_data_dir(i));
+  Server& added = servers_.emplace_back();
+  added.process = std::make_unique<ChildProcess>("server" + std::to_string(i), root_);
+  StartServer(i);
+  return i;
+}
+
+void Cluster::ReplaceServer(int i) {
+  if (servers_[i].running) KillServer(i);
+  fs::remove_all(server_data_dir(i));
+  fs::create_directories(server_data_dir(i));
+  StartServer(i);
 }
 
 int Cluster::StopServer(int i) {

@@ -84,6 +84,8 @@ struct ClusterOptions {
   int servers = 3;
   int heartbeat_timeout_ms = 5000;  // the manager's --heartbeat-timeout-ms
   uint32_t chunk_size = 0;          // the manager's --chunk-size; 0 keeps its default
+  int replicas = 3;                 // the manager's --replicas
+  double down_out_after_seconds = 600;  // the manager's --down-out-after
   milliseconds start_timeout{30000};
   std::string manager_host = "127.0.0.1";  // the manager listens on manager_host:0
   // Where server i runs; empty: every server on 127.0.0.1, started directly.
@@ -117,6 +119,11 @@ class Cluster {
   void StartServer(int i);
   void PauseServer(int i);
   void ResumeServer(int i);
+  // A new server with an empty data dir joins; returns its index once it is UP.
+  int AddServer();
+  // Server i is killed (if running) and replaced by a new, empty one (a new identity) in its
+  // place; waits until the new one is UP. The old identity stays in the map, DOWN.
+  void ReplaceServer(int i);
 
   // The manager alone: stop or start again (same data dir, new port).
   int StopManager();

@@ -29,6 +29,7 @@ class FailureTest : public ClusterTest {
   ClusterOptions GetClusterOptions() override {
     ClusterOptions options;
     options.heartbeat_timeout_ms = 1000;
+    options.replicas = 1;  // one copy: a dead server's records are unreachable (errors wanted)
     return options;
   }
   sealfs_options GetClientOptions() override {

@@ -67,11 +67,6 @@ TEST(FsxTest, MatchesTheModelOnACluster) {
 }
 
 TEST(FsxTest, SurvivesServerKills) {
-  const char* enabled = std::getenv("SEALFS_FSX_KILLS");
-  if (enabled == nullptr || std::string(enabled) != "1") {
-    GTEST_SKIP() << "needs replication (issue 5): without it a killed server's share fails the "
-                    "calls that need it; SEALFS_FSX_KILLS=1 runs it anyway";
-  }
   const uint64_t seed = TestSeed();
   Cluster cluster(FsxClusterOptions());
   cluster.Start();
