@@ -126,18 +126,30 @@ TEST(CliStatusTest, TextAndJsonShowEveryServer) {
   servers[0].total_bytes = 100ULL << 30;
   servers[0].available_bytes = 40ULL << 30;
   servers[0].inodes = 7;
+  servers[0].state = SEALFS_SERVER_UP;
+  servers[0].synced_epoch = 9;
   servers[1].id = 0xabcdef;
   std::snprintf(servers[1].address, sizeof(servers[1].address), "127.0.0.1:4001");
-  const std::string text = StatusText(9, servers);
+  servers[1].state = SEALFS_SERVER_DOWN;
+  std::string text = StatusText(9, servers);
   EXPECT_NE(text.find("epoch 9: 2 servers, 1 up, 1 down"), std::string::npos) << text;
-  EXPECT_NE(text.find("0000000000001234  127.0.0.1:4000  UP    yes         100G    40G  60%"),
+  EXPECT_NE(text.find("0000000000001234  127.0.0.1:4000  UP      yes         100G    40G  60%"
+                      "          7  ok"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("0000000000abcdef  127.0.0.1:4001  DOWN  no"), std::string::npos) << text;
+  EXPECT_NE(text.find("0000000000abcdef  127.0.0.1:4001  DOWN    no"), std::string::npos) << text;
+  // A server whose pass is under way shows how far it got.
+  servers[0].sync_in_progress = 1;
+  servers[0].sync_records_checked = 5000;
+  servers[0].sync_records_copied = 12;
+  servers[0].sync_bytes_copied = 3ULL << 20;
+  text = StatusText(10, servers);
+  EXPECT_NE(text.find("copying: 5000 checked, 12 copied (3.0M)"), std::string::npos) << text;
+  servers[0].sync_in_progress = 0;
   const std::string json = StatusJson(9, servers);
   EXPECT_NE(
       json.find(
-          R"("epoch":9,"servers":[{"id":"0000000000001234","address":"127.0.0.1:4000","state":"UP","up":true,"reachable":true,"total_bytes":107374182400)"),
+          R"("epoch":9,"servers":[{"id":"0000000000001234","address":"127.0.0.1:4000","state":"UP","up":true,"reachable":true,"total_bytes":107374182400,"available_bytes":42949672960,"inodes":7,"sync":{"in_progress":false,"synced_epoch":9,)"),
       std::string::npos)
       << json;
   EXPECT_NE(json.find(R"("state":"DOWN","up":false,"reachable":false,"total_bytes":null)"),

@@ -36,6 +36,32 @@ std::string UsePercent(uint64_t total, uint64_t available) {
   return fmt::format("{}%", (used * 100 + total - 1) / total);
 }
 
+const char* StateName(int state) {
+  switch (state) {
+    case SEALFS_SERVER_UP:
+      return "UP";
+    case SEALFS_SERVER_DOWN:
+      return "DOWN";
+    case SEALFS_SERVER_SYNCING:
+      return "SYNCING";
+    case SEALFS_SERVER_OUT:
+      return "OUT";
+    default:
+      return "?";
+  }
+}
+
+// Where the server's pass over its records stands: "ok" once its copies are complete at the
+// current epoch, else what it has walked and copied so far.
+std::string SyncText(uint64_t epoch, const sealfs_server_status& server) {
+  if (server.state != SEALFS_SERVER_UP && server.state != SEALFS_SERVER_SYNCING) return "-";
+  if (server.sync_in_progress == 0 && server.synced_epoch == epoch) return "ok";
+  return fmt::format("{} {} checked, {} copied ({})",
+                     server.sync_in_progress != 0 ? "copying:" : "pending:",
+                     server.sync_records_checked, server.sync_records_copied,
+                     HumanSize(server.sync_bytes_copied));
+}
+
 }  // namespace
 
 std::string StatusText(uint64_t epoch, const std::vector<sealfs_server_status>& servers) {
@@ -45,16 +71,17 @@ std::string StatusText(uint64_t epoch, const std::vector<sealfs_server_status>& 
   size_t address_width = 7;  // "ADDRESS"
   for (const auto& server : servers)
     address_width = std::max(address_width, std::strlen(server.address));
-  text += fmt::format("{:<16}  {:<{}}  {:<5} {:<9} {:>6} {:>6} {:>4} {:>10}\n", "ID", "ADDRESS",
-                      address_width, "STATE", "REACHABLE", "SIZE", "AVAIL", "USE%", "INODES");
+  text += fmt::format("{:<16}  {:<{}}  {:<7} {:<9} {:>6} {:>6} {:>4} {:>10}  {}\n", "ID",
+                      "ADDRESS", address_width, "STATE", "REACHABLE", "SIZE", "AVAIL", "USE%",
+                      "INODES", "COPIES");
   for (const auto& server : servers) {
     const bool reachable = server.reachable != 0;
-    text += fmt::format("{:016x}  {:<{}}  {:<5} {:<9} {:>6} {:>6} {:>4} {:>10}\n", server.id,
-                        server.address, address_width, server.up != 0 ? "UP" : "DOWN",
+    text += fmt::format("{:016x}  {:<{}}  {:<7} {:<9} {:>6} {:>6} {:>4} {:>10}  {}\n", server.id,
+                        server.address, address_width, StateName(server.state),
                         reachable ? "yes" : "no", reachable ? HumanSize(server.total_bytes) : "-",
                         reachable ? HumanSize(server.available_bytes) : "-",
                         reachable ? UsePercent(server.total_bytes, server.available_bytes) : "-",
-                        reachable ? std::to_string(server.inodes) : "-");
+                        reachable ? std::to_string(server.inodes) : "-", SyncText(epoch, server));
   }
   text +=
       fmt::format("total of reachable servers: {} size, {} available, {} inodes\n",
@@ -73,7 +100,7 @@ std::string StatusJson(uint64_t epoch, const std::vector<sealfs_server_status>& 
     json.BeginObject();
     json.Field("id", fmt::format("{:016x}", server.id));
     json.Field("address", std::string_view(server.address));
-    json.Field("state", server.up != 0 ? "UP" : "DOWN");
+    json.Field("state", StateName(server.state));
     json.Field("up", server.up != 0);
     json.Field("reachable", server.reachable != 0);
     // What an unreachable server did not say is null, not 0.
@@ -86,6 +113,13 @@ std::string StatusJson(uint64_t epoch, const std::vector<sealfs_server_status>& 
         json.NullField(name);
       }
     }
+    json.Key("sync").BeginObject();
+    json.Field("in_progress", server.sync_in_progress != 0);
+    json.Field("synced_epoch", server.synced_epoch);
+    json.Field("records_checked", server.sync_records_checked);
+    json.Field("records_copied", server.sync_records_copied);
+    json.Field("bytes_copied", server.sync_bytes_copied);
+    json.EndObject();
     json.EndObject();
   }
   json.EndArray();

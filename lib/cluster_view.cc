@@ -17,9 +17,9 @@ bool IsServing(const MapSnapshot& map, ServerId server) {
 }  // namespace
 
 ClusterView::ClusterView(std::string manager_address, Timeouts timeouts)
-    : manager_address_(std::move(manager_address)),
-      timeouts_(timeouts),
+    : timeouts_(timeouts),
       io_(1),
+      cache_(io_.io(), std::move(manager_address), timeouts.connect, timeouts.request),
       random_(std::random_device()()) {}
 
 uint64_t ClusterView::NewRequestId() {
@@ -47,69 +47,17 @@ void ClusterView::BackOff(const Status& failure) {
   if (failure.code() == proto::STATUS_NOT_HEAD) std::this_thread::sleep_for(kRetryPause / 4);
 }
 
-ClusterView::~ClusterView() {
-  std::lock_guard lock(mutex_);
-  for (auto& [id, channel] : channels_) channel->Close();
-  if (manager_channel_) manager_channel_->Close();
-}
+ClusterView::~ClusterView() = default;
 
 Status ClusterView::Refresh() {
-  std::shared_ptr<RpcChannel> channel;
   {
     std::lock_guard lock(mutex_);
-    if (!manager_channel_ || manager_channel_->broken()) {
-      manager_channel_ = RpcChannel::Create(io_.io(), manager_address_, timeouts_.connect);
-    }
-    channel = manager_channel_;
     last_refresh_ = std::chrono::steady_clock::now();
   }
-  RpcResult result =
-      channel->Call(proto::OP_GET_CLUSTER_MAP, proto::GetClusterMapRequest(), timeouts_.request);
-  proto::GetClusterMapReply reply;
-  Status status = result.Decode(&reply);
-  if (!status.ok()) {
-    return {status.code(), "manager " + manager_address_ + ": " + status.message()};
-  }
-  if (reply.map().servers_size() == 0) {
-    return {proto::STATUS_UNREACHABLE, "the cluster map lists no server yet"};
-  }
-  auto snapshot = std::make_shared<MapSnapshot>();
-  snapshot->map = reply.map();
-  snapshot->placement = Placement(snapshot->map);
-  std::lock_guard lock(mutex_);
-  if (snapshot_ && snapshot_->map.epoch() > snapshot->map.epoch()) return Status::Ok();
-  // Channels to servers whose address changed are stale.
-  for (auto it = channels_.begin(); it != channels_.end();) {
-    const proto::ServerInfo* info = snapshot->Find(it->first);
-    if (info == nullptr || info->address() != it->second->address()) {
-      it->second->Close();
-      it = channels_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  snapshot_ = std::move(snapshot);
-  return Status::Ok();
+  return cache_.Refresh();
 }
 
-std::shared_ptr<const MapSnapshot> ClusterView::snapshot() const {
-  std::lock_guard lock(mutex_);
-  return snapshot_;
-}
-
-std::shared_ptr<RpcChannel> ClusterView::ChannelTo(ServerId server, Status* status) {
-  std::lock_guard lock(mutex_);
-  auto it = channels_.find(server);
-  if (it != channels_.end() && !it->second->broken()) return it->second;
-  const proto::ServerInfo* info = snapshot_ ? snapshot_->Find(server) : nullptr;
-  if (info == nullptr) {
-    *status = Status(proto::STATUS_UNREACHABLE, "server " + std::to_string(server) + " not in map");
-    return nullptr;
-  }
-  auto channel = RpcChannel::Create(io_.io(), info->address(), timeouts_.connect);
-  channels_[server] = channel;
-  return channel;
-}
+std::shared_ptr<const MapSnapshot> ClusterView::snapshot() const { return cache_.snapshot(); }
 
 PendingCall ClusterView::Start(ServerId server, uint16_t op,
                                const google::protobuf::MessageLite& request,
@@ -117,7 +65,7 @@ PendingCall ClusterView::Start(ServerId server, uint16_t op,
   PendingCall call{server, {}, op, &request, payload, nullptr, request_id, {}};
   if (call.request_id == 0) call.request_id = NewRequestId();
   Status status;
-  call.channel = ChannelTo(server, &status);
+  call.channel = cache_.ChannelTo(server, &status);
   if (call.channel) {
     uint64_t sent_id = call.request_id;
     call.future = call.channel->CallAsync(op, request, payload, &sent_id);

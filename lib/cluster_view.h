@@ -18,6 +18,7 @@
 #include <random>
 #include <string>
 
+#include "map_cache.h"
 #include "placement.h"
 #include "rpc.h"
 
@@ -100,18 +101,14 @@ class ClusterView {
   [[nodiscard]] const Timeouts& timeouts() const { return timeouts_; }
 
  private:
-  std::shared_ptr<RpcChannel> ChannelTo(ServerId server, Status* status);
   // Refreshes the map unless another thread did within the last moment.
   void RefreshAfterFailure();
 
-  const std::string manager_address_;
   const Timeouts timeouts_;
   IoThreads io_;
+  MapCache cache_;
 
   mutable std::mutex mutex_;
-  std::shared_ptr<const MapSnapshot> snapshot_;               // GUARDED_BY(mutex_)
-  std::map<ServerId, std::shared_ptr<RpcChannel>> channels_;  // GUARDED_BY(mutex_)
-  std::shared_ptr<RpcChannel> manager_channel_;               // GUARDED_BY(mutex_)
   std::chrono::steady_clock::time_point last_refresh_;        // GUARDED_BY(mutex_)
   std::mt19937_64 random_;                                    // GUARDED_BY(mutex_)
 };

@@ -285,6 +285,13 @@ int sealfs_cluster_status(sealfs_client* client, uint64_t* epoch, sealfs_server_
       out.total_bytes = found[i].capacity.total_bytes();
       out.available_bytes = found[i].capacity.available_bytes();
       out.inodes = found[i].capacity.inodes();
+      out.state = static_cast<int>(found[i].info.state());
+      const sealfs::proto::SyncProgress& sync = found[i].info.sync();
+      out.sync_in_progress = sync.in_progress() ? 1 : 0;
+      out.synced_epoch = sync.synced_epoch();
+      out.sync_records_checked = sync.records_checked();
+      out.sync_records_copied = sync.records_copied();
+      out.sync_bytes_copied = sync.bytes_copied();
     }
     return static_cast<int>(found.size());
   });

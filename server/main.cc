@@ -68,7 +68,11 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
   sealfs::PeerMap peers(flags.manager, server_id, std::chrono::milliseconds(5000));
   sealfs::Replicator replicator(storage.get(), &peers);
   storage->set_committer(&replicator);
-  sealfs::Resync resync(storage.get(), &replicator);
+  // The manager learns of a finished pass at once: a SYNCING server waits for that report.
+  sealfs::ManagerLink* link_for_reports = nullptr;
+  sealfs::Resync resync(storage.get(), &replicator, [&link_for_reports] {
+    if (link_for_reports != nullptr) link_for_reports->Poke();
+  });
   sealfs::ServerService service(storage.get(), metadata.get(), &chunks, &replicator, &resync);
   metadata->set_inode_filter(
       [&service](uint64_t ino) { return service.IsHead(sealfs::InodePlacementKey(ino)); });
@@ -99,9 +103,10 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
     peers.NoteEpoch(epoch);
     resync.Wake();
   };
+  sealfs::ManagerLink link(link_options);
+  link_for_reports = &link;  // before the resync thread starts
   peers.Start();
   resync.Start();
-  sealfs::ManagerLink link(link_options);
   link.Start();
 
   int signal_number = 0;

@@ -39,6 +39,14 @@ void ManagerLink::Stop() {
   channel_.reset();
 }
 
+void ManagerLink::Poke() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    poked_ = true;
+  }
+  wake_.notify_all();
+}
+
 bool ManagerLink::registered() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return registered_;
@@ -66,7 +74,8 @@ void ManagerLink::Run() {
     NoteResult(status);
 
     std::unique_lock<std::mutex> lock(mutex_);
-    wake_.wait_for(lock, options_.heartbeat_interval, [this] { return stop_; });
+    wake_.wait_for(lock, options_.heartbeat_interval, [this] { return stop_ || poked_; });
+    poked_ = false;
     if (stop_) return;
   }
 }

@@ -45,6 +45,9 @@ class ManagerLink {
   void Start();
   // Stops the thread, interrupting a call in progress. Idempotent.
   void Stop();
+  // Sends the next heartbeat now rather than at the end of the interval (news for the manager,
+  // such as a finished pass).
+  void Poke();
 
   // True once the manager has accepted the registration (and until a new connection is made).
   [[nodiscard]] bool registered() const;
@@ -64,6 +67,7 @@ class ManagerLink {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;                    // GUARDED_BY(mutex_)
+  bool poked_ = false;                   // GUARDED_BY(mutex_)
   bool registered_ = false;              // GUARDED_BY(mutex_)
   uint64_t heartbeats_ = 0;              // GUARDED_BY(mutex_)
   std::shared_ptr<RpcChannel> channel_;  // GUARDED_BY(mutex_)

@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "map_cache.h"
 #include "placement.h"
 #include "rpc.h"
 
@@ -55,18 +56,15 @@ class PeerMap {
                  std::string_view payload = {});
 
  private:
-  std::shared_ptr<RpcChannel> ChannelTo(ServerId peer, Status* status);
   void RefreshLoop();
+  [[nodiscard]] bool BehindLocked() const;
 
-  const std::string manager_address_;
   const ServerId self_;
   const std::chrono::milliseconds call_timeout_;
   IoThreads io_;
+  MapCache cache_;
 
   mutable std::mutex mutex_;
-  std::shared_ptr<const MapSnapshot> snapshot_;               // GUARDED_BY(mutex_)
-  std::map<ServerId, std::shared_ptr<RpcChannel>> channels_;  // GUARDED_BY(mutex_)
-  std::shared_ptr<RpcChannel> manager_channel_;               // GUARDED_BY(mutex_)
   uint64_t wanted_epoch_ = 0;                                 // GUARDED_BY(mutex_)
   bool stop_ = false;                                         // GUARDED_BY(mutex_)
   std::condition_variable wake_;

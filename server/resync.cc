@@ -44,8 +44,8 @@ struct Resync::Page {
   std::vector<uint64_t> digests;
 };
 
-Resync::Resync(Storage* storage, Replicator* replicator)
-    : storage_(storage), replicator_(replicator) {}
+Resync::Resync(Storage* storage, Replicator* replicator, std::function<void()> on_finished)
+    : storage_(storage), replicator_(replicator), on_finished_(std::move(on_finished)) {}
 
 Resync::~Resync() { Stop(); }
 
@@ -105,6 +105,11 @@ void Resync::Loop() {
     progress_.set_in_progress(false);
     if (status.ok()) {
       progress_.set_synced_epoch(map->epoch());
+      if (on_finished_) {
+        lock.unlock();
+        on_finished_();
+        lock.lock();
+      }
       if (progress_.records_copied() > 0) {
         spdlog::info("pass at epoch {}: {} records checked, {} copied ({} bytes)", map->epoch(),
                      progress_.records_checked(), progress_.records_copied(),

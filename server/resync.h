@@ -20,6 +20,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,7 +35,8 @@ namespace sealfs {
 
 class Resync {
  public:
-  Resync(Storage* storage, Replicator* replicator);
+  // on_finished (optional) is called after each finished pass, to report it at once.
+  Resync(Storage* storage, Replicator* replicator, std::function<void()> on_finished = {});
   ~Resync();  // Stop()
   Resync(const Resync&) = delete;
   Resync& operator=(const Resync&) = delete;
@@ -65,6 +67,7 @@ class Resync {
 
   Storage* const storage_;
   Replicator* const replicator_;
+  const std::function<void()> on_finished_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

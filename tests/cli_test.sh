@@ -295,7 +295,7 @@ done
 json 'sum(1 for s in d["servers"] if s["state"] == "DOWN" and not s["reachable"]) == 1'
 json 'sum(1 for s in d["servers"] if s["state"] == "UP" and s["reachable"]) == 2'
 expect 0 "$sealfs" status
-grep -q " DOWN  no " "$work/out" || fail "status text does not show the server DOWN: $(cat "$work/out")"
+grep -Eq " DOWN +no " "$work/out" || fail "status text does not show the server DOWN: $(cat "$work/out")"
 grep -q "3 servers, 2 up, 1 down" "$work/out" || fail "status: $(cat "$work/out")"
 expect 1 "$sealfs" cluster status --dir "$cluster"
 grep -q "3 of 4 processes running" "$work/out" || fail "cluster status: $(cat "$work/out")"

@@ -320,7 +320,8 @@ void Cluster::LaunchServer(int i) {
       options_.server_placement ? options_.server_placement(i) : ServerPlacement();
   std::vector<std::string> argv = placement.wrapper;
   argv.insert(argv.end(), {SEALFS_SERVER_BIN, "--listen", placement.listen_host + ":0", "--manager",
-                           manager_address_, "--data-dir", server_data_dir(i)});
+                           manager_address_, "--data-dir", server_data_dir(i),
+                           "--heartbeat-interval-ms", std::to_string(options_.heartbeat_interval_ms)});
   s.process->Spawn(argv);
   s.running = true;
   s.address = s.process->WaitListening(options_.start_timeout);

@@ -83,6 +83,8 @@ struct ServerPlacement {
 struct ClusterOptions {
   int servers = 3;
   int heartbeat_timeout_ms = 5000;  // the manager's --heartbeat-timeout-ms
+  // The servers' --heartbeat-interval-ms: short, so that news (a server caught up) travels fast.
+  int heartbeat_interval_ms = 250;
   uint32_t chunk_size = 0;          // the manager's --chunk-size; 0 keeps its default
   int replicas = 3;                 // the manager's --replicas
   double down_out_after_seconds = 600;  // the manager's --down-out-after

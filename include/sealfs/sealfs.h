@@ -527,7 +527,33 @@ typedef struct sealfs_server_status {
   uint64_t available_bytes;
   /** Inode records this server holds. */
   uint64_t inodes;
+  /** Its state in the map: one of the SEALFS_SERVER_* values. */
+  int state;
+  /** 1 while it is walking its records to bring their copies on other servers up to date (after
+   *  a change of the map: a server came back, joined or went out). */
+  int sync_in_progress;
+  /** The map epoch of its last complete pass; every record it is the head of had all its copies
+   *  then. */
+  uint64_t synced_epoch;
+  /** In its pass under way (or its last one): records walked, records copied to servers that
+   *  lacked them or held them differently, and the bytes copied. */
+  uint64_t sync_records_checked;
+  uint64_t sync_records_copied;
+  uint64_t sync_bytes_copied;
 } sealfs_server_status;
+
+/** Server states in sealfs_server_status.state. */
+enum {
+  /** Serving. */
+  SEALFS_SERVER_UP = 1,
+  /** Missed its heartbeats: its copies elsewhere serve in its place. */
+  SEALFS_SERVER_DOWN = 2,
+  /** Back or new: it receives every write but serves nothing until it has caught up. */
+  SEALFS_SERVER_SYNCING = 3,
+  /** Down for longer than the manager's --down-out-after: out of placement for good; its
+   *  records were copied to the others. */
+  SEALFS_SERVER_OUT = 4
+};
 
 /**
  * Asks the manager for the current cluster map and every server for its capacity.
