@@ -46,6 +46,8 @@ const char* StateName(int state) {
       return "SYNCING";
     case SEALFS_SERVER_OUT:
       return "OUT";
+    case SEALFS_SERVER_LEAVING:
+      return "LEAVING";
     default:
       return "?";
   }

@@ -56,8 +56,16 @@ Placement::Placement(const proto::ClusterMap& map) {
     servers_.push_back(id);
     states_.push_back(state);
   }
+  std::size_t staying = 0;
+  for (proto::ServerState state : states_) {
+    if (state == proto::SERVER_LEAVING) {
+      any_leaving_ = true;
+    } else {
+      ++staying;
+    }
+  }
   std::size_t wanted = map.replicas() != 0 ? map.replicas() : 1;
-  replicas_ = std::max<std::size_t>(1, std::min(wanted, servers_.size()));
+  replicas_ = std::max<std::size_t>(1, std::min(wanted, staying));
 }
 
 Placement::Placement(std::vector<ServerId> servers) : servers_(std::move(servers)) {
@@ -87,24 +95,42 @@ std::vector<ServerId> Placement::Rank(std::string_view key, std::size_t count) c
 }
 
 std::vector<ServerId> Placement::Replicas(std::string_view key) const {
-  return Rank(key, replicas_);
+  if (!any_leaving_) return Rank(key, replicas_);
+  std::vector<ServerId> replicas;
+  for (ServerId server : Rank(key, servers_.size())) {
+    if (replicas.size() == replicas_) break;
+    if (StateOf(server) != proto::SERVER_LEAVING) replicas.push_back(server);
+  }
+  return replicas;
 }
 
 std::vector<ServerId> Placement::Chain(std::string_view key) const {
-  std::vector<ServerId> replicas = Replicas(key);
+  const std::vector<ServerId> replicas = Replicas(key);
+  // Before a server began to leave, the replicas were the first ones counting it.
+  const std::vector<ServerId> holders = any_leaving_ ? Rank(key, replicas_) : replicas;
+  auto contains = [](const std::vector<ServerId>& list, ServerId server) {
+    return std::find(list.begin(), list.end(), server) != list.end();
+  };
   std::vector<ServerId> chain;
-  for (ServerId server : replicas) {
+  for (ServerId server : holders) {
     if (StateOf(server) == proto::SERVER_UP) chain.push_back(server);
   }
   if (chain.empty()) return chain;
   for (ServerId server : replicas) {
-    if (StateOf(server) == proto::SERVER_SYNCING) chain.push_back(server);
+    if (StateOf(server) == proto::SERVER_UP && !contains(chain, server)) chain.push_back(server);
+  }
+  for (const auto* list : {&holders, &replicas}) {
+    for (ServerId server : *list) {
+      if (StateOf(server) == proto::SERVER_SYNCING && !contains(chain, server)) {
+        chain.push_back(server);
+      }
+    }
   }
   return chain;
 }
 
 ServerId Placement::Home(std::string_view key) const {
-  if (replicas_ == 1 && !servers_.empty()) {
+  if (replicas_ == 1 && !any_leaving_ && !servers_.empty()) {
     // The common case without copies, without building a ranking.
     ServerId best = 0;
     uint64_t best_score = 0;
@@ -119,10 +145,9 @@ ServerId Placement::Home(std::string_view key) const {
     }
     return best;
   }
+  std::vector<ServerId> chain = Chain(key);
+  if (!chain.empty()) return chain.front();
   std::vector<ServerId> replicas = Replicas(key);
-  for (ServerId server : replicas) {
-    if (StateOf(server) == proto::SERVER_UP) return server;
-  }
   return replicas.empty() ? 0 : replicas.front();
 }
 

@@ -42,7 +42,7 @@ class Placement {
  public:
   Placement() = default;
   // Places over every server of the map that is not OUT, up or down: a down server's data lives
-  // there still.
+  // there still (a LEAVING one only until its records have their new copies).
   explicit Placement(const proto::ClusterMap& map);
   // Every server UP, one copy of each record (tests).
   explicit Placement(std::vector<ServerId> servers);
@@ -56,10 +56,13 @@ class Placement {
 
   // The servers for `key`, best first, at most `count` of them.
   [[nodiscard]] std::vector<ServerId> Rank(std::string_view key, std::size_t count) const;
-  // The servers that hold copies of `key`: the first replicas() of its ranking, any state.
+  // The servers that hold copies of `key`: the first replicas() of its ranking, any state, not
+  // counting LEAVING servers.
   [[nodiscard]] std::vector<ServerId> Replicas(std::string_view key) const;
-  // The replicas that take the writes of `key`, in the order a write goes down them: the UP ones
-  // in rank order, then the SYNCING ones. Empty when none is UP.
+  // The servers that take the writes of `key`, in the order a write goes down them: the UP ones
+  // among its replicas counted with LEAVING servers (they held the key before a server began to
+  // leave), in rank order; then the UP replicas that replace a LEAVING one (they are being
+  // filled); then the SYNCING ones. Empty when none of the first kind is UP.
   [[nodiscard]] std::vector<ServerId> Chain(std::string_view key) const;
   // The server that serves `key`: the head of its chain, or its first replica when none is UP
   // (the call then fails as unreachable until one is). Requires !empty().
@@ -69,6 +72,7 @@ class Placement {
   std::vector<ServerId> servers_;
   std::vector<proto::ServerState> states_;  // of servers_[i]
   std::size_t replicas_ = 1;
+  bool any_leaving_ = false;
 };
 
 // One immutable version of the cluster map, with its placement.

@@ -95,6 +95,7 @@ uint64_t Client::NewInodeIdFor(std::string_view entry_key) {
   auto snapshot = cluster_.snapshot();
   const Placement& placement = snapshot->placement;
   const std::vector<ServerId> replicas = placement.Replicas(entry_key);
+  const ServerId home = placement.Home(entry_key);
   std::lock_guard lock(random_mutex_);
   // Ids below 16 are reserved (1 is the root). The inode must have the entry's replicas, in the
   // same order, so that one server is the head of both whatever the states of the servers: with
@@ -104,9 +105,9 @@ uint64_t Client::NewInodeIdFor(std::string_view entry_key) {
   for (std::size_t tries = 0; tries < bound; ++tries) {
     uint64_t ino = random_();
     if (ino < 16) continue;
-    if (placement.Replicas(InodePlacementKey(ino)) == replicas) return ino;
+    const std::string key = InodePlacementKey(ino);
+    if (placement.Replicas(key) == replicas && placement.Home(key) == home) return ino;
   }
-  const ServerId home = placement.Home(entry_key);
   for (std::size_t tries = 0; tries < 1000 * placement.servers().size(); ++tries) {
     uint64_t ino = random_();
     if (ino >= 16 && placement.Home(InodePlacementKey(ino)) == home) return ino;

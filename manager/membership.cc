@@ -185,7 +185,10 @@ Status Membership::PromoteSyncedLocked() {
   std::vector<int> synced;
   for (int i = 0; i < map_.servers_size(); ++i) {
     const auto& candidate = map_.servers(i);
-    if (candidate.state() != proto::SERVER_SYNCING) continue;
+    if (candidate.state() != proto::SERVER_SYNCING &&
+        candidate.state() != proto::SERVER_LEAVING) {
+      continue;
+    }
     bool all = true;
     for (const auto& server : map_.servers()) {
       if (server.state() != proto::SERVER_UP) continue;
@@ -200,14 +203,21 @@ Status Membership::PromoteSyncedLocked() {
   if (synced.empty()) return Status::Ok();
   proto::ClusterMap next = map_;
   for (int i : synced) {
-    next.mutable_servers(i)->set_state(proto::SERVER_UP);
-    next.mutable_servers(i)->set_state_epoch(map_.epoch() + 1);
+    proto::ServerInfo* server = next.mutable_servers(i);
+    server->set_state(server->state() == proto::SERVER_SYNCING ? proto::SERVER_UP
+                                                               : proto::SERVER_OUT);
+    server->set_state_epoch(map_.epoch() + 1);
   }
   Status s = CommitLocked(std::move(next));
   if (!s.ok()) return s;
   for (int i : synced) {
-    spdlog::info("server {:#018x} has caught up: UP (epoch {})", map_.servers(i).id(),
-                 map_.epoch());
+    const auto& server = map_.servers(i);
+    if (server.state() == proto::SERVER_UP) {
+      spdlog::info("server {:#018x} has caught up: UP (epoch {})", server.id(), map_.epoch());
+    } else {
+      spdlog::info("server {:#018x} is OUT: its records have their copies again (epoch {})",
+                   server.id(), map_.epoch());
+    }
   }
   return Status::Ok();
 }
@@ -250,7 +260,7 @@ Status Membership::CheckTimeouts(TimePoint now, int* marked) {
     if (alive && silent > options_.heartbeat_timeout) {
       changes.emplace_back(i, proto::SERVER_DOWN);
     } else if (server.state() == proto::SERVER_DOWN && silent > options_.down_out_after) {
-      changes.emplace_back(i, proto::SERVER_OUT);
+      changes.emplace_back(i, proto::SERVER_LEAVING);
     }
   }
   if (changes.empty()) return PromoteSyncedLocked();  // a server that went OUT may hold it back

@@ -1,7 +1,8 @@
 // Membership: who is in the cluster, where each server is, and whether it is alive.
 //
 // The cluster map (proto::ClusterMap) lists every server that ever registered, ordered by id,
-// with its address and its state (UP, SYNCING, DOWN or OUT) and the epoch it entered it. Its epoch grows by exactly one on every change
+// with its address and its state (UP, SYNCING, DOWN, LEAVING or OUT) and the epoch it entered
+// it. Its epoch grows by exactly one on every change
 // of the map and never otherwise, so a server or client that holds epoch N knows it is current
 // when the manager reports N. Every change is written to the ClusterMapStore (synced) before it
 // becomes visible: a change that cannot be stored fails and leaves the map as it was.
@@ -14,14 +15,17 @@
 //                        data, but it may have missed writes).
 //                        known, same address, UP or SYNCING: nothing changes.
 //   Heartbeat(id, addr)  unknown id: STATUS_NOT_FOUND (the server must register first).
-//                        known: its time and sync progress are recorded; DOWN or OUT: arrives,
+//                        known: its time and sync progress are recorded; DOWN, LEAVING or
+//                        OUT: arrives,
 //                        epoch+1; a new address: updated, epoch+1.
 //   A SYNCING server becomes UP (epoch+1) once every UP server has reported a complete pass
 //   over its records at an epoch at or after the one the SYNCING server arrived at: every
 //   record it should hold has then been copied to it, and every later write reached it.
+//   Likewise a LEAVING server becomes OUT once every UP server has passed since it began to
+//   leave: its records have their full number of copies on the others.
 //   CheckTimeouts(now)   every UP or SYNCING server not heard from within heartbeat_timeout
-//                        goes DOWN; every server DOWN for longer than down_out_after goes OUT;
-//                        all of them in one change, epoch+1.
+//                        goes DOWN; every server DOWN for longer than down_out_after goes
+//                        LEAVING; all of them in one change, epoch+1.
 //   An address is held by at most one UP server: a Register or Heartbeat that claims an
 //   address another UP server holds fails with STATUS_EXISTS (two processes cannot listen on
 //   one address, so one of them is misconfigured or the holder died and has not timed out yet).

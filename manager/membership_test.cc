@@ -354,8 +354,13 @@ TEST_F(MembershipTest, AServerDownTooLongGoesOut) {
   Check();
   ASSERT_EQ(Server(2).state(), proto::SERVER_DOWN);
   Advance(kDownOut - kTimeout);
-  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, membership_->epoch()).ok());
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, membership_->epoch() - 1).ok());
   Check();
+  ASSERT_EQ(Server(2).state(), proto::SERVER_LEAVING);
+  // OUT once every UP server has copied its records since: a pass at the leaving epoch.
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, Server(2).state_epoch() - 1).ok());
+  EXPECT_EQ(Server(2).state(), proto::SERVER_LEAVING);
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, Server(2).state_epoch()).ok());
   EXPECT_EQ(Server(2).state(), proto::SERVER_OUT);
   // It may come back later: as a server that has everything to catch up on.
   ASSERT_TRUE(Heartbeat(2, "10.0.0.2:7000").ok());

@@ -243,6 +243,7 @@ Status Resync::Repair(const std::shared_ptr<const MapSnapshot>& map, Storage::Fa
     std::lock_guard lock(mutex_);
     progress_.set_records_copied(progress_.records_copied() + 1);
     progress_.set_bytes_copied(progress_.bytes_copied() + key.size() + value.size());
+    progress_.set_total_bytes_copied(progress_.total_bytes_copied() + key.size() + value.size());
   }
   return Status::Ok();
 }

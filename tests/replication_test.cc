@@ -181,16 +181,48 @@ TEST(ReplicationTest, AServerReplacedByAnEmptyOneGetsEveryRecordBack) {
   std::size_t bytes = 0;
   for (const auto& [path, data] : files) bytes += data.size();
 
+  uint64_t old_id = 0;
+  const proto::ClusterMap before = cluster.GetMap();
+  for (const auto& server : before.servers()) {
+    if (server.address() == cluster.server_address(0)) old_id = server.id();
+  }
+  ASSERT_NE(old_id, 0U);
   const auto replaced_at = Clock::now();
-  cluster.ReplaceServer(0);  // the old identity goes OUT after 2 s; its records are copied
-  proto::ClusterMap map = WaitAllSynced(cluster, seconds(60));
+  cluster.ReplaceServer(0);  // the old identity leaves after 2 s: its records are copied
+  const auto synced_at = Clock::now();  // the replacement is UP: it has its share so far
+  proto::ClusterMap map = cluster.GetMap();
+  const auto deadline = Clock::now() + seconds(60);
+  auto old_state = [&] {
+    for (const auto& server : map.servers()) {
+      if (server.id() == old_id) return server.state();
+    }
+    return proto::SERVER_STATE_UNSPECIFIED;
+  };
+  Clock::time_point leaving_at{};
+  while (old_state() != proto::SERVER_OUT && Clock::now() < deadline) {
+    if (old_state() == proto::SERVER_LEAVING && leaving_at == Clock::time_point{}) {
+      leaving_at = Clock::now();
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+    map = cluster.GetMap();
+  }
+  const Clock::time_point out_at = Clock::now();
+  map = WaitAllSynced(cluster, seconds(60));
   const double took = Seconds(Clock::now() - replaced_at);
+  EXPECT_NE(leaving_at, Clock::time_point{}) << "never seen LEAVING";
+  uint64_t copied = 0;
+  for (const auto& server : map.servers()) copied += server.sync().total_bytes_copied();
+  const double copying = Seconds(synced_at - replaced_at) + Seconds(out_at - leaving_at);
+  std::cout << "[replication] re-replication: " << copied / 1e6 << " MB copied in " << copying
+            << " s (replacement SYNCING " << Seconds(synced_at - replaced_at)
+            << " s, old server LEAVING " << Seconds(out_at - leaving_at)
+            << " s): " << copied / 1e6 / copying << " MB/s\n";
+  EXPECT_GE(copied, bytes) << "every byte of file data reached the replacement";
   int out = 0;
   for (const auto& server : map.servers()) out += server.state() == proto::SERVER_OUT ? 1 : 0;
   EXPECT_EQ(out, 1) << map.ShortDebugString();
-  std::cout << "[replication] re-replication of " << bytes / 1e6 << " MB of file data took "
-            << took << " s from the replacement (2 s of it waiting for --down-out-after): "
-            << bytes / 1e6 / took << " MB/s\n";
+  std::cout << "[replication] " << bytes / 1e6 << " MB of file data back to 3 copies " << took
+            << " s after the replacement (2 s of it waiting for --down-out-after)\n";
 
   // The new server alone holds every file.
   cluster.KillServer(1);

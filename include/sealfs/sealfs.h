@@ -552,7 +552,10 @@ enum {
   SEALFS_SERVER_SYNCING = 3,
   /** Down for longer than the manager's --down-out-after: out of placement for good; its
    *  records were copied to the others. */
-  SEALFS_SERVER_OUT = 4
+  SEALFS_SERVER_OUT = 4,
+  /** Down for longer than --down-out-after, its records being copied to the others; OUT once
+   *  they are. */
+  SEALFS_SERVER_LEAVING = 5
 };
 
 /**
