@@ -32,6 +32,7 @@ struct Flags {
   std::string data_dir;
   std::string advertise;
   int heartbeat_interval_ms = 1000;
+  double scrub_interval_seconds = 300;
   std::string log_level = "info";
 };
 
@@ -70,7 +71,9 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
   storage->set_committer(&replicator);
   // The manager learns of a finished pass at once: a SYNCING server waits for that report.
   sealfs::ManagerLink* link_for_reports = nullptr;
-  sealfs::Resync resync(storage.get(), &replicator, [&link_for_reports] {
+  const auto scrub_interval =
+      std::chrono::milliseconds(static_cast<int64_t>(flags.scrub_interval_seconds * 1000));
+  sealfs::Resync resync(storage.get(), &replicator, scrub_interval, [&link_for_reports] {
     if (link_for_reports != nullptr) link_for_reports->Poke();
   });
   sealfs::ServerService service(storage.get(), metadata.get(), &chunks, &replicator, &resync);
@@ -147,6 +150,11 @@ int main(int argc, char** argv) {
                  "milliseconds between heartbeats to the manager")
       ->capture_default_str()
       ->check(CLI::Range(10, 600000));
+  app.add_option("--scrub-interval-seconds", flags.scrub_interval_seconds,
+                 "seconds between passes over this server's records that repair copies and "
+                 "delete the chunks of inodes that no longer exist (also run on every map change)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 30.0 * 24 * 3600));
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 
+#include "key_encoding.h"
+#include "placement.h"
 #include "rocksdb/db.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/write_batch.h"
@@ -19,6 +21,9 @@ constexpr int kMaxRepliedKeys = 4096;
 // After a pass that could not finish (a replica away, the map moving), the next one starts
 // after this pause even if the map does not change again.
 constexpr std::chrono::milliseconds kRetryPause{1000};
+// How long the chunks of an inode must have been seen without it before they are deleted (at
+// least two scrub intervals): longer than it takes every server to learn a new map.
+constexpr std::chrono::milliseconds kOrphanGrace{5000};
 
 // The families whose records are placed and so replicated, in the order passes walk them.
 constexpr Storage::Family kPlacedFamilies[] = {Storage::kInodes, Storage::kDentries,
@@ -44,8 +49,13 @@ struct Resync::Page {
   std::vector<uint64_t> digests;
 };
 
-Resync::Resync(Storage* storage, Replicator* replicator, std::function<void()> on_finished)
-    : storage_(storage), replicator_(replicator), on_finished_(std::move(on_finished)) {}
+Resync::Resync(Storage* storage, Replicator* replicator, std::chrono::milliseconds scrub_interval,
+               std::function<void()> on_finished)
+    : storage_(storage),
+      replicator_(replicator),
+      scrub_interval_(scrub_interval),
+      on_finished_(std::move(on_finished)),
+      last_pass_(std::chrono::steady_clock::now()) {}
 
 Resync::~Resync() { Stop(); }
 
@@ -87,9 +97,14 @@ void Resync::Loop() {
   bool failed = false;
   while (!stop_) {
     auto map = replicator_->peers().snapshot();
-    const bool due = map && map->epoch() > progress_.synced_epoch();
+    const bool due =
+        map && (map->epoch() > progress_.synced_epoch() ||
+                std::chrono::steady_clock::now() - last_pass_ >= scrub_interval_);
     if (!due || failed) {
-      wake_.wait_for(lock, failed ? kRetryPause : std::chrono::milliseconds(1000),
+      wake_.wait_for(lock,
+                     failed ? kRetryPause
+                            : std::min<std::chrono::milliseconds>(scrub_interval_,
+                                                                   std::chrono::seconds(1)),
                      [this] { return stop_ || woken_; });
       woken_ = false;
       failed = false;
@@ -102,6 +117,7 @@ void Resync::Loop() {
     lock.unlock();
     Status status = Pass(map);
     lock.lock();
+    last_pass_ = std::chrono::steady_clock::now();
     progress_.set_in_progress(false);
     if (status.ok()) {
       progress_.set_synced_epoch(map->epoch());
@@ -123,7 +139,6 @@ void Resync::Loop() {
 }
 
 Status Resync::Pass(const std::shared_ptr<const MapSnapshot>& map) {
-  if (map->placement.replicas() <= 1) return Status::Ok();  // no copies to compare
   for (Storage::Family family : kPlacedFamilies) {
     Status status = PassFamily(map, family);
     if (!status.ok()) return status;
@@ -145,6 +160,7 @@ Status Resync::PassFamily(const std::shared_ptr<const MapSnapshot>& map, Storage
   std::unique_ptr<rocksdb::Iterator> it(
       storage_->db()->NewIterator(options, storage_->handle(family)));
   uint64_t checked = 0;
+  std::vector<uint64_t> chunk_inos;  // of the chunks this server is the head for
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (stopping()) return Status::IoError("stopping");
     if (replicator_->peers().epoch() != map->epoch()) return Status::IoError("the map changed");
@@ -154,6 +170,13 @@ Status Resync::PassFamily(const std::shared_ptr<const MapSnapshot>& map, Storage
     ++checked;
     std::vector<ServerId> chain = map->placement.Chain(placement_key);
     if (chain.empty() || chain.front() != self) continue;
+    uint64_t ino = 0;
+    uint64_t index = 0;
+    if (family == Storage::kChunks && keys::DecodeChunkKey(key, &ino, &index) &&
+        (chunk_inos.empty() || chunk_inos.back() != ino)) {
+      chunk_inos.push_back(ino);
+    }
+    if (chain.size() == 1) continue;  // no copies to compare
     const uint64_t digest = Digest(it->value());
     for (std::size_t i = 1; i < chain.size(); ++i) {
       auto page = pages.find(chain[i]);
@@ -176,10 +199,83 @@ Status Resync::PassFamily(const std::shared_ptr<const MapSnapshot>& map, Storage
     std::lock_guard lock(mutex_);
     progress_.set_records_checked(progress_.records_checked() + checked % 1024);
   }
-  for (auto& [replica, page] : pages) {
-    Status status = Flush(map, family, replica, &page, /*to_end=*/true);
-    if (!status.ok()) return status;
+  if (map->placement.replicas() > 1) {
+    for (auto& [replica, page] : pages) {
+      Status status = Flush(map, family, replica, &page, /*to_end=*/true);
+      if (!status.ok()) return status;
+    }
   }
+  return family == Storage::kChunks ? RemoveOrphanChunks(map, chunk_inos) : Status::Ok();
+}
+
+Status Resync::RemoveOrphanChunks(const std::shared_ptr<const MapSnapshot>& map,
+                                  const std::vector<uint64_t>& inos) {
+  const ServerId self = replicator_->peers().self();
+  // A server on an old map could ask the wrong head, or be the wrong head itself, and hear "not
+  // found" for a live inode. So an inode is taken for gone only when it was missing in passes
+  // at least a grace period apart, with the map unchanged all along and still the manager's.
+  const auto now = std::chrono::steady_clock::now();
+  const auto grace = std::max<std::chrono::steady_clock::duration>(2 * scrub_interval_,
+                                                                   kOrphanGrace);
+  std::map<uint64_t, Suspect> still_missing;
+  for (uint64_t ino : inos) {
+    if (stopping()) return Status::IoError("stopping");
+    // Only a clear "no such inode" from its head makes the chunks garbage; any failure to ask
+    // leaves them for a later pass.
+    const ServerId inode_head = map->placement.Home(InodePlacementKey(ino));
+    Status known;
+    if (inode_head == self) {
+      std::string value;
+      rocksdb::Status read = storage_->db()->Get(rocksdb::ReadOptions(), storage_->inodes(),
+                                                 keys::InodeKey(ino), &value);
+      known = read.IsNotFound() ? Status::NotFound() : FromRocks(read);
+    } else {
+      proto::GetAttrRequest request;
+      request.set_ino(ino);
+      known = replicator_->peers().Call(inode_head, proto::OP_GET_ATTR, request).status;
+    }
+    if (known.code() != proto::STATUS_NOT_FOUND) continue;
+    auto suspect = suspects_.find(ino);
+    if (suspect == suspects_.end() || suspect->second.epoch != map->epoch()) {
+      still_missing[ino] = Suspect{map->epoch(), now};
+      continue;
+    }
+    still_missing[ino] = suspect->second;
+    if (now - suspect->second.first_missing < grace) continue;
+    if (!replicator_->peers().Refresh().ok() || replicator_->peers().epoch() != map->epoch()) {
+      continue;
+    }
+    still_missing.erase(ino);
+
+    std::vector<std::string> chunk_keys;
+    std::vector<std::string> placement_keys;
+    const std::string prefix = keys::InoPrefix(ino);
+    std::unique_ptr<rocksdb::Iterator> it(
+        storage_->db()->NewIterator(rocksdb::ReadOptions(), storage_->chunks()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      uint64_t key_ino = 0;
+      uint64_t index = 0;
+      std::string_view key(it->key().data(), it->key().size());
+      if (!keys::DecodeChunkKey(key, &key_ino, &index)) continue;
+      std::string placement_key = ChunkPlacementKey(ino, index);
+      if (map->placement.Home(placement_key) != self) continue;
+      chunk_keys.emplace_back(key);
+      placement_keys.push_back(std::move(placement_key));
+    }
+    if (!it->status().ok()) return FromRocks(it->status());
+    if (chunk_keys.empty()) continue;
+    KeyLocks::Guard guard(&replicator_->locks(), placement_keys, /*exclusive=*/true);
+    rocksdb::WriteBatch batch;
+    for (const std::string& key : chunk_keys) {
+      Status status = FromRocks(batch.Delete(storage_->chunks(), key));
+      if (!status.ok()) return status;
+    }
+    Status status = replicator_->Commit(&batch, /*sync=*/false);
+    if (!status.ok()) return status;
+    spdlog::info("deleted {} chunks of inode {:016x}, which no longer exists", chunk_keys.size(),
+                 ino);
+  }
+  suspects_ = std::move(still_missing);
   return Status::Ok();
 }
 

@@ -322,6 +322,7 @@ void Cluster::LaunchServer(int i) {
   argv.insert(argv.end(), {SEALFS_SERVER_BIN, "--listen", placement.listen_host + ":0", "--manager",
                            manager_address_, "--data-dir", server_data_dir(i),
                            "--heartbeat-interval-ms", std::to_string(options_.heartbeat_interval_ms)});
+  argv.insert(argv.end(), options_.server_args.begin(), options_.server_args.end());
   s.process->Spawn(argv);
   s.running = true;
   s.address = s.process->WaitListening(options_.start_timeout);

@@ -15,7 +15,11 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "cluster.h"
+#include "placement.h"
+#include "rpc.h"
 #include "db_inspect.h"
 
 namespace sealfs::test {
@@ -265,6 +269,67 @@ TEST(ReplicationTest, ANewServerReceivesItsShare) {
   }
   ASSERT_EQ(copies.size(), 64U);
   for (const auto& [index, count] : copies) EXPECT_GE(count, 2) << "chunk " << index;
+}
+
+// A client that dies between deleting a file's inode and deleting its chunks leaves the chunks
+// behind; the servers' passes find them and delete them.
+TEST(ReplicationTest, ChunksOfAFileWhoseDeletionWasCutShortAreReclaimed) {
+  ClusterOptions cluster_options = ReplicatedCluster(2);
+  cluster_options.chunk_size = 64 << 10;
+  cluster_options.server_args = {"--scrub-interval-seconds", "1"};
+  Cluster cluster(cluster_options);
+  cluster.Start();
+  const sealfs_options options = FailoverClientOptions();
+  sealfs_client* client = ConnectOrThrow(cluster.manager_address(), &options);
+  std::mt19937_64 rng(TestSeed());
+  WriteFile(client, "/doomed", RandomBytes(rng, 32 * (64 << 10)));
+  WriteFile(client, "/kept", RandomBytes(rng, 8 * (64 << 10)));
+  struct stat doomed {};
+  struct stat kept {};
+  ASSERT_OK(sealfs_stat(client, "/doomed", &doomed));
+  ASSERT_OK(sealfs_stat(client, "/kept", &kept));
+
+  // The first step of an unlink, as a client sends it: the entry and the inode go in one write
+  // on the entry's head. The client then "dies": the second step (the chunks) never comes.
+  const proto::ClusterMap map = cluster.GetMap();
+  const MapSnapshot snapshot{map, Placement(map)};
+  const proto::ServerInfo* head = snapshot.Find(snapshot.placement.Home(DentryPlacementKey(1, "doomed")));
+  ASSERT_NE(head, nullptr);
+  IoThreads io;
+  auto channel = RpcChannel::Create(io.io(), head->address(), milliseconds(2000));
+  proto::RemoveDentryRequest remove;
+  remove.set_parent(1);
+  remove.set_name("doomed");
+  remove.set_unlink_inode(true);
+  proto::RemoveDentryReply removed;
+  ASSERT_TRUE(channel->Call(proto::OP_REMOVE_DENTRY, remove, seconds(5)).Decode(&removed).ok());
+  ASSERT_TRUE(removed.inode_removed()) << "the inode lives with its entry";
+  channel->Close();
+  struct stat st {};
+  EXPECT_ERRNO(ENOENT, sealfs_stat(client, "/doomed", &st));
+  sealfs_disconnect(client);
+
+  // Passes run every second: wait until every server holding chunks of it has logged their
+  // deletion, then count what is left in the databases.
+  const auto deadline = Clock::now() + seconds(30);
+  const std::string line = fmt::format("chunks of inode {:016x}", doomed.st_ino);
+  auto reclaimed = [&] {
+    std::string logs;
+    for (int i = 0; i < cluster.num_servers(); ++i) logs += cluster.server_process(i).LogTail(400);
+    return logs.find(line) != std::string::npos;
+  };
+  while (!reclaimed() && Clock::now() < deadline) std::this_thread::sleep_for(milliseconds(100));
+  std::this_thread::sleep_for(seconds(2));  // every server's pass, not only the first
+  ASSERT_TRUE(cluster.StopAll());
+  std::size_t kept_copies = 0;
+  for (int i = 0; i < cluster.num_servers(); ++i) {
+    std::string error;
+    EXPECT_TRUE(ChunkKeysOf(cluster.server_data_dir(i) + "/db", doomed.st_ino, &error).empty())
+        << "server" << i << " still holds chunks of the deleted inode";
+    kept_copies += ChunkKeysOf(cluster.server_data_dir(i) + "/db", kept.st_ino, &error).size();
+    EXPECT_EQ(error, "");
+  }
+  EXPECT_EQ(kept_copies, 16U) << "the 8 chunks of a live file, 2 copies each, are all kept";
 }
 
 }  // namespace

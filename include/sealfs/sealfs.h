@@ -535,10 +535,11 @@ typedef struct sealfs_server_status {
   /** The map epoch of its last complete pass; every record it is the head of had all its copies
    *  then. */
   uint64_t synced_epoch;
-  /** In its pass under way (or its last one): records walked, records copied to servers that
-   *  lacked them or held them differently, and the bytes copied. */
+  /** Records walked in its pass under way (or its last one). */
   uint64_t sync_records_checked;
+  /** Records it copied, in that pass, to servers that lacked them or held them differently. */
   uint64_t sync_records_copied;
+  /** Bytes it copied in that pass. */
   uint64_t sync_bytes_copied;
 } sealfs_server_status;
 
