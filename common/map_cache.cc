@@ -40,11 +40,16 @@ Status MapCache::Refresh() {
   if (reply.map().servers_size() == 0) {
     return {proto::STATUS_UNREACHABLE, "the cluster map lists no server yet"};
   }
+  Offer(std::move(*reply.mutable_map()));
+  return Status::Ok();
+}
+
+void MapCache::Offer(proto::ClusterMap map) {
   auto snapshot = std::make_shared<MapSnapshot>();
-  snapshot->map = std::move(*reply.mutable_map());
+  snapshot->map = std::move(map);
   snapshot->placement = Placement(snapshot->map);
   std::lock_guard lock(mutex_);
-  if (snapshot_ && snapshot_->epoch() > snapshot->epoch()) return Status::Ok();
+  if (snapshot_ && snapshot_->epoch() >= snapshot->epoch()) return;
   // Channels to servers whose address changed are stale.
   for (auto it = channels_.begin(); it != channels_.end();) {
     const proto::ServerInfo* info = snapshot->Find(it->first);
@@ -56,7 +61,6 @@ Status MapCache::Refresh() {
     }
   }
   snapshot_ = std::move(snapshot);
-  return Status::Ok();
 }
 
 std::shared_ptr<const MapSnapshot> MapCache::snapshot() const {

@@ -29,6 +29,8 @@ class MapCache {
   // Fetches the map from the manager and keeps it unless the one held is newer. Fails when the
   // manager cannot be reached or the map lists no server.
   Status Refresh();
+  // Keeps `map` (as fetched from elsewhere, a peer) unless the one held is newer.
+  void Offer(proto::ClusterMap map);
   // The latest map; null until a Refresh succeeded.
   [[nodiscard]] std::shared_ptr<const MapSnapshot> snapshot() const;
   // The channel to a server of the latest map; null (and *status set) when it is not in it.

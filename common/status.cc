@@ -55,6 +55,18 @@ Status Status::FromErrno(int error_number, std::string msg) {
   return {proto::STATUS_IO_ERROR, std::move(msg)};
 }
 
+bool Status::transient() const {
+  switch (code_) {
+    case proto::STATUS_UNREACHABLE:
+    case proto::STATUS_TIMED_OUT:
+    case proto::STATUS_NOT_HEAD:
+    case proto::STATUS_STALE_MAP:
+      return true;
+    default:
+      return false;
+  }
+}
+
 int Status::ToErrno() const {
   if (ok()) return 0;
   for (const auto& row : kCodeErrno) {

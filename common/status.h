@@ -31,6 +31,10 @@ class Status {
   [[nodiscard]] const std::string& message() const { return message_; }
   // The positive errno a POSIX call would report for this status (0 when ok).
   [[nodiscard]] int ToErrno() const;
+  // A failure that another attempt may mend once the sender has fetched the cluster map: the
+  // peer could not be reached or did not answer, is not the head of the record, or is on
+  // another map. Nothing was applied, or what was can be asked again under the same request id.
+  [[nodiscard]] bool transient() const;
   // "NOT_FOUND: message", for logs.
   [[nodiscard]] std::string ToString() const;
 

@@ -283,7 +283,7 @@ Status Client::CreateEntry(const ParentAndName& where, proto::InodeAttr attr, bo
         cluster_.Start(cluster_.Home(key), proto::OP_CREATE, request, {}, request_id);
     RpcResult result = cluster_.Wait(call);
     status = result.Decode(reply);
-    if (ClusterView::IsRetryable(status) && std::chrono::steady_clock::now() < deadline) {
+    if (status.transient() && std::chrono::steady_clock::now() < deadline) {
       cluster_.BackOff(status);  // a new head may need another inode number
       continue;
     }
@@ -955,7 +955,7 @@ bool DirStream::Next(Entry* entry, Status* status) {
     proto::ReadDirReply reply;
     PendingCall call = client_->cluster_.Start(servers_[server_index_], proto::OP_READ_DIR, request);
     *status = client_->cluster_.Wait(call).Decode(&reply);
-    if (ClusterView::IsRetryable(*status) && std::chrono::steady_clock::now() < deadline_) {
+    if (status->transient() && std::chrono::steady_clock::now() < deadline_) {
       client_->cluster_.BackOff(*status);
       restarted_ = true;
       StartOver();

@@ -29,18 +29,6 @@ uint64_t ClusterView::NewRequestId() {
   return id;
 }
 
-bool ClusterView::IsRetryable(const Status& status) {
-  switch (status.code()) {
-    case proto::STATUS_UNREACHABLE:
-    case proto::STATUS_TIMED_OUT:
-    case proto::STATUS_NOT_HEAD:
-    case proto::STATUS_STALE_MAP:
-      return true;
-    default:
-      return false;
-  }
-}
-
 void ClusterView::BackOff(const Status& failure) {
   if (failure.code() != proto::STATUS_NOT_HEAD) std::this_thread::sleep_for(kRetryPause);
   RefreshAfterFailure();
@@ -101,7 +89,7 @@ RpcResult ClusterView::Wait(PendingCall& call) {
 RpcResult ClusterView::Finish(PendingCall& call) {
   const auto deadline = std::chrono::steady_clock::now() + timeouts_.failover;
   RpcResult result = Wait(call);
-  while (IsRetryable(result.status) && std::chrono::steady_clock::now() < deadline) {
+  while (result.status.transient() && std::chrono::steady_clock::now() < deadline) {
     BackOff(result.status);
     auto map = snapshot();
     ServerId target = call.server;
@@ -144,7 +132,7 @@ Status ClusterView::CallEveryServer(uint16_t op, const google::protobuf::Message
       replies.push_back(std::move(result));
     }
     if (calls.empty()) status = {proto::STATUS_UNREACHABLE, "no server is up"};
-    if (!IsRetryable(status) || std::chrono::steady_clock::now() >= deadline) {
+    if (!status.transient() || std::chrono::steady_clock::now() >= deadline) {
       if (results != nullptr) *results = std::move(replies);
       return status;
     }

@@ -92,8 +92,6 @@ class ClusterView {
   [[nodiscard]] ServerId Home(std::string_view placement_key) const;
   // A fresh random request id.
   uint64_t NewRequestId();
-  // True when a failed call may succeed if sent again after the map is fetched.
-  static bool IsRetryable(const Status& status);
   // After a retryable failure: fetches the map unless another thread just did, and pauses
   // briefly so that a cluster in the middle of a change is not hammered.
   void BackOff(const Status& failure);

@@ -35,7 +35,28 @@ void PeerMap::Stop() {
   if (refresher_.joinable()) refresher_.join();
 }
 
-Status PeerMap::Refresh() { return cache_.Refresh(); }
+Status PeerMap::Refresh() {
+  Status status = cache_.Refresh();
+  auto map = cache_.snapshot();
+  if (status.ok() || !map) return status;
+  std::vector<std::pair<std::future<RpcResult>, std::shared_ptr<RpcChannel>>> asked;
+  for (const auto& server : map->map.servers()) {
+    if (server.id() == self_ || server.state() == proto::SERVER_OUT) continue;
+    std::shared_ptr<RpcChannel> channel;
+    uint64_t request_id = 0;
+    auto reply = CallAsync(server.id(), proto::OP_GET_CLUSTER_MAP, proto::GetClusterMapRequest(),
+                           {}, &request_id, &channel);
+    asked.emplace_back(std::move(reply), std::move(channel));
+  }
+  for (auto& [reply, channel] : asked) {
+    if (reply.wait_for(call_timeout_) != std::future_status::ready) continue;
+    proto::GetClusterMapReply peer_map;
+    if (reply.get().Decode(&peer_map).ok() && peer_map.map().servers_size() > 0) {
+      cache_.Offer(std::move(*peer_map.mutable_map()));
+    }
+  }
+  return status;
+}
 
 void PeerMap::NoteEpoch(uint64_t epoch) {
   {

@@ -34,7 +34,9 @@ class PeerMap {
   void Start();
   void Stop();
 
-  // Fetches the map from the manager now; keeps the newer of it and the one held.
+  // Fetches the map from the manager now; keeps the newer of it and the one held. When the
+  // manager cannot be reached, asks the other servers for theirs (OP_GET_CLUSTER_MAP), so that a
+  // server that missed the last change before the manager went away still learns it.
   Status Refresh();
   // Asks the background thread to fetch the map when `epoch` is newer than the one held.
   void NoteEpoch(uint64_t epoch);

@@ -23,17 +23,6 @@ constexpr std::chrono::milliseconds kRetryPause{100};
 
 thread_local const RecordedRequest* current_request = nullptr;
 
-bool IsTransient(const Status& status) {
-  switch (status.code()) {
-    case proto::STATUS_UNREACHABLE:
-    case proto::STATUS_TIMED_OUT:
-    case proto::STATUS_STALE_MAP:
-      return true;
-    default:
-      return false;
-  }
-}
-
 uint64_t UnixSeconds() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
@@ -295,7 +284,7 @@ Status Replicator::Forward(std::vector<Piece>* pieces, bool sync, std::string_vi
           for (std::size_t member : members) (*pieces)[member].done.insert(replica);
           continue;
         }
-        if (!IsTransient(result.status)) {
+        if (!result.status.transient()) {
           ++divergences_;
           return {result.status.code(),
                   fmt::format("replica {:016x}: {}", replica, result.status.message())};

@@ -122,6 +122,8 @@ RpcReply ServerService::Dispatch(const RpcRequest& request) {
       return StatFs(request);
     case proto::OP_REPLICATE:
       return Replicate(request);
+    case proto::OP_GET_CLUSTER_MAP:
+      return GetClusterMap(request);
     case proto::OP_SYNC_CHECK:
       return SyncCheck(request);
     default:
@@ -309,6 +311,17 @@ RpcReply ServerService::Replicate(const RpcRequest& request) {
   proto::ReplicateRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   return Finish(replicator_->Apply(in, request.payload), proto::Empty());
+}
+
+// This server's map, for a peer that cannot reach the manager.
+RpcReply ServerService::GetClusterMap(const RpcRequest& request) {
+  proto::GetClusterMapRequest in;
+  if (!ParseMessage(request.message, &in)) return BadFrame(request);
+  auto map = replicator_ != nullptr ? replicator_->peers().snapshot() : nullptr;
+  if (!map) return MakeErrorReply({proto::STATUS_UNKNOWN_OP, "no cluster map here"});
+  proto::GetClusterMapReply out;
+  *out.mutable_map() = map->map;
+  return MakeReply(out);
 }
 
 RpcReply ServerService::SyncCheck(const RpcRequest& request) {

@@ -85,6 +85,7 @@ class ServerService {
   RpcReply Sync(const RpcRequest& request);
   RpcReply StatFs(const RpcRequest& request);
   RpcReply Replicate(const RpcRequest& request);
+  RpcReply GetClusterMap(const RpcRequest& request);
   RpcReply SyncCheck(const RpcRequest& request);
 
   Storage* const storage_;
