@@ -58,10 +58,10 @@ const char* StateName(int state) {
 std::string SyncText(uint64_t epoch, const sealfs_server_status& server) {
   if (server.state != SEALFS_SERVER_UP && server.state != SEALFS_SERVER_SYNCING) return "-";
   if (server.sync_in_progress == 0 && server.synced_epoch == epoch) return "ok";
-  return fmt::format("{} {} checked, {} copied ({})",
-                     server.sync_in_progress != 0 ? "copying:" : "pending:",
-                     server.sync_records_checked, server.sync_records_copied,
-                     HumanSize(server.sync_bytes_copied));
+  return fmt::format(
+      "{} {} checked, {} copied ({})",
+      server.sync_in_progress != 0 ? "copying:" : "pending:", server.sync_records_checked,
+      server.sync_records_copied, HumanSize(server.sync_bytes_copied));
 }
 
 }  // namespace
@@ -73,9 +73,9 @@ std::string StatusText(uint64_t epoch, const std::vector<sealfs_server_status>& 
   size_t address_width = 7;  // "ADDRESS"
   for (const auto& server : servers)
     address_width = std::max(address_width, std::strlen(server.address));
-  text += fmt::format("{:<16}  {:<{}}  {:<7} {:<9} {:>6} {:>6} {:>4} {:>10}  {}\n", "ID",
-                      "ADDRESS", address_width, "STATE", "REACHABLE", "SIZE", "AVAIL", "USE%",
-                      "INODES", "COPIES");
+  text +=
+      fmt::format("{:<16}  {:<{}}  {:<7} {:<9} {:>6} {:>6} {:>4} {:>10}  {}\n", "ID", "ADDRESS",
+                  address_width, "STATE", "REACHABLE", "SIZE", "AVAIL", "USE%", "INODES", "COPIES");
   for (const auto& server : servers) {
     const bool reachable = server.reachable != 0;
     text += fmt::format("{:016x}  {:<{}}  {:<7} {:<9} {:>6} {:>6} {:>4} {:>10}  {}\n", server.id,

@@ -31,9 +31,9 @@ Status MapCache::Refresh() {
     channel = manager_channel_;
   }
   proto::GetClusterMapReply reply;
-  Status status = channel->Call(proto::OP_GET_CLUSTER_MAP, proto::GetClusterMapRequest(),
-                                call_timeout_)
-                      .Decode(&reply);
+  Status status =
+      channel->Call(proto::OP_GET_CLUSTER_MAP, proto::GetClusterMapRequest(), call_timeout_)
+          .Decode(&reply);
   if (!status.ok()) {
     return {status.code(), "manager " + manager_address_ + ": " + status.message()};
   }

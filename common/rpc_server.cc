@@ -134,7 +134,8 @@ class RpcServer::Connection : public std::enable_shared_from_this<Connection> {
   void Dispatch() {
     const auto& runs_inline = server_->options_.runs_inline;
     if (runs_inline && runs_inline(header_.op)) {
-      RpcReply reply = server_->handler_(RpcRequest{header_.op, message_, payload_, header_.request_id});
+      RpcReply reply =
+          server_->handler_(RpcRequest{header_.op, message_, payload_, header_.request_id});
       Enqueue(header_.request_id, header_.op, std::move(reply));
       ReadHeader();
       return;
@@ -145,7 +146,8 @@ class RpcServer::Connection : public std::enable_shared_from_this<Connection> {
     uint16_t op = header_.op;
     uint64_t request_id = header_.request_id;
     asio::post(server_->workers_, [self = shared_from_this(), request, op, request_id] {
-      RpcReply reply = self->server_->handler_(RpcRequest{op, request->first, request->second, request_id});
+      RpcReply reply =
+          self->server_->handler_(RpcRequest{op, request->first, request->second, request_id});
       asio::post(self->strand_, [self, request_id, op, reply = std::move(reply)]() mutable {
         --self->in_flight_;
         self->Enqueue(request_id, op, std::move(reply));

@@ -69,7 +69,7 @@ class DirStream {
   std::string start_after_;
   bool server_done_ = false;
   bool restarted_ = false;
-  std::set<std::string> returned_;  // names returned so far: a restart skips them
+  std::set<std::string> returned_;                  // names returned so far: a restart skips them
   std::chrono::steady_clock::time_point deadline_;  // for restarts
   // Lists the servers that are UP in the current map.
   void StartOver();

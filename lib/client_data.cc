@@ -224,7 +224,8 @@ Status Client::ReadAt(const proto::InodeAttr& attr_hint, uint64_t ino, char* buf
       request.set_index(pieces[i].index);
       request.set_offset(pieces[i].chunk_offset);
       request.set_length(static_cast<uint32_t>(pieces[i].length));
-      calls.push_back(cluster_.StartHome(ChunkPlacementKey(ino, pieces[i].index), proto::OP_READ_CHUNK, request));
+      calls.push_back(cluster_.StartHome(ChunkPlacementKey(ino, pieces[i].index),
+                                         proto::OP_READ_CHUNK, request));
     }
     for (std::size_t i = first; i < last; ++i) {
       RpcResult result = cluster_.Finish(calls[i - first]);
@@ -270,8 +271,9 @@ Status Client::WriteAt(const OpenFile& file, const char* buf, std::size_t count,
       request.set_offset(pieces[i].chunk_offset);
       request.set_sync(sync);
       request.set_chunk_size(file.chunk_size);
-      calls.push_back(cluster_.StartHome(ChunkPlacementKey(file.ino, pieces[i].index), proto::OP_WRITE_CHUNK,
-          request, std::string_view(buf + pieces[i].buf_offset, pieces[i].length)));
+      calls.push_back(cluster_.StartHome(
+          ChunkPlacementKey(file.ino, pieces[i].index), proto::OP_WRITE_CHUNK, request,
+          std::string_view(buf + pieces[i].buf_offset, pieces[i].length)));
     }
     // The size goes with the last window, so the file never claims bytes not yet sent.
     if (last == pieces.size()) {

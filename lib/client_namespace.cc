@@ -953,7 +953,8 @@ bool DirStream::Next(Entry* entry, Status* status) {
     request.set_limit(kPage);
     request.set_epoch(epoch_);
     proto::ReadDirReply reply;
-    PendingCall call = client_->cluster_.Start(servers_[server_index_], proto::OP_READ_DIR, request);
+    PendingCall call =
+        client_->cluster_.Start(servers_[server_index_], proto::OP_READ_DIR, request);
     *status = client_->cluster_.Wait(call).Decode(&reply);
     if (status->transient() && std::chrono::steady_clock::now() < deadline_) {
       client_->cluster_.BackOff(*status);

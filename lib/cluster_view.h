@@ -12,7 +12,6 @@
 #include <chrono>
 #include <functional>
 #include <future>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -107,8 +106,8 @@ class ClusterView {
   MapCache cache_;
 
   mutable std::mutex mutex_;
-  std::chrono::steady_clock::time_point last_refresh_;        // GUARDED_BY(mutex_)
-  std::mt19937_64 random_;                                    // GUARDED_BY(mutex_)
+  std::chrono::steady_clock::time_point last_refresh_;  // GUARDED_BY(mutex_)
+  std::mt19937_64 random_;                              // GUARDED_BY(mutex_)
 };
 
 }  // namespace sealfs::client

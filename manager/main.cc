@@ -98,7 +98,8 @@ int Run(int argc, char** argv) {
   options.heartbeat_timeout = std::chrono::milliseconds(heartbeat_timeout_ms);
   options.default_chunk_size = chunk_size;
   options.replicas = replicas;
-  options.down_out_after = std::chrono::milliseconds(static_cast<int64_t>(down_out_after_seconds * 1000));
+  options.down_out_after =
+      std::chrono::milliseconds(static_cast<int64_t>(down_out_after_seconds * 1000));
   std::unique_ptr<sealfs::manager::Membership> membership;
   s = sealfs::manager::Membership::Open(std::move(store), options, &membership);
   if (!s.ok()) {

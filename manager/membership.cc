@@ -185,8 +185,7 @@ Status Membership::PromoteSyncedLocked() {
   std::vector<int> synced;
   for (int i = 0; i < map_.servers_size(); ++i) {
     const auto& candidate = map_.servers(i);
-    if (candidate.state() != proto::SERVER_SYNCING &&
-        candidate.state() != proto::SERVER_LEAVING) {
+    if (candidate.state() != proto::SERVER_SYNCING && candidate.state() != proto::SERVER_LEAVING) {
       continue;
     }
     bool all = true;

@@ -136,9 +136,9 @@ class Membership {
   const NowFunction now_;
 
   mutable std::mutex mutex_;
-  std::unique_ptr<ClusterMapStore> store_;    // GUARDED_BY(mutex_)
-  proto::ClusterMap map_;                     // GUARDED_BY(mutex_)
-  std::map<uint64_t, TimePoint> last_heard_;  // GUARDED_BY(mutex_)
+  std::unique_ptr<ClusterMapStore> store_;            // GUARDED_BY(mutex_)
+  proto::ClusterMap map_;                             // GUARDED_BY(mutex_)
+  std::map<uint64_t, TimePoint> last_heard_;          // GUARDED_BY(mutex_)
   std::map<uint64_t, proto::SyncProgress> progress_;  // GUARDED_BY(mutex_)
 
   std::mutex lifecycle_mutex_;  // held through StartChecker and StopChecker

@@ -1,5 +1,8 @@
 #include "peer_map.h"
 
+#include <utility>
+#include <vector>
+
 #include "spdlog/spdlog.h"
 
 namespace sealfs {
@@ -10,8 +13,7 @@ namespace {
 constexpr std::chrono::milliseconds kPeriodicRefresh{2000};
 }  // namespace
 
-PeerMap::PeerMap(std::string manager_address, ServerId self,
-                 std::chrono::milliseconds call_timeout)
+PeerMap::PeerMap(std::string manager_address, ServerId self, std::chrono::milliseconds call_timeout)
     : self_(self),
       call_timeout_(call_timeout),
       io_(1),

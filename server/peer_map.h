@@ -11,7 +11,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -67,8 +66,8 @@ class PeerMap {
   MapCache cache_;
 
   mutable std::mutex mutex_;
-  uint64_t wanted_epoch_ = 0;                                 // GUARDED_BY(mutex_)
-  bool stop_ = false;                                         // GUARDED_BY(mutex_)
+  uint64_t wanted_epoch_ = 0;  // GUARDED_BY(mutex_)
+  bool stop_ = false;          // GUARDED_BY(mutex_)
   std::condition_variable wake_;
   std::thread refresher_;
 };

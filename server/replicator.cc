@@ -39,7 +39,8 @@ KeyLocks::Guard::Guard(KeyLocks* locks, const std::vector<std::string>& keys, bo
   if (keys.empty()) {
     for (std::size_t i = 0; i < kStripes; ++i) stripes_.push_back(i);
   } else {
-    for (const std::string& key : keys) stripes_.push_back(std::hash<std::string>()(key) % kStripes);
+    for (const std::string& key : keys)
+      stripes_.push_back(std::hash<std::string>()(key) % kStripes);
     std::sort(stripes_.begin(), stripes_.end());
     stripes_.erase(std::unique(stripes_.begin(), stripes_.end()), stripes_.end());
   }
@@ -120,8 +121,8 @@ namespace {
 // Walks a batch: checks every record and sorts the records by placement key.
 class BatchSplitter : public rocksdb::WriteBatch::Handler {
  public:
-  using Piece = std::pair<std::string, std::vector<std::tuple<Storage::Family, char, std::string,
-                                                              std::string>>>;
+  using Piece = std::pair<std::string,
+                          std::vector<std::tuple<Storage::Family, char, std::string, std::string>>>;
   BatchSplitter(const Storage* storage, bool collect) : storage_(storage), collect_(collect) {}
 
   rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& key,
@@ -215,8 +216,9 @@ bool Replicator::replicating() const {
 Status Replicator::Commit(rocksdb::WriteBatch* batch, bool sync) {
   if (const RecordedRequest* request = RecordedRequest::current(); request != nullptr) {
     std::string reply = request->reply() != nullptr ? request->reply()->SerializeAsString() : "";
-    Status status = FromRocks(batch->Put(storage_->requests(), keys::RequestKey(request->request_id()),
-                                         keys::RequestValue(UnixSeconds(), reply)));
+    Status status =
+        FromRocks(batch->Put(storage_->requests(), keys::RequestKey(request->request_id()),
+                             keys::RequestValue(UnixSeconds(), reply)));
     if (!status.ok()) return status;
   }
   Status status = storage_->WriteLocal(batch, sync);
@@ -249,7 +251,8 @@ Status Replicator::Forward(std::vector<Piece>* pieces, bool sync, std::string_vi
       std::vector<ServerId> chain = map->placement.Chain(piece.placement_key);
       if (chain.empty() || chain.front() != self) {
         ++divergences_;
-        return {proto::STATUS_NOT_HEAD, fmt::format("no longer the head at epoch {}", map->epoch())};
+        return {proto::STATUS_NOT_HEAD,
+                fmt::format("no longer the head at epoch {}", map->epoch())};
       }
       std::vector<ServerId> owed;
       for (std::size_t j = 1; j < chain.size(); ++j) {
@@ -269,9 +272,10 @@ Status Replicator::Forward(std::vector<Piece>* pieces, bool sync, std::string_vi
         for (std::size_t member : members) {
           for (const auto& record : (*pieces)[member].records) {
             rocksdb::ColumnFamilyHandle* family = storage_->handle(record.family);
-            rocksdb::Status added = record.kind == 'P'   ? part.Put(family, record.key, record.value)
-                                    : record.kind == 'D' ? part.Delete(family, record.key)
-                                                         : part.Merge(family, record.key, record.value);
+            rocksdb::Status added = record.kind == 'P' ? part.Put(family, record.key, record.value)
+                                    : record.kind == 'D'
+                                        ? part.Delete(family, record.key)
+                                        : part.Merge(family, record.key, record.value);
             if (!added.ok()) return FromRocks(added);
           }
         }

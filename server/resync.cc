@@ -97,15 +97,14 @@ void Resync::Loop() {
   bool failed = false;
   while (!stop_) {
     auto map = replicator_->peers().snapshot();
-    const bool due =
-        map && (map->epoch() > progress_.synced_epoch() ||
-                std::chrono::steady_clock::now() - last_pass_ >= scrub_interval_);
+    const bool due = map && (map->epoch() > progress_.synced_epoch() ||
+                             std::chrono::steady_clock::now() - last_pass_ >= scrub_interval_);
     if (!due || failed) {
-      wake_.wait_for(lock,
-                     failed ? kRetryPause
-                            : std::min<std::chrono::milliseconds>(scrub_interval_,
-                                                                   std::chrono::seconds(1)),
-                     [this] { return stop_ || woken_; });
+      wake_.wait_for(
+          lock,
+          failed ? kRetryPause
+                 : std::min<std::chrono::milliseconds>(scrub_interval_, std::chrono::seconds(1)),
+          [this] { return stop_ || woken_; });
       woken_ = false;
       failed = false;
       continue;
@@ -215,8 +214,8 @@ Status Resync::RemoveOrphanChunks(const std::shared_ptr<const MapSnapshot>& map,
   // found" for a live inode. So an inode is taken for gone only when it was missing in passes
   // at least a grace period apart, with the map unchanged all along and still the manager's.
   const auto now = std::chrono::steady_clock::now();
-  const auto grace = std::max<std::chrono::steady_clock::duration>(2 * scrub_interval_,
-                                                                   kOrphanGrace);
+  const auto grace =
+      std::max<std::chrono::steady_clock::duration>(2 * scrub_interval_, kOrphanGrace);
   std::map<uint64_t, Suspect> still_missing;
   for (uint64_t ino : inos) {
     if (stopping()) return Status::IoError("stopping");

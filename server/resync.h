@@ -26,8 +26,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -83,9 +83,9 @@ class Resync {
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  bool stop_ = false;             // GUARDED_BY(mutex_)
-  bool woken_ = false;            // GUARDED_BY(mutex_)
-  proto::SyncProgress progress_;  // GUARDED_BY(mutex_)
+  bool stop_ = false;                                // GUARDED_BY(mutex_)
+  bool woken_ = false;                               // GUARDED_BY(mutex_)
+  proto::SyncProgress progress_;                     // GUARDED_BY(mutex_)
   std::chrono::steady_clock::time_point last_pass_;  // GUARDED_BY(mutex_)
 
   // Inodes whose chunks this server holds and whose head did not know them, by the map epoch

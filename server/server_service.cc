@@ -170,16 +170,16 @@ RpcReply ServerService::InsertDentry(const RpcRequest& request) {
   proto::InsertDentryRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::InsertDentryReply out;
-  return AsHead(request, {DentryPlacementKey(in.parent(), in.name())}, Access::kRecordedWrite,
-                &out, [&] { return Finish(metadata_->InsertDentry(in), out); });
+  return AsHead(request, {DentryPlacementKey(in.parent(), in.name())}, Access::kRecordedWrite, &out,
+                [&] { return Finish(metadata_->InsertDentry(in), out); });
 }
 
 RpcReply ServerService::RemoveDentry(const RpcRequest& request) {
   proto::RemoveDentryRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::RemoveDentryReply out;
-  return AsHead(request, {DentryPlacementKey(in.parent(), in.name())}, Access::kRecordedWrite,
-                &out, [&] { return Finish(metadata_->RemoveDentry(in, &out), out); });
+  return AsHead(request, {DentryPlacementKey(in.parent(), in.name())}, Access::kRecordedWrite, &out,
+                [&] { return Finish(metadata_->RemoveDentry(in, &out), out); });
 }
 
 RpcReply ServerService::ReadDir(const RpcRequest& request) {
@@ -190,9 +190,7 @@ RpcReply ServerService::ReadDir(const RpcRequest& request) {
   proto::ReadDirReply out;
   MetadataStore::NameFilter served;
   if (replicator_ != nullptr) {
-    served = [&](std::string_view name) {
-      return IsHead(DentryPlacementKey(in.parent(), name));
-    };
+    served = [&](std::string_view name) { return IsHead(DentryPlacementKey(in.parent(), name)); };
   }
   return Finish(metadata_->ReadDir(in, &out, served), out);
 }
@@ -237,8 +235,8 @@ RpcReply ServerService::WriteChunk(const RpcRequest& request) {
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::Empty out;
   return AsHead(request, {ChunkPlacementKey(in.ino(), in.index())}, Access::kWrite, &out, [&] {
-    return Finish(chunks_->WriteChunk(in.ino(), in.index(), in.offset(), request.payload,
-                                      in.sync(), in.chunk_size()),
+    return Finish(chunks_->WriteChunk(in.ino(), in.index(), in.offset(), request.payload, in.sync(),
+                                      in.chunk_size()),
                   out);
   });
 }
@@ -280,8 +278,8 @@ RpcReply ServerService::DeleteChunks(const RpcRequest& request) {
   if (!epoch.ok()) return MakeErrorReply(epoch);
   proto::Empty out;
   return AsHead(request, {}, Access::kWrite, &out, [&] {
-    return Finish(
-        chunks_->DeleteChunks(in.ino(), in.first_index(), in.end_index(), ServedChunks()), out);
+    return Finish(chunks_->DeleteChunks(in.ino(), in.first_index(), in.end_index(), ServedChunks()),
+                  out);
   });
 }
 

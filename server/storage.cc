@@ -18,7 +18,7 @@ namespace sealfs {
 namespace {
 
 // Names of the column families, in the order of Storage::Family. On disk: never rename.
-constexpr const char* kFamilyNames[] = {"default", "inodes",   "dentries",
+constexpr const char* kFamilyNames[] = {"default", "inodes", "dentries",
                                         "xattrs",  "chunks", "requests"};
 
 bool Supported(rocksdb::CompressionType type) {

@@ -319,9 +319,10 @@ void Cluster::LaunchServer(int i) {
   const ServerPlacement placement =
       options_.server_placement ? options_.server_placement(i) : ServerPlacement();
   std::vector<std::string> argv = placement.wrapper;
-  argv.insert(argv.end(), {SEALFS_SERVER_BIN, "--listen", placement.listen_host + ":0", "--manager",
-                           manager_address_, "--data-dir", server_data_dir(i),
-                           "--heartbeat-interval-ms", std::to_string(options_.heartbeat_interval_ms)});
+  argv.insert(argv.end(),
+              {SEALFS_SERVER_BIN, "--listen", placement.listen_host + ":0", "--manager",
+               manager_address_, "--data-dir", server_data_dir(i), "--heartbeat-interval-ms",
+               std::to_string(options_.heartbeat_interval_ms)});
   argv.insert(argv.end(), options_.server_args.begin(), options_.server_args.end());
   s.process->Spawn(argv);
   s.running = true;

@@ -85,10 +85,10 @@ struct ClusterOptions {
   int heartbeat_timeout_ms = 5000;  // the manager's --heartbeat-timeout-ms
   // The servers' --heartbeat-interval-ms: short, so that news (a server caught up) travels fast.
   int heartbeat_interval_ms = 250;
-  uint32_t chunk_size = 0;          // the manager's --chunk-size; 0 keeps its default
-  int replicas = 3;                 // the manager's --replicas
+  uint32_t chunk_size = 0;               // the manager's --chunk-size; 0 keeps its default
+  int replicas = 3;                      // the manager's --replicas
   std::vector<std::string> server_args;  // more flags for every sealfs-server
-  double down_out_after_seconds = 600;  // the manager's --down-out-after
+  double down_out_after_seconds = 600;   // the manager's --down-out-after
   milliseconds start_timeout{30000};
   std::string manager_host = "127.0.0.1";  // the manager listens on manager_host:0
   // Where server i runs; empty: every server on 127.0.0.1, started directly.

@@ -69,5 +69,4 @@ std::map<uint64_t, int> ChunkKeysOf(const std::string& db_path, uint64_t ino, st
   return chunks;
 }
 
-
 }  // namespace sealfs::test

@@ -2,6 +2,7 @@
 // restarted server catches up, a server replaced by an empty one (or a new one) gets every record
 // it should hold copied to it. Each test proves where the data is by killing the other copies.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -15,12 +16,10 @@
 #include <thread>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "cluster.h"
+#include "db_inspect.h"
 #include "placement.h"
 #include "rpc.h"
-#include "db_inspect.h"
 
 namespace sealfs::test {
 namespace {
@@ -146,8 +145,9 @@ TEST(ReplicationTest, WritesGoOnWhileAServerDiesAndTheRestartedOneCatchesUp) {
   std::this_thread::sleep_for(seconds(3));
   writer.Stop();
 
-  EXPECT_TRUE(writer.errors.empty()) << writer.errors.size() << " writes failed, first: "
-                                     << (writer.errors.empty() ? "" : writer.errors.front());
+  EXPECT_TRUE(writer.errors.empty())
+      << writer.errors.size()
+      << " writes failed, first: " << (writer.errors.empty() ? "" : writer.errors.front());
   // Failover time: from the kill until the last write that was held up by it completed.
   Clock::duration resumed{0};
   Clock::duration longest{0};
@@ -192,7 +192,7 @@ TEST(ReplicationTest, AServerReplacedByAnEmptyOneGetsEveryRecordBack) {
   }
   ASSERT_NE(old_id, 0U);
   const auto replaced_at = Clock::now();
-  cluster.ReplaceServer(0);  // the old identity leaves after 2 s: its records are copied
+  cluster.ReplaceServer(0);             // the old identity leaves after 2 s: its records are copied
   const auto synced_at = Clock::now();  // the replacement is UP: it has its share so far
   proto::ClusterMap map = cluster.GetMap();
   const auto deadline = Clock::now() + seconds(60);
@@ -262,8 +262,8 @@ TEST(ReplicationTest, ANewServerReceivesItsShare) {
   EXPECT_GT(held.size(), 16U);
   std::map<uint64_t, int> copies;
   for (int i = 0; i < cluster.num_servers(); ++i) {
-    for (const auto& [index, count] : ChunkKeysOf(cluster.server_data_dir(i) + "/db", st.st_ino,
-                                                  &error)) {
+    for (const auto& [index, count] :
+         ChunkKeysOf(cluster.server_data_dir(i) + "/db", st.st_ino, &error)) {
       copies[index] += count;
     }
   }
@@ -293,7 +293,8 @@ TEST(ReplicationTest, ChunksOfAFileWhoseDeletionWasCutShortAreReclaimed) {
   // on the entry's head. The client then "dies": the second step (the chunks) never comes.
   const proto::ClusterMap map = cluster.GetMap();
   const MapSnapshot snapshot{map, Placement(map)};
-  const proto::ServerInfo* head = snapshot.Find(snapshot.placement.Home(DentryPlacementKey(1, "doomed")));
+  const proto::ServerInfo* head =
+      snapshot.Find(snapshot.placement.Home(DentryPlacementKey(1, "doomed")));
   ASSERT_NE(head, nullptr);
   IoThreads io;
   auto channel = RpcChannel::Create(io.io(), head->address(), milliseconds(2000));

@@ -103,13 +103,13 @@ typedef struct sealfs_options {
  * @param patch  receives the patch part of the version; may be NULL.
  * @returns the version as a string "MAJOR.MINOR.PATCH", owned by the library.
  */
-SEALFS_EXPORT const char *sealfs_version(int *major, int *minor, int *patch);
+SEALFS_EXPORT const char* sealfs_version(int* major, int* minor, int* patch);
 
 /**
  * Fills *options with the defaults.
  * @param options  the struct to fill.
  */
-SEALFS_EXPORT void sealfs_options_init(sealfs_options *options);
+SEALFS_EXPORT void sealfs_options_init(sealfs_options* options);
 
 /**
  * Connects to the cluster whose manager serves at manager_address and fetches the cluster map.
@@ -120,8 +120,8 @@ SEALFS_EXPORT void sealfs_options_init(sealfs_options *options);
  * @returns 0, or -EINVAL (malformed address or options), -EHOSTUNREACH (manager unreachable),
  *          -EIO (no reply in time), -ENOMEM.
  */
-SEALFS_EXPORT int sealfs_connect(const char *manager_address, const sealfs_options *options,
-                                 sealfs_client **out);
+SEALFS_EXPORT int sealfs_connect(const char* manager_address, const sealfs_options* options,
+                                 sealfs_client** out);
 
 /**
  * Closes every descriptor still open and releases the client. NULL is a no-op. Data written
@@ -130,7 +130,7 @@ SEALFS_EXPORT int sealfs_connect(const char *manager_address, const sealfs_optio
  * not read: close them first.
  * @param client  the client to release, or NULL.
  */
-SEALFS_EXPORT void sealfs_disconnect(sealfs_client *client);
+SEALFS_EXPORT void sealfs_disconnect(sealfs_client* client);
 
 /** @name File descriptors */
 /** @{ */
@@ -146,7 +146,7 @@ SEALFS_EXPORT void sealfs_disconnect(sealfs_client *client);
  *          for writing), -ENOTDIR, -ELOOP, -ENAMETOOLONG, -EACCES, -EINVAL, -EMFILE, -EIO,
  *          -EHOSTUNREACH.
  */
-SEALFS_EXPORT int sealfs_open(sealfs_client *client, const char *path, int flags, mode_t mode);
+SEALFS_EXPORT int sealfs_open(sealfs_client* client, const char* path, int flags, mode_t mode);
 
 /**
  * Closes a descriptor; a file opened with O_SYNC is made durable first.
@@ -154,7 +154,7 @@ SEALFS_EXPORT int sealfs_open(sealfs_client *client, const char *path, int flags
  * @param fd  the descriptor to close.
  * @returns 0, or -EBADF, -EIO.
  */
-SEALFS_EXPORT int sealfs_close(sealfs_client *client, int fd);
+SEALFS_EXPORT int sealfs_close(sealfs_client* client, int fd);
 
 /**
  * Reads up to count bytes at the descriptor's offset and advances it.
@@ -164,7 +164,7 @@ SEALFS_EXPORT int sealfs_close(sealfs_client *client, int fd);
  * @param count  the most bytes to read.
  * @returns the bytes read (0 at end of file), or -EBADF (not open for reading), -EISDIR, -EIO.
  */
-SEALFS_EXPORT ssize_t sealfs_read(sealfs_client *client, int fd, void *buf, size_t count);
+SEALFS_EXPORT ssize_t sealfs_read(sealfs_client* client, int fd, void* buf, size_t count);
 
 /**
  * Writes count bytes at the descriptor's offset (at the end with O_APPEND) and advances it.
@@ -174,7 +174,7 @@ SEALFS_EXPORT ssize_t sealfs_read(sealfs_client *client, int fd, void *buf, size
  * @param count  the number of bytes in buf.
  * @returns the bytes written, or -EBADF (not open for writing), -EFBIG, -ENOSPC, -EIO.
  */
-SEALFS_EXPORT ssize_t sealfs_write(sealfs_client *client, int fd, const void *buf, size_t count);
+SEALFS_EXPORT ssize_t sealfs_write(sealfs_client* client, int fd, const void* buf, size_t count);
 
 /**
  * Reads up to count bytes at offset; the descriptor's offset does not move.
@@ -185,7 +185,7 @@ SEALFS_EXPORT ssize_t sealfs_write(sealfs_client *client, int fd, const void *bu
  * @param offset  position in the file of the first byte to read.
  * @returns the bytes read, or -EBADF, -EINVAL (negative offset), -EIO.
  */
-SEALFS_EXPORT ssize_t sealfs_pread(sealfs_client *client, int fd, void *buf, size_t count,
+SEALFS_EXPORT ssize_t sealfs_pread(sealfs_client* client, int fd, void* buf, size_t count,
                                    off_t offset);
 
 /**
@@ -197,7 +197,7 @@ SEALFS_EXPORT ssize_t sealfs_pread(sealfs_client *client, int fd, void *buf, siz
  * @param offset  position in the file of the first byte to write.
  * @returns the bytes written, or -EBADF, -EINVAL (negative offset), -ENOSPC, -EIO.
  */
-SEALFS_EXPORT ssize_t sealfs_pwrite(sealfs_client *client, int fd, const void *buf, size_t count,
+SEALFS_EXPORT ssize_t sealfs_pwrite(sealfs_client* client, int fd, const void* buf, size_t count,
                                     off_t offset);
 
 /**
@@ -208,7 +208,7 @@ SEALFS_EXPORT ssize_t sealfs_pwrite(sealfs_client *client, int fd, const void *b
  * @param whence  SEEK_SET, SEEK_CUR or SEEK_END.
  * @returns the new offset, or -EBADF, -EINVAL (bad whence or a negative result), -EIO.
  */
-SEALFS_EXPORT off_t sealfs_lseek(sealfs_client *client, int fd, off_t offset, int whence);
+SEALFS_EXPORT off_t sealfs_lseek(sealfs_client* client, int fd, off_t offset, int whence);
 
 /**
  * Returns once everything written to the file is durable on the servers (RocksDB WAL synced).
@@ -216,7 +216,7 @@ SEALFS_EXPORT off_t sealfs_lseek(sealfs_client *client, int fd, off_t offset, in
  * @param fd  the descriptor of the file to make durable.
  * @returns 0, or -EBADF, -EIO, -EHOSTUNREACH.
  */
-SEALFS_EXPORT int sealfs_fsync(sealfs_client *client, int fd);
+SEALFS_EXPORT int sealfs_fsync(sealfs_client* client, int fd);
 
 /**
  * Sets the size of an open file, cutting or extending it with zeros.
@@ -225,7 +225,7 @@ SEALFS_EXPORT int sealfs_fsync(sealfs_client *client, int fd);
  * @param length  the new size in bytes.
  * @returns 0, or -EBADF, -EINVAL (negative length or not open for writing), -EIO.
  */
-SEALFS_EXPORT int sealfs_ftruncate(sealfs_client *client, int fd, off_t length);
+SEALFS_EXPORT int sealfs_ftruncate(sealfs_client* client, int fd, off_t length);
 
 /**
  * Manipulates the space of an open file, as fallocate(2). No space is reserved ahead (data is
@@ -242,7 +242,7 @@ SEALFS_EXPORT int sealfs_ftruncate(sealfs_client *client, int fd, off_t length);
  * @returns 0, or -EBADF (not open for writing), -EINVAL (offset < 0 or len <= 0), -EOPNOTSUPP
  *          (another mode, or PUNCH_HOLE without KEEP_SIZE), -EISDIR, -EFBIG, -EIO.
  */
-SEALFS_EXPORT int sealfs_fallocate(sealfs_client *client, int fd, int mode, off_t offset,
+SEALFS_EXPORT int sealfs_fallocate(sealfs_client* client, int fd, int mode, off_t offset,
                                    off_t len);
 
 /**
@@ -252,7 +252,7 @@ SEALFS_EXPORT int sealfs_fallocate(sealfs_client *client, int fd, int mode, off_
  * @param st  receives the attributes.
  * @returns 0, or -EBADF, -EIO.
  */
-SEALFS_EXPORT int sealfs_fstat(sealfs_client *client, int fd, struct stat *st);
+SEALFS_EXPORT int sealfs_fstat(sealfs_client* client, int fd, struct stat* st);
 
 /** @} */
 /** @name Paths */
@@ -265,7 +265,7 @@ SEALFS_EXPORT int sealfs_fstat(sealfs_client *client, int fd, struct stat *st);
  * @param st  receives the attributes.
  * @returns 0, or -ENOENT, -ENOTDIR, -ELOOP, -ENAMETOOLONG, -EINVAL, -EIO, -EHOSTUNREACH.
  */
-SEALFS_EXPORT int sealfs_stat(sealfs_client *client, const char *path, struct stat *st);
+SEALFS_EXPORT int sealfs_stat(sealfs_client* client, const char* path, struct stat* st);
 
 /**
  * As sealfs_stat(), but a final symlink is described itself.
@@ -274,7 +274,7 @@ SEALFS_EXPORT int sealfs_stat(sealfs_client *client, const char *path, struct st
  * @param st  receives the attributes.
  * @returns as sealfs_stat().
  */
-SEALFS_EXPORT int sealfs_lstat(sealfs_client *client, const char *path, struct stat *st);
+SEALFS_EXPORT int sealfs_lstat(sealfs_client* client, const char* path, struct stat* st);
 
 /**
  * Sets the size of a file by path.
@@ -283,7 +283,7 @@ SEALFS_EXPORT int sealfs_lstat(sealfs_client *client, const char *path, struct s
  * @param length  the new size in bytes.
  * @returns 0, or -ENOENT, -EISDIR, -EINVAL, -EIO.
  */
-SEALFS_EXPORT int sealfs_truncate(sealfs_client *client, const char *path, off_t length);
+SEALFS_EXPORT int sealfs_truncate(sealfs_client* client, const char* path, off_t length);
 
 /**
  * Creates a directory.
@@ -292,7 +292,7 @@ SEALFS_EXPORT int sealfs_truncate(sealfs_client *client, const char *path, off_t
  * @param mode  permission bits of the new directory (the umask of the options applies).
  * @returns 0, or -EEXIST, -ENOENT (no parent), -ENOTDIR, -ENAMETOOLONG.
  */
-SEALFS_EXPORT int sealfs_mkdir(sealfs_client *client, const char *path, mode_t mode);
+SEALFS_EXPORT int sealfs_mkdir(sealfs_client* client, const char* path, mode_t mode);
 
 /**
  * Creates a regular file, FIFO, socket or device node, as mknod(2). FIFOs, sockets and devices
@@ -305,7 +305,7 @@ SEALFS_EXPORT int sealfs_mkdir(sealfs_client *client, const char *path, mode_t m
  * @returns 0, or -EEXIST, -ENOENT (no parent), -ENOTDIR, -EINVAL (another type),
  *          -ENAMETOOLONG.
  */
-SEALFS_EXPORT int sealfs_mknod(sealfs_client *client, const char *path, mode_t mode, dev_t rdev);
+SEALFS_EXPORT int sealfs_mknod(sealfs_client* client, const char* path, mode_t mode, dev_t rdev);
 
 /**
  * Removes an empty directory.
@@ -313,7 +313,7 @@ SEALFS_EXPORT int sealfs_mknod(sealfs_client *client, const char *path, mode_t m
  * @param path  absolute path of the directory.
  * @returns 0, or -ENOENT, -ENOTDIR, -ENOTEMPTY, -EBUSY (the root), -EINVAL (path ends in ".").
  */
-SEALFS_EXPORT int sealfs_rmdir(sealfs_client *client, const char *path);
+SEALFS_EXPORT int sealfs_rmdir(sealfs_client* client, const char* path);
 
 /**
  * Removes a name; the file goes when its last name does.
@@ -321,7 +321,7 @@ SEALFS_EXPORT int sealfs_rmdir(sealfs_client *client, const char *path);
  * @param path  absolute path of the name to remove.
  * @returns 0, or -ENOENT, -EISDIR, -ENOTDIR.
  */
-SEALFS_EXPORT int sealfs_unlink(sealfs_client *client, const char *path);
+SEALFS_EXPORT int sealfs_unlink(sealfs_client* client, const char* path);
 
 /**
  * Renames oldpath to newpath, replacing newpath as rename(2) does. Works across servers (never
@@ -332,7 +332,7 @@ SEALFS_EXPORT int sealfs_unlink(sealfs_client *client, const char *path);
  * @returns 0, or -ENOENT, -ENOTDIR, -EISDIR, -ENOTEMPTY, -EINVAL (a directory into itself),
  *          -EBUSY (the root), -EIO.
  */
-SEALFS_EXPORT int sealfs_rename(sealfs_client *client, const char *oldpath, const char *newpath);
+SEALFS_EXPORT int sealfs_rename(sealfs_client* client, const char* oldpath, const char* newpath);
 
 /** sealfs_rename2() flag: fail with -EEXIST instead of replacing newpath (Linux's value). */
 #define SEALFS_RENAME_NOREPLACE (1U << 0)
@@ -348,7 +348,7 @@ SEALFS_EXPORT int sealfs_rename(sealfs_client *client, const char *oldpath, cons
  * @returns what sealfs_rename() returns, and -EEXIST (NOREPLACE and newpath exists), -ENOENT
  *          (EXCHANGE and either path is missing), -EINVAL (unknown or both flags).
  */
-SEALFS_EXPORT int sealfs_rename2(sealfs_client *client, const char *oldpath, const char *newpath,
+SEALFS_EXPORT int sealfs_rename2(sealfs_client* client, const char* oldpath, const char* newpath,
                                  unsigned int flags);
 
 /**
@@ -358,7 +358,7 @@ SEALFS_EXPORT int sealfs_rename2(sealfs_client *client, const char *oldpath, con
  * @param newpath  absolute path of the new link.
  * @returns 0, or -ENOENT, -EEXIST, -EPERM (a directory), -ENOTDIR.
  */
-SEALFS_EXPORT int sealfs_link(sealfs_client *client, const char *oldpath, const char *newpath);
+SEALFS_EXPORT int sealfs_link(sealfs_client* client, const char* oldpath, const char* newpath);
 
 /**
  * Creates a symbolic link linkpath whose content is target (not checked to exist).
@@ -367,7 +367,7 @@ SEALFS_EXPORT int sealfs_link(sealfs_client *client, const char *oldpath, const 
  * @param linkpath  absolute path of the new link.
  * @returns 0, or -EEXIST, -ENOENT, -ENOTDIR, -ENAMETOOLONG.
  */
-SEALFS_EXPORT int sealfs_symlink(sealfs_client *client, const char *target, const char *linkpath);
+SEALFS_EXPORT int sealfs_symlink(sealfs_client* client, const char* target, const char* linkpath);
 
 /**
  * Copies the target of a symlink into buf, without a terminating NUL, cut at bufsize.
@@ -377,7 +377,7 @@ SEALFS_EXPORT int sealfs_symlink(sealfs_client *client, const char *target, cons
  * @param bufsize  the size of buf in bytes.
  * @returns the bytes placed in buf, or -EINVAL (not a symlink), -ENOENT.
  */
-SEALFS_EXPORT ssize_t sealfs_readlink(sealfs_client *client, const char *path, char *buf,
+SEALFS_EXPORT ssize_t sealfs_readlink(sealfs_client* client, const char* path, char* buf,
                                       size_t bufsize);
 
 /**
@@ -387,7 +387,7 @@ SEALFS_EXPORT ssize_t sealfs_readlink(sealfs_client *client, const char *path, c
  * @param mode  the new permission, set-id and sticky bits.
  * @returns 0, or -ENOENT.
  */
-SEALFS_EXPORT int sealfs_chmod(sealfs_client *client, const char *path, mode_t mode);
+SEALFS_EXPORT int sealfs_chmod(sealfs_client* client, const char* path, mode_t mode);
 
 /**
  * Sets owner and group; (uid_t)-1 or (gid_t)-1 leaves that one alone.
@@ -397,7 +397,7 @@ SEALFS_EXPORT int sealfs_chmod(sealfs_client *client, const char *path, mode_t m
  * @param group  the new group, or (gid_t)-1 to keep it.
  * @returns 0, or -ENOENT.
  */
-SEALFS_EXPORT int sealfs_chown(sealfs_client *client, const char *path, uid_t owner, gid_t group);
+SEALFS_EXPORT int sealfs_chown(sealfs_client* client, const char* path, uid_t owner, gid_t group);
 
 /**
  * Sets access and modification times as utimensat(2) does, including UTIME_NOW and UTIME_OMIT;
@@ -407,7 +407,7 @@ SEALFS_EXPORT int sealfs_chown(sealfs_client *client, const char *path, uid_t ow
  * @param times  the access time, then the modification time; or NULL for "now".
  * @returns 0, or -ENOENT, -EINVAL.
  */
-SEALFS_EXPORT int sealfs_utimens(sealfs_client *client, const char *path,
+SEALFS_EXPORT int sealfs_utimens(sealfs_client* client, const char* path,
                                  const struct timespec times[2]);
 
 /**
@@ -417,7 +417,7 @@ SEALFS_EXPORT int sealfs_utimens(sealfs_client *client, const char *path,
  * @param mode  R_OK, W_OK and X_OK or'ed together, or F_OK.
  * @returns 0, or -EACCES, -ENOENT, -EINVAL.
  */
-SEALFS_EXPORT int sealfs_access(sealfs_client *client, const char *path, int mode);
+SEALFS_EXPORT int sealfs_access(sealfs_client* client, const char* path, int mode);
 
 /**
  * Describes the whole file system: the capacity of all servers together.
@@ -426,7 +426,7 @@ SEALFS_EXPORT int sealfs_access(sealfs_client *client, const char *path, int mod
  * @param buf  receives the description.
  * @returns 0, or -EIO, -EHOSTUNREACH.
  */
-SEALFS_EXPORT int sealfs_statvfs(sealfs_client *client, const char *path, struct statvfs *buf);
+SEALFS_EXPORT int sealfs_statvfs(sealfs_client* client, const char* path, struct statvfs* buf);
 
 /** @} */
 /** @name Directories */
@@ -439,7 +439,7 @@ SEALFS_EXPORT int sealfs_statvfs(sealfs_client *client, const char *path, struct
  * @param out  receives the new directory stream.
  * @returns 0 and *out, or -ENOENT, -ENOTDIR.
  */
-SEALFS_EXPORT int sealfs_opendir(sealfs_client *client, const char *path, sealfs_dir **out);
+SEALFS_EXPORT int sealfs_opendir(sealfs_client* client, const char* path, sealfs_dir** out);
 
 /**
  * Fills *entry with the next entry ("." and ".." first).
@@ -448,7 +448,7 @@ SEALFS_EXPORT int sealfs_opendir(sealfs_client *client, const char *path, sealfs
  * @param entry  receives the next entry.
  * @returns 1 when an entry was filled, 0 at the end, or -EIO.
  */
-SEALFS_EXPORT int sealfs_readdir(sealfs_client *client, sealfs_dir *dir, struct dirent *entry);
+SEALFS_EXPORT int sealfs_readdir(sealfs_client* client, sealfs_dir* dir, struct dirent* entry);
 
 /**
  * Releases a directory stream; NULL is a no-op.
@@ -456,7 +456,7 @@ SEALFS_EXPORT int sealfs_readdir(sealfs_client *client, sealfs_dir *dir, struct 
  * @param dir  the directory stream to release, or NULL.
  * @returns 0.
  */
-SEALFS_EXPORT int sealfs_closedir(sealfs_client *client, sealfs_dir *dir);
+SEALFS_EXPORT int sealfs_closedir(sealfs_client* client, sealfs_dir* dir);
 
 /** @} */
 /** @name Extended attributes */
@@ -472,8 +472,8 @@ SEALFS_EXPORT int sealfs_closedir(sealfs_client *client, sealfs_dir *dir);
  * @param flags  0, XATTR_CREATE or XATTR_REPLACE.
  * @returns 0, or -EEXIST, -ENODATA, -ERANGE (name over 255 or value over 65536 bytes), -ENOENT.
  */
-SEALFS_EXPORT int sealfs_setxattr(sealfs_client *client, const char *path, const char *name,
-                                  const void *value, size_t size, int flags);
+SEALFS_EXPORT int sealfs_setxattr(sealfs_client* client, const char* path, const char* name,
+                                  const void* value, size_t size, int flags);
 
 /**
  * Copies an attribute's value into value; size 0 asks for the length only.
@@ -484,8 +484,8 @@ SEALFS_EXPORT int sealfs_setxattr(sealfs_client *client, const char *path, const
  * @param size  the size of value in bytes, or 0.
  * @returns the length of the value, or -ENODATA, -ERANGE (buffer too small), -ENOENT.
  */
-SEALFS_EXPORT ssize_t sealfs_getxattr(sealfs_client *client, const char *path, const char *name,
-                                      void *value, size_t size);
+SEALFS_EXPORT ssize_t sealfs_getxattr(sealfs_client* client, const char* path, const char* name,
+                                      void* value, size_t size);
 
 /**
  * Copies the NUL-terminated attribute names into list; size 0 asks for the length only.
@@ -495,7 +495,7 @@ SEALFS_EXPORT ssize_t sealfs_getxattr(sealfs_client *client, const char *path, c
  * @param size  the size of list in bytes, or 0.
  * @returns the length of the list, or -ERANGE, -ENOENT.
  */
-SEALFS_EXPORT ssize_t sealfs_listxattr(sealfs_client *client, const char *path, char *list,
+SEALFS_EXPORT ssize_t sealfs_listxattr(sealfs_client* client, const char* path, char* list,
                                        size_t size);
 
 /**
@@ -505,7 +505,7 @@ SEALFS_EXPORT ssize_t sealfs_listxattr(sealfs_client *client, const char *path, 
  * @param name  the attribute's name, NUL-terminated.
  * @returns 0, or -ENODATA, -ENOENT.
  */
-SEALFS_EXPORT int sealfs_removexattr(sealfs_client *client, const char *path, const char *name);
+SEALFS_EXPORT int sealfs_removexattr(sealfs_client* client, const char* path, const char* name);
 
 /** @} */
 /** @name The cluster */
@@ -569,8 +569,8 @@ enum {
  * @returns the number of servers in the map (which may exceed max_servers: call again with
  *          more room), or -EHOSTUNREACH, -EIO (the manager cannot be reached), -EINVAL.
  */
-SEALFS_EXPORT int sealfs_cluster_status(sealfs_client *client, uint64_t *epoch,
-                                        sealfs_server_status *servers, int max_servers);
+SEALFS_EXPORT int sealfs_cluster_status(sealfs_client* client, uint64_t* epoch,
+                                        sealfs_server_status* servers, int max_servers);
 
 /** @} */
 
