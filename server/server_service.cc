@@ -36,10 +36,17 @@ RpcReply ServerService::Handle(const RpcRequest& request) {
 
 bool ServerService::RunsInline(uint16_t op) { return op == proto::OP_REPLICATE; }
 
-bool ServerService::IsHead(std::string_view placement_key) const {
-  if (replicator_ == nullptr) return true;
+ServerService::HeadTest ServerService::HeadInCurrentMap() const {
+  if (replicator_ == nullptr) return [](std::string_view) { return true; };
   auto map = replicator_->peers().snapshot();
-  return map && map->placement.Home(placement_key) == replicator_->peers().self();
+  const ServerId self = replicator_->peers().self();
+  return [map, self](std::string_view placement_key) {
+    return map && map->placement.Home(placement_key) == self;
+  };
+}
+
+bool ServerService::IsHead(std::string_view placement_key) const {
+  return HeadInCurrentMap()(placement_key);
 }
 
 Status ServerService::CheckEpoch(uint64_t sender_epoch) const {
@@ -190,7 +197,9 @@ RpcReply ServerService::ReadDir(const RpcRequest& request) {
   proto::ReadDirReply out;
   MetadataStore::NameFilter served;
   if (replicator_ != nullptr) {
-    served = [&](std::string_view name) { return IsHead(DentryPlacementKey(in.parent(), name)); };
+    served = [&, is_head = HeadInCurrentMap()](std::string_view name) {
+      return is_head(DentryPlacementKey(in.parent(), name));
+    };
   }
   return Finish(metadata_->ReadDir(in, &out, served), out);
 }
@@ -256,7 +265,9 @@ RpcReply ServerService::ReadChunk(const RpcRequest& request) {
 // under every key lock (the chunks are known only from the scan).
 ChunkStore::ChunkFilter ServerService::ServedChunks() const {
   if (replicator_ == nullptr) return {};
-  return [this](uint64_t ino, uint64_t index) { return IsHead(ChunkPlacementKey(ino, index)); };
+  return [is_head = HeadInCurrentMap()](uint64_t ino, uint64_t index) {
+    return is_head(ChunkPlacementKey(ino, index));
+  };
 }
 
 RpcReply ServerService::TruncateChunks(const RpcRequest& request) {

@@ -48,6 +48,10 @@ class ServerService {
   // True when this server is the head of `placement_key` in its map (always without a
   // Replicator).
   [[nodiscard]] bool IsHead(std::string_view placement_key) const;
+  // The same test against the map as it is now, taken once: for a request that tests many keys
+  // (a directory page, a truncation), so that all are judged by one map and it is read once.
+  using HeadTest = std::function<bool(std::string_view placement_key)>;
+  [[nodiscard]] HeadTest HeadInCurrentMap() const;
 
   RpcHandler AsHandler() {
     return [this](const RpcRequest& request) { return Handle(request); };
