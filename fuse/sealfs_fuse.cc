@@ -37,6 +37,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "sealfs/sealfs.h"
@@ -55,17 +56,49 @@ struct MountOptions {
   int read_ahead_kb = 1024;
 };
 
-// The state every request handler reaches through fuse_req_userdata().
-struct Mount {
-  sealfs_client* client = nullptr;
-  MountOptions options;
-};
-
 // An open file: its SealFS descriptor, and whether a read has already settled its atime.
 struct FileHandle {
   explicit FileHandle(int descriptor) : fd(descriptor) {}
   const int fd;
   std::atomic<bool> atime_settled{false};
+};
+
+// The files the kernel holds open. RELEASE is sent without waiting for its reply, so a file
+// closed just before an unmount or SIGTERM may never get one: what is left here when the loop
+// ends is closed then.
+class OpenFiles {
+ public:
+  FileHandle* Add(int fd) {
+    auto handle = std::make_unique<FileHandle>(fd);
+    FileHandle* raw = handle.get();
+    std::lock_guard lock(mutex_);
+    handles_.emplace(raw, std::move(handle));
+    return raw;
+  }
+
+  // Takes `handle` out of the set; the caller closes its descriptor.
+  std::unique_ptr<FileHandle> Remove(FileHandle* handle) {
+    std::lock_guard lock(mutex_);
+    auto node = handles_.extract(handle);
+    return node.empty() ? nullptr : std::move(node.mapped());
+  }
+
+  void CloseAll(sealfs_client* client) {
+    std::lock_guard lock(mutex_);
+    for (const auto& [raw, handle] : handles_) sealfs_close(client, handle->fd);
+    handles_.clear();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<FileHandle*, std::unique_ptr<FileHandle>> handles_;
+};
+
+// The state every request handler reaches through fuse_req_userdata().
+struct Mount {
+  sealfs_client* client = nullptr;
+  MountOptions options;
+  OpenFiles open_files;
 };
 
 // A directory read at opendir: FUSE resumes readdir at offsets, so the listing must not move.
@@ -210,12 +243,23 @@ void Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* new
   }
 }
 
+FileHandle* Handle(const fuse_file_info* fi) { return reinterpret_cast<FileHandle*>(fi->fh); }
+
+// Closes a file whose open reply did not reach the kernel (the caller was interrupted): no
+// RELEASE will come for it. Takes the mount, not the request, which the reply has freed.
+void CloseUnopened(Mount* mount, const fuse_file_info* fi) {
+  if (std::unique_ptr<FileHandle> handle = mount->open_files.Remove(Handle(fi))) {
+    sealfs_close(mount->client, handle->fd);
+  }
+}
+
 void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   const int fd = sealfs_ll_open(Client(req), ino, fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
   if (ReplyIfError(req, fd)) return;
-  fi->fh = reinterpret_cast<uint64_t>(new FileHandle(fd));
+  Mount* mount = GetMount(req);
+  fi->fh = reinterpret_cast<uint64_t>(mount->open_files.Add(fd));
   fi->keep_cache = 0;
-  fuse_reply_open(req, fi);
+  if (fuse_reply_open(req, fi) != 0) CloseUnopened(mount, fi);
 }
 
 void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
@@ -226,12 +270,11 @@ void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
   if (ReplyIfError(req, rc)) return;
   rc = sealfs_ll_open(Client(req), st.st_ino, fi->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY));
   if (ReplyIfError(req, rc)) return;
-  fi->fh = reinterpret_cast<uint64_t>(new FileHandle(rc));
+  Mount* mount = GetMount(req);
+  fi->fh = reinterpret_cast<uint64_t>(mount->open_files.Add(rc));
   const fuse_entry_param entry = EntryOf(req, st);
-  fuse_reply_create(req, &entry, fi);
+  if (fuse_reply_create(req, &entry, fi) != 0) CloseUnopened(mount, fi);
 }
-
-FileHandle* Handle(const fuse_file_info* fi) { return reinterpret_cast<FileHandle*>(fi->fh); }
 int Descriptor(const fuse_file_info* fi) { return Handle(fi)->fd; }
 
 // relatime, as Linux mounts by default: a read moves atime when atime is not newer than mtime
@@ -279,8 +322,8 @@ void Flush(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* /*fi*/) {
 }
 
 void Release(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {
-  std::unique_ptr<FileHandle> handle(Handle(fi));
-  fuse_reply_err(req, -sealfs_close(Client(req), handle->fd));
+  std::unique_ptr<FileHandle> handle = GetMount(req)->open_files.Remove(Handle(fi));
+  fuse_reply_err(req, handle ? -sealfs_close(Client(req), handle->fd) : EBADF);
 }
 
 void Fsync(fuse_req_t req, fuse_ino_t /*ino*/, int /*datasync*/, fuse_file_info* fi) {
@@ -547,7 +590,9 @@ int main(int argc, char** argv) {
     fuse_remove_signal_handlers(session);
   }
   if (session != nullptr) fuse_session_destroy(session);
-  sealfs_disconnect(mount.client);  // after the loop: no request is in flight any more
+  // After the loop: no request is in flight any more.
+  if (mount.client != nullptr) mount.open_files.CloseAll(mount.client);
+  sealfs_disconnect(mount.client);
   free(cmdline.mountpoint);
   fuse_opt_free_args(&args);
   // The loop returns the signal that stopped it (SIGTERM, SIGINT, SIGHUP): a clean stop too.
