@@ -34,7 +34,8 @@ RpcReply ManagerService::HandleUnsafe(const RpcRequest& request) {
       proto::RegisterServerRequest req;
       if (!ParseMessage(request.message, &req)) return BadFrame("RegisterServerRequest");
       proto::RegisterServerReply reply;
-      Status s = membership_->Register(req.server_id(), req.address(), reply.mutable_map());
+      Status s = membership_->Register(req.server_id(), req.address(), req.incarnation(),
+                                                reply.mutable_map());
       if (!s.ok()) return MakeErrorReply(std::move(s));
       return MakeReply(reply);
     }

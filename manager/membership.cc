@@ -126,7 +126,7 @@ proto::ServerState Membership::ArrivingStateLocked(const proto::ClusterMap& map,
 }
 
 Status Membership::MarkAliveLocked(uint64_t server_id, const std::string& address,
-                                   bool registering) {
+                                   bool registering, uint64_t incarnation) {
   if (server_id == 0) return Status::Invalid("server id 0");
   if (!IsValidServerAddress(address))
     return Status::Invalid("bad server address '" + address + "'");
@@ -145,6 +145,7 @@ Status Membership::MarkAliveLocked(uint64_t server_id, const std::string& addres
     proto::ServerInfo* added = next.add_servers();
     added->set_id(server_id);
     added->set_address(address);
+    added->set_incarnation(incarnation);
     added->set_state(ArrivingStateLocked(next, server_id));
     added->set_state_epoch(map_.epoch() + 1);
     // Keep the list ordered by id: move the new entry back to its place.
@@ -160,12 +161,16 @@ Status Membership::MarkAliveLocked(uint64_t server_id, const std::string& addres
     const bool alive =
         current.state() == proto::SERVER_UP || current.state() == proto::SERVER_SYNCING;
     const bool moved = current.address() != address;
-    const bool arrives = !alive || (registering && moved);
+    // A restarted process arrives even when it was never marked DOWN: it may hold writes it
+    // applied and could not pass on before it died.
+    const bool restarted = registering && incarnation != current.incarnation();
+    const bool arrives = !alive || (registering && moved) || restarted;
     if (arrives || moved) {
       const std::string old_address = current.address();
       proto::ClusterMap next = map_;
       proto::ServerInfo* changed = next.mutable_servers(index);
       changed->set_address(address);
+      if (registering) changed->set_incarnation(incarnation);
       if (arrives) {
         changed->set_state(ArrivingStateLocked(next, server_id));
         changed->set_state_epoch(map_.epoch() + 1);
@@ -222,10 +227,10 @@ Status Membership::PromoteSyncedLocked() {
 }
 
 Status Membership::Register(uint64_t server_id, const std::string& address,
-                            proto::ClusterMap* map) {
+                            uint64_t incarnation, proto::ClusterMap* map) {
   std::lock_guard lock(mutex_);
   progress_.erase(server_id);  // a restarted server starts its passes afresh
-  Status s = MarkAliveLocked(server_id, address, /*registering=*/true);
+  Status s = MarkAliveLocked(server_id, address, /*registering=*/true, incarnation);
   if (s.ok()) *map = map_;
   return s;
 }
@@ -233,7 +238,7 @@ Status Membership::Register(uint64_t server_id, const std::string& address,
 Status Membership::Heartbeat(uint64_t server_id, const std::string& address,
                              const proto::SyncProgress& progress, uint64_t* epoch) {
   std::lock_guard lock(mutex_);
-  Status s = MarkAliveLocked(server_id, address, /*registering=*/false);
+  Status s = MarkAliveLocked(server_id, address, /*registering=*/false, /*incarnation=*/0);
   if (s.ok()) {
     if (progress.ByteSizeLong() != 0) progress_[server_id] = progress;
     s = PromoteSyncedLocked();

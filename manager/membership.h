@@ -9,11 +9,14 @@
 //
 // Rules ("arrives" below: becomes SYNCING when the map keeps more than one copy of each record
 // and another server is UP, so that it catches up before it serves; UP otherwise):
-//   Register(id, addr)   unknown id: added, arrives, epoch+1.
-//                        known id, new address, or not UP: address updated, arrives, epoch+1
-//                        (the same server, restarted, possibly elsewhere: same identity, same
-//                        data, but it may have missed writes).
-//                        known, same address, UP or SYNCING: nothing changes.
+//   Register(id, addr, incarnation)
+//                        unknown id: added, arrives, epoch+1.
+//                        known id, new address or incarnation, or not UP: address and
+//                        incarnation updated, arrives, epoch+1 (the same server, restarted,
+//                        possibly elsewhere: same identity, same data, but it may have missed
+//                        writes, or applied some it could not pass on before it died).
+//                        known, same address and incarnation, UP or SYNCING: nothing changes
+//                        (the manager restarted and the server registers again).
 //   Heartbeat(id, addr)  unknown id: STATUS_NOT_FOUND (the server must register first).
 //                        known: its time and sync progress are recorded; DOWN, LEAVING or
 //                        OUT: arrives,
@@ -91,7 +94,8 @@ class Membership {
   // See the rules above. `address` is "HOST:PORT" with a nonzero port; id 0 is not an
   // identity. Both fail with STATUS_INVALID otherwise, STATUS_IO_ERROR when the change cannot
   // be stored. Register fills *map with the map after the change.
-  Status Register(uint64_t server_id, const std::string& address, proto::ClusterMap* map);
+  Status Register(uint64_t server_id, const std::string& address, uint64_t incarnation,
+                  proto::ClusterMap* map);
   // *epoch receives the current epoch (after any change this heartbeat caused).
   Status Heartbeat(uint64_t server_id, const std::string& address,
                    const proto::SyncProgress& progress, uint64_t* epoch);
@@ -121,10 +125,11 @@ class Membership {
   // Stores `next` with epoch+1 and makes it current. On failure map_ is unchanged.
   Status CommitLocked(proto::ClusterMap next);
   // Shared by Register and Heartbeat: records `server_id` as alive at `address`, epoch+1 if that
-  // changes the map. `allow_new` adds an unknown id; otherwise an unknown id is
-  // STATUS_NOT_FOUND. `registering`: the server (re)started, so it arrives unless it is UP or
-  // SYNCING at this very address.
-  Status MarkAliveLocked(uint64_t server_id, const std::string& address, bool registering);
+  // changes the map. `registering` adds an unknown id; otherwise an unknown id is
+  // STATUS_NOT_FOUND. A registering server arrives unless it is UP or SYNCING at this very
+  // address with this very `incarnation` (the process it was).
+  Status MarkAliveLocked(uint64_t server_id, const std::string& address, bool registering,
+                         uint64_t incarnation);
   // UP or SYNCING for a server that arrives in `map` (see the rules above).
   [[nodiscard]] proto::ServerState ArrivingStateLocked(const proto::ClusterMap& map,
                                                        uint64_t server_id) const;

@@ -44,9 +44,9 @@ class MembershipTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
 
-  proto::ClusterMap Register(uint64_t id, const std::string& address) {
+  proto::ClusterMap Register(uint64_t id, const std::string& address, uint64_t incarnation = 1) {
     proto::ClusterMap map;
-    Status s = membership_->Register(id, address, &map);
+    Status s = membership_->Register(id, address, incarnation, &map);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return map;
   }
@@ -231,13 +231,13 @@ TEST_F(MembershipTest, ServersLoadedAfterARestartGetAFreshGracePeriod) {
 TEST_F(MembershipTest, AnAddressIsHeldByOneUpServer) {
   Register(1, "10.0.0.1:7000");
   proto::ClusterMap map;
-  EXPECT_EQ(membership_->Register(2, "10.0.0.1:7000", &map).code(), proto::STATUS_EXISTS);
+  EXPECT_EQ(membership_->Register(2, "10.0.0.1:7000", 1, &map).code(), proto::STATUS_EXISTS);
   EXPECT_EQ(membership_->epoch(), 2U);
 
   // Once the holder is down, another server may take the address...
   Advance(kTimeout + milliseconds(1));
   EXPECT_EQ(Check(), 1);
-  ASSERT_TRUE(membership_->Register(2, "10.0.0.1:7000", &map).ok());
+  ASSERT_TRUE(membership_->Register(2, "10.0.0.1:7000", 1, &map).ok());
   EXPECT_EQ(map.epoch(), 4U);
   // ...and the old holder cannot come back there while it is held.
   EXPECT_EQ(Heartbeat(1, "10.0.0.1:7000").code(), proto::STATUS_EXISTS);
@@ -249,11 +249,11 @@ TEST_F(MembershipTest, AnAddressIsHeldByOneUpServer) {
 
 TEST_F(MembershipTest, InvalidRequestsChangeNothing) {
   proto::ClusterMap map;
-  EXPECT_EQ(membership_->Register(0, "10.0.0.1:7000", &map).code(), proto::STATUS_INVALID);
-  EXPECT_EQ(membership_->Register(1, "", &map).code(), proto::STATUS_INVALID);
-  EXPECT_EQ(membership_->Register(1, "10.0.0.1", &map).code(), proto::STATUS_INVALID);
-  EXPECT_EQ(membership_->Register(1, "10.0.0.1:0", &map).code(), proto::STATUS_INVALID);
-  EXPECT_EQ(membership_->Register(1, ":7000", &map).code(), proto::STATUS_INVALID);
+  EXPECT_EQ(membership_->Register(0, "10.0.0.1:7000", 1, &map).code(), proto::STATUS_INVALID);
+  EXPECT_EQ(membership_->Register(1, "", 1, &map).code(), proto::STATUS_INVALID);
+  EXPECT_EQ(membership_->Register(1, "10.0.0.1", 1, &map).code(), proto::STATUS_INVALID);
+  EXPECT_EQ(membership_->Register(1, "10.0.0.1:0", 1, &map).code(), proto::STATUS_INVALID);
+  EXPECT_EQ(membership_->Register(1, ":7000", 1, &map).code(), proto::STATUS_INVALID);
   Register(1, "10.0.0.1:7000");
   EXPECT_EQ(Heartbeat(1, "10.0.0.1:notaport").code(), proto::STATUS_INVALID);
   EXPECT_EQ(membership_->epoch(), 2U);
@@ -271,7 +271,7 @@ TEST_F(MembershipTest, ConcurrentRegistrationsEachCostOneEpoch) {
         const auto id = static_cast<uint64_t>(t) * kPerThread + i + 1;
         const std::string address = "10.0.1." + std::to_string(id) + ":7000";
         proto::ClusterMap map;
-        EXPECT_TRUE(membership_->Register(id, address, &map).ok());
+        EXPECT_TRUE(membership_->Register(id, address, 1, &map).ok());
         uint64_t epoch = 0;
         EXPECT_TRUE(membership_->Heartbeat(id, address, proto::SyncProgress(), &epoch).ok());
       }
@@ -342,6 +342,20 @@ TEST_F(MembershipTest, ARestartedServerSyncsEvenWhenNeverMarkedDown) {
   ASSERT_EQ(Server(2).state(), proto::SERVER_UP);
   Register(2, "10.0.0.2:7001");  // killed and restarted on another port within the timeout
   EXPECT_EQ(Server(2).state(), proto::SERVER_SYNCING);
+}
+
+TEST_F(MembershipTest, ARestartedServerSyncsEvenOnTheSamePort) {
+  Open(1U << 20, /*replicas=*/2);
+  Register(1, "10.0.0.1:7000");
+  Register(2, "10.0.0.2:7000");
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, membership_->epoch()).ok());
+  ASSERT_EQ(Server(2).state(), proto::SERVER_UP);
+  const uint64_t before = membership_->epoch();
+  Register(2, "10.0.0.2:7000");  // registers again after a manager restart: nothing changes
+  EXPECT_EQ(membership_->epoch(), before);
+  Register(2, "10.0.0.2:7000", /*incarnation=*/2);  // killed and restarted within the timeout
+  EXPECT_EQ(Server(2).state(), proto::SERVER_SYNCING);
+  EXPECT_EQ(membership_->epoch(), before + 1);
 }
 
 TEST_F(MembershipTest, AServerDownTooLongGoesOut) {

@@ -72,20 +72,20 @@ Status WriteId(const std::string& data_dir, uint64_t id) {
   return status;
 }
 
-uint64_t DrawId() {
+}  // namespace
+
+uint64_t DrawRandomId() {
   std::random_device device;
   uint64_t id = 0;
   while (id == 0) id = (static_cast<uint64_t>(device()) << 32) | device();
   return id;
 }
 
-}  // namespace
-
 Status LoadOrCreateServerId(const std::string& data_dir, uint64_t* id) {
   std::string path = data_dir + "/" + kIdFile;
   if (::access(path.c_str(), F_OK) == 0) return ReadId(path, id);
   if (errno != ENOENT) return ErrnoStatus("access " + path);
-  uint64_t drawn = DrawId();
+  uint64_t drawn = DrawRandomId();
   Status status = WriteId(data_dir, drawn);
   if (!status.ok()) return status;
   *id = drawn;

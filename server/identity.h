@@ -15,4 +15,7 @@ namespace sealfs {
 // STATUS_IO_ERROR rather than being replaced: a new id would orphan this server's data.
 Status LoadOrCreateServerId(const std::string& data_dir, uint64_t* id);
 
+// A random nonzero 64-bit number: server ids, and the incarnation a process registers with.
+uint64_t DrawRandomId();
+
 }  // namespace sealfs

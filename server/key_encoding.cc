@@ -58,7 +58,17 @@ std::string InoPrefixEnd(uint64_t ino) {
 
 std::string InodeKey(uint64_t ino) { return InoPrefix(ino); }
 
-std::string RequestKey(uint64_t request_id) { return InoPrefix(request_id); }
+std::string RequestKey(uint64_t request_id, std::string_view placement_key) {
+  std::string key = InoPrefix(request_id);
+  key.append(placement_key);
+  return key;
+}
+
+bool DecodeRequestKey(std::string_view key, std::string_view* placement_key) {
+  if (key.size() <= kInoSize) return false;
+  *placement_key = key.substr(kInoSize);
+  return true;
+}
 
 std::string RequestValue(uint64_t unix_seconds, std::string_view reply) {
   std::string value;

@@ -9,6 +9,9 @@
 // xattrs         ino (8, BE) + attribute name bytes     raw attribute value
 // chunks         ino (8, BE) + chunk index (8, BE)      raw chunk bytes, built by the merge
 //                                                       operator from the operands below
+// requests       request id (8, BE) + placement key     unix seconds (8, BE) + serialized reply
+//                of the request's first record          (a retried request gets this reply)
+//                (8-byte keys of earlier versions, without the placement key, are never read)
 //
 // Big-endian integers make the byte order of keys the numeric order, so that a prefix scan over
 // one parent lists a directory in name order and a scan over one ino finds all its chunks and
@@ -49,7 +52,10 @@ bool DecodeXattrKey(std::string_view key, uint64_t* ino, std::string_view* name)
 std::string ChunkKey(uint64_t ino, uint64_t index);
 bool DecodeChunkKey(std::string_view key, uint64_t* ino, uint64_t* index);
 
-std::string RequestKey(uint64_t request_id);
+// The reply of a request travels with the records it wrote, placed by `placement_key`.
+std::string RequestKey(uint64_t request_id, std::string_view placement_key);
+// *placement_key points into key.
+bool DecodeRequestKey(std::string_view key, std::string_view* placement_key);
 std::string RequestValue(uint64_t unix_seconds, std::string_view reply);
 // *reply points into value.
 bool DecodeRequestValue(std::string_view value, uint64_t* unix_seconds, std::string_view* reply);

@@ -58,5 +58,14 @@ TEST(KeyEncodingTest, ChunkOperands) {
   EXPECT_FALSE(DecodeChunkOperand(TruncateOperand(1) + "x", &operand));
 }
 
+TEST(KeyEncodingTest, RequestKeysCarryTheirPlacementKey) {
+  const std::string key = RequestKey(42, "I12345678");
+  std::string_view placement_key;
+  ASSERT_TRUE(DecodeRequestKey(key, &placement_key));
+  EXPECT_EQ(placement_key, "I12345678");
+  EXPECT_NE(RequestKey(42, "I12345678"), RequestKey(43, "I12345678"));
+  EXPECT_FALSE(DecodeRequestKey(InoPrefix(42), &placement_key));  // the old layout
+}
+
 }  // namespace
 }  // namespace sealfs::keys

@@ -99,6 +99,7 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
   sealfs::ManagerLinkOptions link_options;
   link_options.manager_address = flags.manager;
   link_options.server_id = server_id;
+  link_options.incarnation = sealfs::DrawRandomId();
   link_options.advertised_address = advertised;
   link_options.heartbeat_interval = std::chrono::milliseconds(flags.heartbeat_interval_ms);
   link_options.sync_progress = [&resync] { return resync.progress(); };

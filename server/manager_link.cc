@@ -86,6 +86,7 @@ Status ManagerLink::Step(const std::shared_ptr<RpcChannel>& channel) {
     proto::RegisterServerRequest request;
     request.set_server_id(options_.server_id);
     request.set_address(options_.advertised_address);
+    request.set_incarnation(options_.incarnation);
     proto::RegisterServerReply reply;
     Status status =
         channel->Call(proto::OP_REGISTER_SERVER, request, options_.call_timeout).Decode(&reply);

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "key_encoding.h"
+#include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "spdlog/spdlog.h"
 
@@ -66,8 +68,9 @@ KeyLocks::Guard::~Guard() {
 // ---------------------------------------------------------------------------------------------
 // RecordedRequest
 
-RecordedRequest::RecordedRequest(uint64_t request_id, const google::protobuf::MessageLite* reply)
-    : request_id_(request_id), reply_(reply), previous_(current_request) {
+RecordedRequest::RecordedRequest(std::string request_key,
+                                 const google::protobuf::MessageLite* reply)
+    : request_key_(std::move(request_key)), reply_(reply), previous_(current_request) {
   current_request = this;
 }
 
@@ -99,20 +102,29 @@ bool PlacementKeyOfRecord(Storage::Family family, std::string_view key, std::str
       if (!keys::DecodeChunkKey(key, &ino, &index)) return false;
       *out = ChunkPlacementKey(ino, index);
       return true;
+    case Storage::kRequests:
+      if (!keys::DecodeRequestKey(key, &name)) return false;
+      *out = name;
+      return true;
     default:
       return false;
   }
 }
 
+namespace {
+
+struct BatchRecord {
+  Storage::Family family;
+  char kind;  // 'P'ut, 'D'elete, 'M'erge
+  std::string key;
+  std::string value;
+};
+
+}  // namespace
+
 struct Replicator::Piece {
-  struct Record {
-    Storage::Family family;
-    char kind;  // 'P'ut, 'D'elete, 'M'erge
-    std::string key;
-    std::string value;
-  };
   std::string placement_key;
-  std::vector<Record> records;  // collected only when a batch holds several placement keys
+  std::vector<BatchRecord> records;  // collected only when needed (several placement keys)
   std::set<ServerId> done;      // replicas that hold it
 };
 
@@ -121,8 +133,7 @@ namespace {
 // Walks a batch: checks every record and sorts the records by placement key.
 class BatchSplitter : public rocksdb::WriteBatch::Handler {
  public:
-  using Piece = std::pair<std::string,
-                          std::vector<std::tuple<Storage::Family, char, std::string, std::string>>>;
+  using Piece = std::pair<std::string, std::vector<BatchRecord>>;
   BatchSplitter(const Storage* storage, bool collect) : storage_(storage), collect_(collect) {}
 
   rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& key,
@@ -142,15 +153,8 @@ class BatchSplitter : public rocksdb::WriteBatch::Handler {
     return Add(id, 'M', key, value);
   }
 
-  // In order of first appearance; records of no placement key (the reply of a recorded
-  // request) go with the first piece.
-  std::vector<Piece> TakePieces() {
-    if (!pieces_.empty()) {
-      auto& first = pieces_.front().second;
-      first.insert(first.end(), unplaced_.begin(), unplaced_.end());
-    }
-    return std::move(pieces_);
-  }
+  // In order of first appearance.
+  std::vector<Piece> TakePieces() { return std::move(pieces_); }
 
  private:
   rocksdb::Status Add(uint32_t id, char kind, const rocksdb::Slice& key,
@@ -159,20 +163,13 @@ class BatchSplitter : public rocksdb::WriteBatch::Handler {
     if (family == Storage::kFamilyCount || family == Storage::kDefault) {
       return rocksdb::Status::InvalidArgument("record of an unknown column family");
     }
-    std::tuple<Storage::Family, char, std::string, std::string> record;
-    if (collect_) record = {family, kind, key.ToString(), value.ToString()};
-    if (family == Storage::kRequests) {
-      if (key.size() != keys::kInoSize) return rocksdb::Status::InvalidArgument("request key");
-      if (collect_) unplaced_.push_back(std::move(record));
-      return rocksdb::Status::OK();
-    }
     std::string placement_key;
     if (!PlacementKeyOfRecord(family, std::string_view(key.data(), key.size()), &placement_key)) {
       return rocksdb::Status::InvalidArgument("record key does not decode");
     }
     auto [it, added] = index_.try_emplace(placement_key, pieces_.size());
-    if (added) pieces_.emplace_back(placement_key, decltype(Piece::second)());
-    if (collect_) pieces_[it->second].second.push_back(std::move(record));
+    if (added) pieces_.emplace_back(placement_key, std::vector<BatchRecord>());
+    if (collect_) pieces_[it->second].second.push_back({family, kind, key.ToString(), value.ToString()});
     return rocksdb::Status::OK();
   }
 
@@ -180,30 +177,24 @@ class BatchSplitter : public rocksdb::WriteBatch::Handler {
   const bool collect_;
   std::map<std::string, std::size_t> index_;
   std::vector<Piece> pieces_;
-  decltype(Piece::second) unplaced_;
 };
 
 }  // namespace
 
-Status Replicator::SplitByPlacementKey(rocksdb::WriteBatch* batch,
-                                       std::vector<Piece>* pieces) const {
+Status Replicator::SplitByPlacementKey(rocksdb::WriteBatch* batch, std::vector<Piece>* pieces,
+                                       bool collect) const {
   BatchSplitter keys_only(storage_, /*collect=*/false);
   rocksdb::Status status = batch->Iterate(&keys_only);
   if (!status.ok()) return Status::Invalid("replicated batch: " + status.ToString());
   auto found = keys_only.TakePieces();
-  if (found.size() > 1) {  // the records are needed to send each piece its own way
+  if (collect || found.size() > 1) {  // the records are needed to send each piece its own way
     BatchSplitter collecting(storage_, /*collect=*/true);
     status = batch->Iterate(&collecting);
     if (!status.ok()) return Status::Invalid("replicated batch: " + status.ToString());
     found = collecting.TakePieces();
   }
   for (auto& [placement_key, records] : found) {
-    Piece piece;
-    piece.placement_key = std::move(placement_key);
-    for (auto& [family, kind, key, value] : records) {
-      piece.records.push_back({family, kind, std::move(key), std::move(value)});
-    }
-    pieces->push_back(std::move(piece));
+    pieces->push_back({std::move(placement_key), std::move(records), {}});
   }
   return Status::Ok();
 }
@@ -217,13 +208,83 @@ Status Replicator::Commit(rocksdb::WriteBatch* batch, bool sync) {
   if (const RecordedRequest* request = RecordedRequest::current(); request != nullptr) {
     std::string reply = request->reply() != nullptr ? request->reply()->SerializeAsString() : "";
     Status status =
-        FromRocks(batch->Put(storage_->requests(), keys::RequestKey(request->request_id()),
+        FromRocks(batch->Put(storage_->requests(), request->request_key(),
                              keys::RequestValue(UnixSeconds(), reply)));
     if (!status.ok()) return status;
   }
   Status status = storage_->WriteLocal(batch, sync);
   if (!status.ok() || !replicating()) return status;
-  return SendDownChains(batch, sync);
+  status = SendDownChains(batch, sync);
+  if (!status.ok()) RememberUnsettled(batch);
+  return status;
+}
+
+void Replicator::RememberUnsettled(rocksdb::WriteBatch* batch) {
+  std::vector<Piece> pieces;
+  if (!SplitByPlacementKey(batch, &pieces, /*collect=*/true).ok()) return;
+  Unsettled entry;
+  for (const Piece& piece : pieces) {
+    entry.placement_keys.push_back(piece.placement_key);
+    for (const auto& record : piece.records) entry.records.emplace_back(record.family, record.key);
+  }
+  std::lock_guard lock(unsettled_mutex_);
+  unsettled_.push_back(std::move(entry));
+  has_unsettled_ = true;
+}
+
+Status Replicator::Settle(const std::vector<std::string>& placement_keys) {
+  if (!has_unsettled_) return Status::Ok();
+  auto touched = [&](const Unsettled& entry) {
+    if (placement_keys.empty()) return true;
+    return std::any_of(entry.placement_keys.begin(), entry.placement_keys.end(),
+                       [&](const std::string& key) {
+                         return std::find(placement_keys.begin(), placement_keys.end(), key) !=
+                                placement_keys.end();
+                       });
+  };
+  std::vector<Unsettled> taken;
+  {
+    std::lock_guard lock(unsettled_mutex_);
+    auto first = std::stable_partition(unsettled_.begin(), unsettled_.end(),
+                                       [&](const Unsettled& entry) { return !touched(entry); });
+    std::move(first, unsettled_.end(), std::back_inserter(taken));
+    unsettled_.erase(first, unsettled_.end());
+  }
+  Status result;
+  std::vector<Unsettled> left;
+  for (Unsettled& entry : taken) {
+    Status status = SettleOne(entry);
+    if (status.ok()) continue;
+    result = status;
+    left.push_back(std::move(entry));
+  }
+  std::lock_guard lock(unsettled_mutex_);
+  std::move(left.begin(), left.end(), std::back_inserter(unsettled_));
+  has_unsettled_ = !unsettled_.empty();
+  return result;
+}
+
+Status Replicator::SettleOne(const Unsettled& entry) {
+  KeyLocks::Guard guard(&locks_, entry.placement_keys, /*exclusive=*/true);
+  auto map = peers_->snapshot();
+  if (!map) return Status::IoError("no cluster map yet");
+  rocksdb::WriteBatch batch;
+  for (const auto& [family, key] : entry.records) {
+    std::string placement_key;
+    if (!PlacementKeyOfRecord(family, key, &placement_key) ||
+        map->placement.Home(placement_key) != peers_->self()) {
+      continue;
+    }
+    std::string value;
+    rocksdb::Status found =
+        storage_->db()->Get(rocksdb::ReadOptions(), storage_->handle(family), key, &value);
+    rocksdb::Status added = found.ok()           ? batch.Put(storage_->handle(family), key, value)
+                            : found.IsNotFound() ? batch.Delete(storage_->handle(family), key)
+                                                 : found;
+    if (!added.ok()) return FromRocks(added);
+  }
+  if (batch.Count() == 0) return Status::Ok();
+  return SendDownChains(&batch, /*sync=*/true);
 }
 
 Status Replicator::SendDownChains(rocksdb::WriteBatch* batch, bool sync) {

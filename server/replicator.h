@@ -20,9 +20,11 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "peer_map.h"
@@ -54,28 +56,29 @@ class KeyLocks {
 };
 
 // While alive on a thread, each batch that thread commits also stores `reply` under
-// `request_id` in the requests family, in the same atomic write: a retry of the request finds
-// the reply instead of applying the request again (server_service.h).
+// `request_key` (keys::RequestKey) in the requests family, in the same atomic write: a retry of
+// the request finds the reply instead of applying the request again (server_service.h). The
+// record is placed like the request's first record, so it reaches the same replicas.
 class RecordedRequest {
  public:
-  RecordedRequest(uint64_t request_id, const google::protobuf::MessageLite* reply);
+  RecordedRequest(std::string request_key, const google::protobuf::MessageLite* reply);
   ~RecordedRequest();
   RecordedRequest(const RecordedRequest&) = delete;
   RecordedRequest& operator=(const RecordedRequest&) = delete;
 
   // The request being served on this thread, or null.
   static const RecordedRequest* current();
-  [[nodiscard]] uint64_t request_id() const { return request_id_; }
+  [[nodiscard]] const std::string& request_key() const { return request_key_; }
   [[nodiscard]] const google::protobuf::MessageLite* reply() const { return reply_; }
 
  private:
-  uint64_t request_id_;
+  std::string request_key_;
   const google::protobuf::MessageLite* reply_;
   const RecordedRequest* previous_;
 };
 
 // The placement key of a stored record (the key placement ranks servers by); false when the
-// record key does not decode or its family is not placed (default, requests).
+// record key does not decode or its family is not placed (default).
 bool PlacementKeyOfRecord(Storage::Family family, std::string_view key, std::string* out);
 
 class Replicator : public BatchCommitter {
@@ -97,6 +100,13 @@ class Replicator : public BatchCommitter {
   // repair replicas (resync.h).
   Status SendDownChains(rocksdb::WriteBatch* batch, bool sync);
 
+  // Sends down their chains the current version of the unsettled records (below) of the
+  // batches that touched any of `placement_keys` (every one when empty), under their exclusive
+  // key locks. The caller holds no key lock. Records whose head is another server now are left
+  // to it: its passes repair them.
+  Status Settle(const std::vector<std::string>& placement_keys);
+  [[nodiscard]] bool has_unsettled() const { return has_unsettled_.load(); }
+
   // True when records have copies on other servers in the current map.
   [[nodiscard]] bool replicating() const;
   [[nodiscard]] KeyLocks& locks() { return locks_; }
@@ -106,13 +116,27 @@ class Replicator : public BatchCommitter {
 
  private:
   struct Piece;
-  Status SplitByPlacementKey(rocksdb::WriteBatch* batch, std::vector<Piece>* pieces) const;
+  // The records of a batch applied here that its chain may lack: Commit failed after the local
+  // write (the map changed under it, a replica refused it, or it timed out). Until they are
+  // settled, a read of them here could return what a later read loses, and a retry of their
+  // request would be answered from a reply the replicas do not hold.
+  struct Unsettled {
+    std::vector<std::string> placement_keys;
+    std::vector<std::pair<Storage::Family, std::string>> records;
+  };
+  Status SplitByPlacementKey(rocksdb::WriteBatch* batch, std::vector<Piece>* pieces,
+                             bool collect = false) const;
   Status Forward(std::vector<Piece>* pieces, bool sync, std::string_view whole_batch);
+  void RememberUnsettled(rocksdb::WriteBatch* batch);
+  Status SettleOne(const Unsettled& entry);
 
   Storage* const storage_;
   PeerMap* const peers_;
   KeyLocks locks_;
   std::atomic<uint64_t> divergences_{0};
+  std::mutex unsettled_mutex_;
+  std::vector<Unsettled> unsettled_;  // GUARDED_BY(unsettled_mutex_)
+  std::atomic<bool> has_unsettled_{false};
 };
 
 }  // namespace sealfs

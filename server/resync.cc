@@ -27,7 +27,8 @@ constexpr std::chrono::milliseconds kOrphanGrace{5000};
 
 // The families whose records are placed and so replicated, in the order passes walk them.
 constexpr Storage::Family kPlacedFamilies[] = {Storage::kInodes, Storage::kDentries,
-                                               Storage::kXattrs, Storage::kChunks};
+                                               Storage::kXattrs, Storage::kChunks,
+                                               Storage::kRequests};
 
 uint64_t Digest(const rocksdb::Slice& value) { return XXH3_64bits(value.data(), value.size()); }
 
@@ -138,6 +139,10 @@ void Resync::Loop() {
 }
 
 Status Resync::Pass(const std::shared_ptr<const MapSnapshot>& map) {
+  // First the writes whose chain did not take them, with the replies of their requests, which
+  // the pages below do not carry.
+  Status settled = replicator_->Settle({});
+  if (!settled.ok()) return settled;
   for (Storage::Family family : kPlacedFamilies) {
     Status status = PassFamily(map, family);
     if (!status.ok()) return status;

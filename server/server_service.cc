@@ -58,10 +58,10 @@ Status ServerService::CheckEpoch(uint64_t sender_epoch) const {
           fmt::format("request for map epoch {}, this server is at {}", sender_epoch, epoch)};
 }
 
-bool ServerService::FindRecordedReply(uint64_t request_id, std::string* reply) {
+bool ServerService::FindRecordedReply(const std::string& request_key, std::string* reply) {
   std::string value;
-  rocksdb::Status status = storage_->db()->Get(rocksdb::ReadOptions(), storage_->requests(),
-                                               keys::RequestKey(request_id), &value);
+  rocksdb::Status status =
+      storage_->db()->Get(rocksdb::ReadOptions(), storage_->requests(), request_key, &value);
   uint64_t written = 0;
   std::string_view stored;
   if (!status.ok() || !keys::DecodeRequestValue(value, &written, &stored)) return false;
@@ -81,13 +81,16 @@ RpcReply ServerService::AsHead(const RpcRequest& request, const std::vector<std:
           {proto::STATUS_NOT_HEAD, fmt::format("not the head at epoch {}", map->epoch())});
     }
   }
+  Status settled = replicator_->Settle(keys);
+  if (!settled.ok()) return MakeErrorReply(settled);
   KeyLocks::Guard guard(&replicator_->locks(), keys, access != Access::kRead);
-  if (access != Access::kRecordedWrite || request.request_id == 0) return serve();
+  if (access != Access::kRecordedWrite || request.request_id == 0 || keys.empty()) return serve();
+  std::string request_key = keys::RequestKey(request.request_id, keys.front());
   std::string recorded;
-  if (FindRecordedReply(request.request_id, &recorded)) {
+  if (FindRecordedReply(request_key, &recorded)) {
     return RpcReply{Status::Ok(), std::move(recorded), {}};
   }
-  RecordedRequest record(request.request_id, reply);
+  RecordedRequest record(std::move(request_key), reply);
   return serve();
 }
 
@@ -197,6 +200,8 @@ RpcReply ServerService::ReadDir(const RpcRequest& request) {
   proto::ReadDirReply out;
   MetadataStore::NameFilter served;
   if (replicator_ != nullptr) {
+    Status settled = replicator_->Settle({});
+    if (!settled.ok()) return MakeErrorReply(settled);
     served = [&, is_head = HeadInCurrentMap()](std::string_view name) {
       return is_head(DentryPlacementKey(in.parent(), name));
     };
