@@ -230,9 +230,10 @@ class Client {
   // path ended in '/', so the moved inode must be a directory.
   Status RenameOnce(const ParentAndName& source, const ParentAndName& target, unsigned flags,
                     bool want_dir);
-  // Points where.name at `to` if it now points at expected_ino (0: the name must be absent);
-  // STATUS_CONFLICT when it does not.
-  Status PointEntry(const ParentAndName& where, const Resolved& to, uint64_t expected_ino);
+  // Sends an intent (several records, possibly on several servers, changed all or not at all)
+  // to the head of coordinator_key.
+  Status RunIntent(const std::string& coordinator_key, const proto::Intent& intent,
+                   proto::RunIntentReply* reply);
   Status ExchangeOnce(const ParentAndName& source, const Resolved& a, const ParentAndName& target,
                       const Resolved& b);
   proto::InodeAttr NewInodeAttr(uint32_t mode) const;

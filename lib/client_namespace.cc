@@ -21,7 +21,62 @@ constexpr std::size_t kMaxXattrValue = 65536;
 
 bool IsDir(uint32_t type_or_mode) { return S_ISDIR(type_or_mode); }
 
+// Steps of an intent (OP_RUN_INTENT; server/intents.h).
+proto::IntentStep MakeStep(proto::Op op, const google::protobuf::MessageLite& request,
+                           std::string placement_key, bool best_effort = false) {
+  proto::IntentStep step;
+  step.set_op(op);
+  step.set_message(request.SerializeAsString());
+  step.set_placement_key(std::move(placement_key));
+  step.set_best_effort(best_effort);
+  return step;
+}
+
+// Points parent/name at `entry` if it now points at expected_ino (0: the name is absent).
+proto::IntentStep PointStep(uint64_t parent, const std::string& name, uint64_t ino, uint32_t type,
+                            uint64_t expected_ino) {
+  proto::InsertDentryRequest insert;
+  insert.set_parent(parent);
+  insert.set_name(name);
+  insert.mutable_entry()->set_ino(ino);
+  insert.mutable_entry()->set_type(type);
+  insert.set_expected_ino(expected_ino);
+  return MakeStep(proto::OP_INSERT_DENTRY, insert, DentryPlacementKey(parent, name));
+}
+
+// Removes parent/name if it points at expected_ino; the inode's links are the caller's.
+proto::IntentStep RemoveStep(uint64_t parent, const std::string& name, uint64_t expected_ino) {
+  proto::RemoveDentryRequest remove;
+  remove.set_parent(parent);
+  remove.set_name(name);
+  remove.set_expected_ino(expected_ino);
+  return MakeStep(proto::OP_REMOVE_DENTRY, remove, DentryPlacementKey(parent, name));
+}
+
+proto::IntentStep SetAttrStep(const proto::SetAttrRequest& request, bool best_effort) {
+  return MakeStep(proto::OP_SET_ATTR, request, InodePlacementKey(request.ino()), best_effort);
+}
+
+// Adds a step and the step that undoes it (none by default).
+void AddStep(proto::Intent* intent, proto::IntentStep step, proto::IntentStep undo = {}) {
+  *intent->add_steps() = std::move(step);
+  *intent->add_undo() = std::move(undo);
+}
+
 }  // namespace
+
+// One request: the head of coordinator_key runs every step or none (server/intents.h). A
+// failed step comes back as its status; reply->failed_step() says which.
+Status Client::RunIntent(const std::string& coordinator_key, const proto::Intent& intent,
+                         proto::RunIntentReply* reply) {
+  proto::RunIntentRequest request;
+  request.set_coordinator_key(coordinator_key);
+  *request.mutable_intent() = intent;
+  Status status = cluster_.CallHome(coordinator_key, proto::OP_RUN_INTENT, request).Decode(reply);
+  if (!status.ok()) return status;
+  if (reply->step_replies_size() == intent.steps_size()) return Status::Ok();
+  return {reply->failed_code(), reply->failed_message()};
+}
 
 proto::Timespec Now() {
   struct timespec now {};
@@ -517,87 +572,88 @@ Status Client::RenameOnce(const ParentAndName& source, const ParentAndName& targ
       if (!status.ok()) return status;
     }
   }
-  status = PointEntry(target, moved, replacing ? replaced.ino : 0);
-  if (!status.ok()) return status;
-  proto::RemoveDentryRequest remove;
-  remove.set_parent(source.parent.ino);
-  remove.set_name(source.name);
-  remove.set_expected_ino(moved.ino);
-  status = cluster_
-               .CallHome(DentryPlacementKey(source.parent.ino, source.name),
-                         proto::OP_REMOVE_DENTRY, remove)
-               .status;
-  if (!status.ok()) return status;
-  if (replacing) {
-    proto::Dentry old_entry;
-    old_entry.set_ino(replaced.ino);
-    old_entry.set_type(replaced.type);
-    status = DropLink(old_entry);
+  // A replaced directory loses every link it has, anything else one.
+  int replaced_links = 1;
+  if (replacing && IsDir(replaced.type)) {
+    proto::InodeAttr attr;
+    status = GetAttr(replaced.ino, &attr);
     if (!status.ok()) return status;
+    replaced_links = static_cast<int>(attr.nlink());
+  }
+  // The new name first, then the old one goes: an intent runs both or neither.
+  proto::Intent intent;
+  AddStep(&intent,
+          PointStep(target.parent.ino, target.name, moved.ino, moved.type,
+                    replacing ? replaced.ino : 0),
+          replacing
+              ? PointStep(target.parent.ino, target.name, replaced.ino, replaced.type, moved.ino)
+              : RemoveStep(target.parent.ino, target.name, moved.ino));
+  AddStep(&intent, RemoveStep(source.parent.ino, source.name, moved.ino));
+  constexpr int kDropStep = 2;
+  if (replacing) {
+    proto::SetAttrRequest drop;
+    drop.set_ino(replaced.ino);
+    drop.set_nlink_delta(-replaced_links);
+    *drop.mutable_ctime() = Now();
+    AddStep(&intent, SetAttrStep(drop, /*best_effort=*/true));  // gone already: nothing to drop
   }
   // Link counts of the parents change when a directory changes parent or one is replaced.
-  int source_delta = moved_is_dir && source.parent.ino != target.parent.ino ? -1 : 0;
-  int target_delta = (moved_is_dir && source.parent.ino != target.parent.ino ? 1 : 0) -
-                     (replacing && IsDir(replaced.type) ? 1 : 0);
-  status = TouchDirectory(source.parent.ino, source_delta);
-  if (status.ok() && target.parent.ino != source.parent.ino) {
-    status = TouchDirectory(target.parent.ino, target_delta);
-  } else if (status.ok() && target_delta != 0) {
-    status = TouchDirectory(target.parent.ino, target_delta);
+  const bool changes_parent = source.parent.ino != target.parent.ino;
+  const int source_delta = moved_is_dir && changes_parent ? -1 : 0;
+  const int target_delta =
+      (moved_is_dir && changes_parent ? 1 : 0) - (replacing && IsDir(replaced.type) ? 1 : 0);
+  AddStep(&intent, SetAttrStep(TouchRequest(source.parent.ino, source_delta), true));
+  if (changes_parent || target_delta != 0) {
+    AddStep(&intent, SetAttrStep(TouchRequest(target.parent.ino, target_delta), true));
   }
-  if (!status.ok()) return status;
   proto::SetAttrRequest touch_moved;
   touch_moved.set_ino(moved.ino);
   *touch_moved.mutable_ctime() = Now();
-  return SetAttr(touch_moved, nullptr);
-}
+  AddStep(&intent, SetAttrStep(touch_moved, true));
 
-Status Client::PointEntry(const ParentAndName& where, const Resolved& to, uint64_t expected_ino) {
-  proto::InsertDentryRequest insert;
-  insert.set_parent(where.parent.ino);
-  insert.set_name(where.name);
-  insert.mutable_entry()->set_ino(to.ino);
-  insert.mutable_entry()->set_type(to.type);
-  insert.set_expected_ino(expected_ino);
-  Status status = cluster_
-                      .CallHome(DentryPlacementKey(where.parent.ino, where.name),
-                                proto::OP_INSERT_DENTRY, insert)
-                      .status;
-  // The name changed under us: another client's rename or unlink won; start over.
+  proto::RunIntentReply reply;
+  status = RunIntent(DentryPlacementKey(source.parent.ino, source.name), intent, &reply);
   if (status.code() == proto::STATUS_EXISTS || status.code() == proto::STATUS_NOT_FOUND) {
-    return {proto::STATUS_CONFLICT, "changed meanwhile"};
+    return {proto::STATUS_CONFLICT, "changed meanwhile"};  // start over
   }
-  return status;
+  if (!status.ok()) return status;
+  proto::SetAttrReply dropped;
+  if (replacing && dropped.ParseFromString(reply.step_replies(kDropStep)) && dropped.removed()) {
+    proto::Dentry old_entry;
+    old_entry.set_ino(replaced.ino);
+    old_entry.set_type(replaced.type);
+    // Best effort: chunks left by a client that dies here are reclaimed by the servers' passes.
+    (void)DeleteData(old_entry, dropped.attr());
+  }
+  return Status::Ok();
 }
 
-// Points each name at the other's inode, each step a compare-and-set; if the second step loses
-// a race the first is undone, so the caller can start over.
+// Points each name at the other's inode, each step a compare-and-set, in one intent: when the
+// second step loses a race the first is undone, and the caller starts over.
 Status Client::ExchangeOnce(const ParentAndName& source, const Resolved& a,
                             const ParentAndName& target, const Resolved& b) {
-  Status status = PointEntry(target, a, b.ino);
-  if (!status.ok()) return status;
-  status = PointEntry(source, b, a.ino);
-  if (!status.ok()) {
-    (void)PointEntry(target, b, a.ino);  // undo; if that loses a race too, the other change wins
-    return status;
-  }
+  proto::Intent intent;
+  AddStep(&intent, PointStep(target.parent.ino, target.name, a.ino, a.type, b.ino),
+          PointStep(target.parent.ino, target.name, b.ino, b.type, a.ino));
+  AddStep(&intent, PointStep(source.parent.ino, source.name, b.ino, b.type, a.ino));
   // A directory that changes parent takes its ".." link along.
-  if (source.parent.ino != target.parent.ino && IsDir(a.type) != IsDir(b.type)) {
-    const int into_target = IsDir(a.type) ? 1 : -1;
-    status = TouchDirectory(target.parent.ino, into_target);
-    if (status.ok()) status = TouchDirectory(source.parent.ino, -into_target);
-  } else {
-    status = TouchDirectory(source.parent.ino, 0);
-    if (status.ok() && target.parent.ino != source.parent.ino) {
-      status = TouchDirectory(target.parent.ino, 0);
-    }
+  const bool changes_parent = source.parent.ino != target.parent.ino;
+  const int into_target =
+      changes_parent && IsDir(a.type) != IsDir(b.type) ? (IsDir(a.type) ? 1 : -1) : 0;
+  AddStep(&intent, SetAttrStep(TouchRequest(source.parent.ino, -into_target), true));
+  if (changes_parent) {
+    AddStep(&intent, SetAttrStep(TouchRequest(target.parent.ino, into_target), true));
   }
   for (uint64_t ino : {a.ino, b.ino}) {
-    if (!status.ok()) break;
     proto::SetAttrRequest touch;
     touch.set_ino(ino);
     *touch.mutable_ctime() = Now();
-    status = SetAttr(touch, nullptr);
+    AddStep(&intent, SetAttrStep(touch, true));
+  }
+  proto::RunIntentReply reply;
+  Status status = RunIntent(DentryPlacementKey(source.parent.ino, source.name), intent, &reply);
+  if (status.code() == proto::STATUS_EXISTS || status.code() == proto::STATUS_NOT_FOUND) {
+    return {proto::STATUS_CONFLICT, "changed meanwhile"};
   }
   return status;
 }
@@ -622,22 +678,21 @@ Status Client::Link(std::string_view existing, std::string_view new_path) {
 Status Client::AddLink(const Resolved& source, const ParentAndName& where) {
   Status status = CheckName(where.name);
   if (!status.ok()) return status;
-  // The link count goes up before the entry exists: a client dying in between leaves a count
-  // too high (space kept), never an entry to an inode that its last unlink deleted.
-  proto::SetAttrRequest count_request;
-  count_request.set_ino(source.ino);
-  count_request.set_nlink_delta(1);
-  *count_request.mutable_ctime() = Now();
-  status = SetAttr(count_request, nullptr);
-  if (!status.ok()) return status;
-  status = PointEntry(where, source, 0);
-  if (status.code() == proto::STATUS_CONFLICT) status = Status::Exists("link target exists");
-  if (!status.ok()) {
-    count_request.set_nlink_delta(-1);
-    (void)SetAttr(count_request, nullptr);  // best effort; the insert's error is what matters
-    return status;
-  }
-  return TouchDirectory(where.parent.ino, 0);
+  // The link count goes up, then the entry appears, in one intent: both or neither.
+  proto::SetAttrRequest count;
+  count.set_ino(source.ino);
+  count.set_nlink_delta(1);
+  *count.mutable_ctime() = Now();
+  proto::SetAttrRequest uncount = count;
+  uncount.set_nlink_delta(-1);
+  proto::Intent intent;
+  AddStep(&intent, SetAttrStep(count, false), SetAttrStep(uncount, false));
+  AddStep(&intent, PointStep(where.parent.ino, where.name, source.ino, source.type, 0));
+  AddStep(&intent, SetAttrStep(TouchRequest(where.parent.ino, 0), true));
+  proto::RunIntentReply reply;
+  status = RunIntent(DentryPlacementKey(where.parent.ino, where.name), intent, &reply);
+  if (status.code() == proto::STATUS_CONFLICT) return Status::Exists("link target exists");
+  return status;
 }
 
 Status Client::Symlink(std::string_view target, std::string_view link_path) {

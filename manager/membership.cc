@@ -125,8 +125,8 @@ proto::ServerState Membership::ArrivingStateLocked(const proto::ClusterMap& map,
   return copies && other_up ? proto::SERVER_SYNCING : proto::SERVER_UP;
 }
 
-Status Membership::MarkAliveLocked(uint64_t server_id, const std::string& address,
-                                   bool registering, uint64_t incarnation) {
+Status Membership::MarkAliveLocked(uint64_t server_id, const std::string& address, bool registering,
+                                   uint64_t incarnation) {
   if (server_id == 0) return Status::Invalid("server id 0");
   if (!IsValidServerAddress(address))
     return Status::Invalid("bad server address '" + address + "'");
@@ -226,8 +226,8 @@ Status Membership::PromoteSyncedLocked() {
   return Status::Ok();
 }
 
-Status Membership::Register(uint64_t server_id, const std::string& address,
-                            uint64_t incarnation, proto::ClusterMap* map) {
+Status Membership::Register(uint64_t server_id, const std::string& address, uint64_t incarnation,
+                            proto::ClusterMap* map) {
   std::lock_guard lock(mutex_);
   progress_.erase(server_id);  // a restarted server starts its passes afresh
   Status s = MarkAliveLocked(server_id, address, /*registering=*/true, incarnation);

@@ -12,6 +12,8 @@
 // requests       request id (8, BE) + placement key     unix seconds (8, BE) + serialized reply
 //                of the request's first record          (a retried request gets this reply)
 //                (8-byte keys of earlier versions, without the placement key, are never read)
+// intents        request id (8, BE) + placement key     serialized proto::Intent
+//                of the coordinator                     (as requests: the same key layout)
 //
 // Big-endian integers make the byte order of keys the numeric order, so that a prefix scan over
 // one parent lists a directory in name order and a scan over one ino finds all its chunks and
@@ -55,7 +57,7 @@ bool DecodeChunkKey(std::string_view key, uint64_t* ino, uint64_t* index);
 // The reply of a request travels with the records it wrote, placed by `placement_key`.
 std::string RequestKey(uint64_t request_id, std::string_view placement_key);
 // *placement_key points into key.
-bool DecodeRequestKey(std::string_view key, std::string_view* placement_key);
+bool DecodeRequestKey(std::string_view key, uint64_t* request_id, std::string_view* placement_key);
 std::string RequestValue(uint64_t unix_seconds, std::string_view reply);
 // *reply points into value.
 bool DecodeRequestValue(std::string_view value, uint64_t* unix_seconds, std::string_view* reply);

@@ -60,11 +60,13 @@ TEST(KeyEncodingTest, ChunkOperands) {
 
 TEST(KeyEncodingTest, RequestKeysCarryTheirPlacementKey) {
   const std::string key = RequestKey(42, "I12345678");
+  uint64_t request_id = 0;
   std::string_view placement_key;
-  ASSERT_TRUE(DecodeRequestKey(key, &placement_key));
+  ASSERT_TRUE(DecodeRequestKey(key, &request_id, &placement_key));
+  EXPECT_EQ(request_id, 42U);
   EXPECT_EQ(placement_key, "I12345678");
   EXPECT_NE(RequestKey(42, "I12345678"), RequestKey(43, "I12345678"));
-  EXPECT_FALSE(DecodeRequestKey(InoPrefix(42), &placement_key));  // the old layout
+  EXPECT_FALSE(DecodeRequestKey(InoPrefix(42), &request_id, &placement_key));  // the old layout
 }
 
 }  // namespace

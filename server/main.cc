@@ -12,6 +12,7 @@
 #include "CLI/CLI.hpp"
 #include "chunk_store.h"
 #include "identity.h"
+#include "intents.h"
 #include "manager_link.h"
 #include "metadata_store.h"
 #include "peer_map.h"
@@ -77,6 +78,10 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
     if (link_for_reports != nullptr) link_for_reports->Poke();
   });
   sealfs::ServerService service(storage.get(), metadata.get(), &chunks, &replicator, &resync);
+  sealfs::IntentRunner intents(
+      storage.get(), &replicator,
+      [&service](const sealfs::RpcRequest& request) { return service.Handle(request); });
+  service.set_intents(&intents);
   metadata->set_inode_filter(
       [&service](uint64_t ino) { return service.IsHead(sealfs::InodePlacementKey(ino)); });
 
@@ -111,6 +116,7 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
   link_for_reports = &link;  // before the resync thread starts
   peers.Start();
   resync.Start();
+  intents.Start();
   link.Start();
 
   int signal_number = 0;
@@ -120,6 +126,7 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
   link.Stop();
   resync.Stop();
   server.Stop();
+  intents.Stop();
   peers.Stop();
   status = storage->Close();
   if (!status.ok()) return Fail("close storage", status);

@@ -103,7 +103,8 @@ bool PlacementKeyOfRecord(Storage::Family family, std::string_view key, std::str
       *out = ChunkPlacementKey(ino, index);
       return true;
     case Storage::kRequests:
-      if (!keys::DecodeRequestKey(key, &name)) return false;
+    case Storage::kIntents:
+      if (!keys::DecodeRequestKey(key, &ino, &name)) return false;
       *out = name;
       return true;
     default:
@@ -125,7 +126,7 @@ struct BatchRecord {
 struct Replicator::Piece {
   std::string placement_key;
   std::vector<BatchRecord> records;  // collected only when needed (several placement keys)
-  std::set<ServerId> done;      // replicas that hold it
+  std::set<ServerId> done;           // replicas that hold it
 };
 
 namespace {
@@ -169,7 +170,8 @@ class BatchSplitter : public rocksdb::WriteBatch::Handler {
     }
     auto [it, added] = index_.try_emplace(placement_key, pieces_.size());
     if (added) pieces_.emplace_back(placement_key, std::vector<BatchRecord>());
-    if (collect_) pieces_[it->second].second.push_back({family, kind, key.ToString(), value.ToString()});
+    if (collect_)
+      pieces_[it->second].second.push_back({family, kind, key.ToString(), value.ToString()});
     return rocksdb::Status::OK();
   }
 
@@ -207,9 +209,8 @@ bool Replicator::replicating() const {
 Status Replicator::Commit(rocksdb::WriteBatch* batch, bool sync) {
   if (const RecordedRequest* request = RecordedRequest::current(); request != nullptr) {
     std::string reply = request->reply() != nullptr ? request->reply()->SerializeAsString() : "";
-    Status status =
-        FromRocks(batch->Put(storage_->requests(), request->request_key(),
-                             keys::RequestValue(UnixSeconds(), reply)));
+    Status status = FromRocks(batch->Put(storage_->requests(), request->request_key(),
+                                         keys::RequestValue(UnixSeconds(), reply)));
     if (!status.ok()) return status;
   }
   Status status = storage_->WriteLocal(batch, sync);

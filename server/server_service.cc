@@ -136,6 +136,8 @@ RpcReply ServerService::Dispatch(const RpcRequest& request) {
       return GetClusterMap(request);
     case proto::OP_SYNC_CHECK:
       return SyncCheck(request);
+    case proto::OP_RUN_INTENT:
+      return RunIntent(request);
     default:
       return MakeErrorReply(
           {proto::STATUS_UNKNOWN_OP, "op " + std::to_string(request.op) + " is not served here"});
@@ -344,6 +346,22 @@ RpcReply ServerService::SyncCheck(const RpcRequest& request) {
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::SyncCheckReply out;
   return Finish(resync_->Check(in, &out), out);
+}
+
+// The runner holds no key lock while the steps run: a step whose record this server heads takes
+// its own locks, and other servers' steps never wait for this one's.
+RpcReply ServerService::RunIntent(const RpcRequest& request) {
+  if (intents_ == nullptr || replicator_ == nullptr) {
+    return MakeErrorReply({proto::STATUS_UNKNOWN_OP, "intents are not served here"});
+  }
+  proto::RunIntentRequest in;
+  if (!ParseMessage(request.message, &in)) return BadFrame(request);
+  if (!IsHead(in.coordinator_key())) {
+    return MakeErrorReply({proto::STATUS_NOT_HEAD, "not the head of the coordinator key"});
+  }
+  Status settled = replicator_->Settle({in.coordinator_key()});
+  if (!settled.ok()) return MakeErrorReply(settled);
+  return intents_->Run(request.request_id, in);
 }
 
 }  // namespace sealfs

@@ -7,7 +7,8 @@
 // to write) while it runs. A write that is not idempotent (create, setattr, link and unlink
 // steps, xattr changes) stores its reply under the request id in the same atomic write as the
 // change, replicated with it: a retry of it, on this server or on the head that takes over,
-// gets that reply and changes nothing.
+// gets that reply and changes nothing. Operations across servers come as intents
+// (OP_RUN_INTENT, intents.h), run by the head of their coordinator key.
 //
 // A request message that does not parse is answered STATUS_BAD_FRAME; an op this process does
 // not serve (manager ops included) STATUS_UNKNOWN_OP. Never throws.
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "chunk_store.h"
+#include "intents.h"
 #include "metadata_store.h"
 #include "replicator.h"
 #include "resync.h"
@@ -39,6 +41,8 @@ class ServerService {
         resync_(resync) {}
 
   RpcReply Handle(const RpcRequest& request);
+  // Set once, before serving; without it OP_RUN_INTENT is not served.
+  void set_intents(IntentRunner* intents) { intents_ = intents; }
   // A handler for RpcServer that calls Handle; *this must outlive the server.
   // Replication ops from a head: they never wait for another server, so that a head waiting for
   // its replicas never waits behind requests that wait for it. Everything else may wait (for a
@@ -91,12 +95,14 @@ class ServerService {
   RpcReply Replicate(const RpcRequest& request);
   RpcReply GetClusterMap(const RpcRequest& request);
   RpcReply SyncCheck(const RpcRequest& request);
+  RpcReply RunIntent(const RpcRequest& request);
 
   Storage* const storage_;
   MetadataStore* const metadata_;
   ChunkStore* const chunks_;
   Replicator* const replicator_;
   Resync* const resync_;
+  IntentRunner* intents_ = nullptr;
 };
 
 }  // namespace sealfs

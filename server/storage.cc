@@ -18,8 +18,8 @@ namespace sealfs {
 namespace {
 
 // Names of the column families, in the order of Storage::Family. On disk: never rename.
-constexpr const char* kFamilyNames[] = {"default", "inodes", "dentries",
-                                        "xattrs",  "chunks", "requests"};
+constexpr const char* kFamilyNames[] = {"default", "inodes",   "dentries", "xattrs",
+                                        "chunks",  "requests", "intents"};
 
 bool Supported(rocksdb::CompressionType type) {
   for (rocksdb::CompressionType supported : rocksdb::GetSupportedCompressions()) {
@@ -110,6 +110,7 @@ Status Storage::Open(const std::string& data_dir, const StorageOptions& options,
   families.emplace_back(kFamilyNames[kXattrs], MetadataFamilyOptions(options, cache, false));
   families.emplace_back(kFamilyNames[kChunks], ChunkFamilyOptions(options, cache));
   families.emplace_back(kFamilyNames[kRequests], MetadataFamilyOptions(options, cache, false));
+  families.emplace_back(kFamilyNames[kIntents], MetadataFamilyOptions(options, cache, false));
 
   rocksdb::DB* db = nullptr;
   rocksdb::Status status =

@@ -65,7 +65,16 @@ class BatchCommitter {
 class Storage {
  public:
   // Column families, in the order they are opened. On disk by name: never rename one.
-  enum Family { kDefault = 0, kInodes, kDentries, kXattrs, kChunks, kRequests, kFamilyCount };
+  enum Family {
+    kDefault = 0,
+    kInodes,
+    kDentries,
+    kXattrs,
+    kChunks,
+    kRequests,
+    kIntents,
+    kFamilyCount
+  };
 
   // Opens (creating when missing) the database in <data_dir>/db. data_dir must exist.
   static Status Open(const std::string& data_dir, const StorageOptions& options,
@@ -98,6 +107,7 @@ class Storage {
   [[nodiscard]] rocksdb::ColumnFamilyHandle* xattrs() const { return handles_[kXattrs]; }
   [[nodiscard]] rocksdb::ColumnFamilyHandle* chunks() const { return handles_[kChunks]; }
   [[nodiscard]] rocksdb::ColumnFamilyHandle* requests() const { return handles_[kRequests]; }
+  [[nodiscard]] rocksdb::ColumnFamilyHandle* intents() const { return handles_[kIntents]; }
   [[nodiscard]] rocksdb::ColumnFamilyHandle* handle(Family family) const {
     return handles_[family];
   }
