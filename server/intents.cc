@@ -1,6 +1,7 @@
 #include "intents.h"
 
 #include <chrono>
+#include <csignal>
 #include <memory>
 
 #include "key_encoding.h"
@@ -176,6 +177,10 @@ Status IntentRunner::Execute(const std::string& key, const std::string& coordina
     for (int i = 0; i < intent->steps_size(); ++i) {
       const proto::IntentStep& step = intent->steps(i);
       RpcResult result = CallStep(step, StepRequestId(request_id, i, /*undo=*/false));
+      if (i == crash_after_step_) {
+        spdlog::warn("--crash-after-intent-step {}: killing this process", i);
+        ::raise(SIGKILL);
+      }
       if (result.status.ok() || step.best_effort()) {
         reply->add_step_replies(result.status.ok() ? result.message : "");
         continue;

@@ -43,6 +43,10 @@ class IntentRunner {
   IntentRunner(const IntentRunner&) = delete;
   IntentRunner& operator=(const IntentRunner&) = delete;
 
+  // Fault injection for tests: SIGKILL to this process right after step `step` of an intent
+  // succeeded (a coordinator dying halfway). -1: never.
+  void set_crash_after_step(int step) { crash_after_step_ = step; }
+
   void Start();  // the sweeper
   void Stop();   // idempotent
 
@@ -72,6 +76,7 @@ class IntentRunner {
   Replicator* const replicator_;
   const LocalDispatch local_;
   const std::chrono::milliseconds grace_;
+  int crash_after_step_ = -1;
 
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -34,6 +34,7 @@ struct Flags {
   std::string advertise;
   int heartbeat_interval_ms = 1000;
   double scrub_interval_seconds = 300;
+  int crash_after_intent_step = -1;
   std::string log_level = "info";
 };
 
@@ -82,6 +83,7 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
       storage.get(), &replicator,
       [&service](const sealfs::RpcRequest& request) { return service.Handle(request); });
   service.set_intents(&intents);
+  intents.set_crash_after_step(flags.crash_after_intent_step);
   metadata->set_inode_filter(
       [&service](uint64_t ino) { return service.IsHead(sealfs::InodePlacementKey(ino)); });
 
@@ -163,6 +165,9 @@ int main(int argc, char** argv) {
                  "delete the chunks of inodes that no longer exist (also run on every map change)")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 30.0 * 24 * 3600));
+  app.add_option("--crash-after-intent-step", flags.crash_after_intent_step,
+                 "fault injection for tests: the process kills itself (SIGKILL) right after step "
+                 "N of the first intent it coordinates");
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));

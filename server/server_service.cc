@@ -156,8 +156,11 @@ RpcReply ServerService::Create(const RpcRequest& request) {
   proto::CreateRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::CreateReply out;
-  std::vector<std::string> keys{InodePlacementKey(in.attr().ino())};
+  // The entry's key first: the recorded reply is placed by it, and a retry of a create may come
+  // with another inode number (drawn again for a new head), never with another name.
+  std::vector<std::string> keys;
   if (in.parent() != 0) keys.push_back(DentryPlacementKey(in.parent(), in.name()));
+  keys.push_back(InodePlacementKey(in.attr().ino()));
   return AsHead(request, keys, Access::kRecordedWrite, &out,
                 [&] { return Finish(metadata_->Create(in, &out), out); });
 }

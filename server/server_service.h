@@ -64,7 +64,7 @@ class ServerService {
  private:
   enum class Access { kRead, kWrite, kRecordedWrite };
   // Runs `serve` as the head of `keys` (see above). `reply` is what serve fills, stored for a
-  // kRecordedWrite.
+  // kRecordedWrite under the request id and keys.front(), which must be the same in every retry.
   RpcReply AsHead(const RpcRequest& request, const std::vector<std::string>& keys, Access access,
                   const google::protobuf::MessageLite* reply,
                   const std::function<RpcReply()>& serve);

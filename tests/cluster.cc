@@ -314,7 +314,7 @@ void Cluster::LaunchManager(const std::string& listen) {
   manager_address_ = manager_->WaitListening(options_.start_timeout);
 }
 
-void Cluster::LaunchServer(int i) {
+void Cluster::LaunchServer(int i, const std::vector<std::string>& extra_args) {
   Server& s = servers_[i];
   const ServerPlacement placement =
       options_.server_placement ? options_.server_placement(i) : ServerPlacement();
@@ -324,13 +324,14 @@ void Cluster::LaunchServer(int i) {
                manager_address_, "--data-dir", server_data_dir(i), "--heartbeat-interval-ms",
                std::to_string(options_.heartbeat_interval_ms)});
   argv.insert(argv.end(), options_.server_args.begin(), options_.server_args.end());
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   s.process->Spawn(argv);
   s.running = true;
   s.address = s.process->WaitListening(options_.start_timeout);
 }
 
-void Cluster::StartServer(int i) {
-  LaunchServer(i);
+void Cluster::StartServer(int i, const std::vector<std::string>& extra_args) {
+  LaunchServer(i, extra_args);
   WaitReady();
 }
 

@@ -119,7 +119,8 @@ class Cluster {
   // data dir on a new port (waits until the map lists it UP at its new address).
   int StopServer(int i);
   int KillServer(int i);
-  void StartServer(int i);
+  // extra_args: more flags for this start only.
+  void StartServer(int i, const std::vector<std::string>& extra_args = {});
   void PauseServer(int i);
   void ResumeServer(int i);
   // A new server with an empty data dir joins; returns its index once it is UP.
@@ -162,7 +163,7 @@ class Cluster {
 
   std::string NewManagerArgs();
   void LaunchManager(const std::string& listen);
-  void LaunchServer(int i);
+  void LaunchServer(int i, const std::vector<std::string>& extra_args = {});
 
   ClusterOptions options_;
   std::string root_;

@@ -5,7 +5,6 @@
 #include <sys/wait.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <random>
 #include <string>
 #include <thread>
@@ -73,13 +72,6 @@ TEST(FsxTest, MatchesTheModelOnACluster) {
 }
 
 TEST(FsxTest, SurvivesServerKills) {
-  // Off by default until the bug it finds about once in six runs is fixed (a link count one too
-  // high after many kills; docs/design.md, "Not done yet"): set SEALFS_FSX_KILLS=1 to run it.
-  const char* enabled = std::getenv("SEALFS_FSX_KILLS");
-  if (enabled == nullptr || std::string(enabled) != "1") {
-    GTEST_SKIP() << "finds an open bug (a link count one too high after many kills, see "
-                    "docs/design.md); SEALFS_FSX_KILLS=1 runs it";
-  }
   const uint64_t seed = TestSeed();
   Cluster cluster(FsxClusterOptions());
   cluster.Start();
