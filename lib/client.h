@@ -209,10 +209,8 @@ class Client {
   // Deletes the chunks of a file whose inode went with its last link.
   Status DeleteData(const proto::Dentry& entry, const proto::InodeAttr& last_attr);
   // Removes the entry where.name (if it points at expected_ino; 0: whatever it points at; a
-  // directory is refused with reject_directory), drops its link, and updates the parent's times
-  // and link count.
-  Status RemoveEntry(const ParentAndName& where, uint64_t expected_ino, bool reject_directory,
-                     int parent_nlink_delta);
+  // directory is refused with reject_directory), drops its link, and updates the parent's times.
+  Status RemoveEntry(const ParentAndName& where, uint64_t expected_ino, bool reject_directory);
   Status CheckEmptyDirectory(uint64_t ino);
   // Removes the empty directory where.name.
   Status RemoveDirectory(const ParentAndName& where);

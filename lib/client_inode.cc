@@ -66,7 +66,7 @@ Status Client::CreateAt(uint64_t parent, const std::string& name, uint32_t mode,
 }
 
 Status Client::UnlinkAt(uint64_t parent, const std::string& name) {
-  return RemoveEntry(InDirectory(parent, name), 0, true, 0);
+  return RemoveEntry(InDirectory(parent, name), 0, true);
 }
 
 Status Client::RmdirAt(uint64_t parent, const std::string& name) {

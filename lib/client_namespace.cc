@@ -392,8 +392,8 @@ Status Client::DeleteData(const proto::Dentry& entry, const proto::InodeAttr& la
 // One request when the inode lives with its entry (the usual case): the entry goes and the
 // link is dropped in one write; the parent's times and the data of a last link are then
 // updated and deleted at once.
-Status Client::RemoveEntry(const ParentAndName& where, uint64_t expected_ino, bool reject_directory,
-                           int parent_nlink_delta) {
+Status Client::RemoveEntry(const ParentAndName& where, uint64_t expected_ino,
+                           bool reject_directory) {
   proto::RemoveDentryRequest request;
   request.set_parent(where.parent.ino);
   request.set_name(where.name);
@@ -407,7 +407,7 @@ Status Client::RemoveEntry(const ParentAndName& where, uint64_t expected_ino, bo
                                 proto::OP_REMOVE_DENTRY, request)
                       .Decode(&reply);
   if (!status.ok()) return status;
-  proto::SetAttrRequest touch = TouchRequest(where.parent.ino, parent_nlink_delta);
+  proto::SetAttrRequest touch = TouchRequest(where.parent.ino, 0);
   PendingCall touch_call =
       cluster_.StartHome(InodePlacementKey(touch.ino()), proto::OP_SET_ATTR, touch);
   if (!reply.inode_handled()) {
@@ -490,7 +490,28 @@ Status Client::RemoveDirectory(const ParentAndName& where) {
   if (!IsDir(target.type)) return {proto::STATUS_NOT_DIR, "not a directory"};
   status = CheckEmptyDirectory(target.ino);
   if (!status.ok()) return status;
-  return RemoveEntry(where, target.ino, false, -1);
+  // The entry, the directory's inode and the parent's link count change in one intent. The
+  // entry's head drops the inode in the same write when it holds it (it was made there); one
+  // that was renamed from elsewhere is dropped by the second step, which finds nothing to drop
+  // otherwise.
+  status = FillAttr(&target);
+  if (!status.ok()) return status;
+  proto::RemoveDentryRequest remove;
+  remove.set_parent(where.parent.ino);
+  remove.set_name(where.name);
+  remove.set_expected_ino(target.ino);
+  remove.set_unlink_inode(true);
+  *remove.mutable_ctime() = Now();
+  proto::SetAttrRequest drop;
+  drop.set_ino(target.ino);
+  drop.set_nlink_delta(-static_cast<int32_t>(target.attr.nlink()));
+  proto::Intent intent;
+  AddStep(&intent, MakeStep(proto::OP_REMOVE_DENTRY, remove,
+                            DentryPlacementKey(where.parent.ino, where.name)));
+  AddStep(&intent, SetAttrStep(drop, /*best_effort=*/true));
+  AddStep(&intent, SetAttrStep(TouchRequest(where.parent.ino, -1), /*best_effort=*/true));
+  proto::RunIntentReply reply;
+  return RunIntent(DentryPlacementKey(where.parent.ino, where.name), intent, &reply);
 }
 
 Status Client::Unlink(std::string_view path) {
@@ -506,7 +527,7 @@ Status Client::Unlink(std::string_view path) {
     if (IsDir(target.type)) return {proto::STATUS_IS_DIR, "is a directory"};
     return {proto::STATUS_NOT_DIR, "trailing slash on a non-directory"};
   }
-  return RemoveEntry(where, 0, true, 0);
+  return RemoveEntry(where, 0, true);
 }
 
 // Rename is: insert the new entry (compare-and-set against what was there), then remove the old

@@ -66,10 +66,12 @@ class IntentTest : public ::testing::Test {
   }
 
   // Restarts server 0 so that it kills itself right after step `step` of the next intent it
-  // coordinates.
-  void ArmServerZero(int step) {
+  // coordinates, and waits until it serves `headed_path` (which it heads): UP in the manager's
+  // map is not yet UP in its own.
+  void ArmServerZero(int step, const std::string& headed_path) {
     cluster_->KillServer(0);
     cluster_->StartServer(0, {"--crash-after-intent-step", std::to_string(step)});
+    (void)Exists(headed_path);  // answered, found or not, only by the head
   }
 
   bool Exists(const std::string& path) {
@@ -85,7 +87,7 @@ TEST_F(IntentTest, ARenameWhoseCoordinatorDiesHalfwayIsFinishedByTheRetry) {
   const std::string name = NameHeadedByServerZero("/a", "f");
   const std::string from = "/a/" + name;
   WriteFile(client_, from, "moved");
-  ArmServerZero(/*step=*/0);  // the new name is in, the old one not yet removed
+  ArmServerZero(/*step=*/0, from);  // the new name is in, the old one not yet removed
 
   ASSERT_OK(sealfs_rename(client_, from.c_str(), "/b/g"));  // no error reaches the application
   EXPECT_FALSE(cluster_->server_process(0).Alive()) << "server 0 did not die halfway";
@@ -105,7 +107,7 @@ TEST_F(IntentTest, ARenameLeftBehindByClientAndCoordinatorIsFinishedByTheSweeper
   const std::string name = NameHeadedByServerZero("/a", "d");
   const std::string from = "/a/" + name;
   ASSERT_OK(sealfs_mkdir(client_, from.c_str(), 0755));
-  ArmServerZero(/*step=*/0);
+  ArmServerZero(/*step=*/0, from);
 
   // A client that gives up at once: as if it died right after sending the rename.
   sealfs_options impatient = TestOptions();
@@ -133,7 +135,7 @@ TEST_F(IntentTest, ALinkWhoseCoordinatorDiesHalfwayIsDoneOnce) {
   WriteFile(client_, "/a/file", "linked");
   const std::string name = NameHeadedByServerZero("/b", "l");
   const std::string to = "/b/" + name;
-  ArmServerZero(/*step=*/0);  // the link count is up, the entry not in yet
+  ArmServerZero(/*step=*/0, to);  // the link count is up, the entry not in yet
 
   ASSERT_OK(sealfs_link(client_, "/a/file", to.c_str()));
   EXPECT_FALSE(cluster_->server_process(0).Alive()) << "server 0 did not die halfway";
