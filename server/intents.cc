@@ -181,11 +181,11 @@ Status IntentRunner::Execute(const std::string& key, const std::string& coordina
         spdlog::warn("--crash-after-intent-step {}: killing this process", i);
         ::raise(SIGKILL);
       }
+      if (result.status.transient()) return result.status;  // the sweeper goes on later
       if (result.status.ok() || step.best_effort()) {
         reply->add_step_replies(result.status.ok() ? result.message : "");
         continue;
       }
-      if (result.status.transient()) return result.status;  // the sweeper goes on later
       // Decided: this step failed, so the steps before it are undone. Stored first, so that a
       // run after a crash undoes them too rather than going forward again.
       proto::RunIntentReply* failure = intent->mutable_failure();

@@ -233,16 +233,23 @@ void Replicator::RememberUnsettled(rocksdb::WriteBatch* batch) {
   has_unsettled_ = true;
 }
 
+bool Replicator::Unsettled::Touches(const std::vector<std::string>& keys) const {
+  if (keys.empty()) return true;
+  return std::any_of(placement_keys.begin(), placement_keys.end(), [&](const std::string& key) {
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
+  });
+}
+
+bool Replicator::HasUnsettled(const std::vector<std::string>& placement_keys) {
+  if (!has_unsettled_) return false;
+  std::lock_guard lock(unsettled_mutex_);
+  return std::any_of(unsettled_.begin(), unsettled_.end(),
+                     [&](const Unsettled& entry) { return entry.Touches(placement_keys); });
+}
+
 Status Replicator::Settle(const std::vector<std::string>& placement_keys) {
   if (!has_unsettled_) return Status::Ok();
-  auto touched = [&](const Unsettled& entry) {
-    if (placement_keys.empty()) return true;
-    return std::any_of(entry.placement_keys.begin(), entry.placement_keys.end(),
-                       [&](const std::string& key) {
-                         return std::find(placement_keys.begin(), placement_keys.end(), key) !=
-                                placement_keys.end();
-                       });
-  };
+  auto touched = [&](const Unsettled& entry) { return entry.Touches(placement_keys); };
   std::vector<Unsettled> taken;
   {
     std::lock_guard lock(unsettled_mutex_);

@@ -105,7 +105,9 @@ class Replicator : public BatchCommitter {
   // key locks. The caller holds no key lock. Records whose head is another server now are left
   // to it: its passes repair them.
   Status Settle(const std::vector<std::string>& placement_keys);
-  [[nodiscard]] bool has_unsettled() const { return has_unsettled_.load(); }
+  // True when a batch that touched any of `placement_keys` (any at all when empty) is unsettled.
+  // Checked under the keys' locks: a write that failed after Settle and before they were taken.
+  [[nodiscard]] bool HasUnsettled(const std::vector<std::string>& placement_keys);
 
   // True when records have copies on other servers in the current map.
   [[nodiscard]] bool replicating() const;
@@ -123,6 +125,7 @@ class Replicator : public BatchCommitter {
   struct Unsettled {
     std::vector<std::string> placement_keys;
     std::vector<std::pair<Storage::Family, std::string>> records;
+    [[nodiscard]] bool Touches(const std::vector<std::string>& keys) const;
   };
   Status SplitByPlacementKey(rocksdb::WriteBatch* batch, std::vector<Piece>* pieces,
                              bool collect = false) const;

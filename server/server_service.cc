@@ -81,17 +81,24 @@ RpcReply ServerService::AsHead(const RpcRequest& request, const std::vector<std:
           {proto::STATUS_NOT_HEAD, fmt::format("not the head at epoch {}", map->epoch())});
     }
   }
-  Status settled = replicator_->Settle(keys);
-  if (!settled.ok()) return MakeErrorReply(settled);
-  KeyLocks::Guard guard(&replicator_->locks(), keys, access != Access::kRead);
-  if (access != Access::kRecordedWrite || request.request_id == 0 || keys.empty()) return serve();
-  std::string request_key = keys::RequestKey(request.request_id, keys.front());
-  std::string recorded;
-  if (FindRecordedReply(request_key, &recorded)) {
-    return RpcReply{Status::Ok(), std::move(recorded), {}};
+  // Never served from a write its chain does not hold: a later write would carry its effect to
+  // the copies without its recorded reply, and a retry of it elsewhere would apply it again.
+  for (;;) {
+    Status settled = replicator_->Settle(keys);
+    if (!settled.ok()) return MakeErrorReply(settled);
+    KeyLocks::Guard guard(&replicator_->locks(), keys, access != Access::kRead);
+    if (replicator_->HasUnsettled(keys)) continue;  // another write of them failed meanwhile
+    if (access != Access::kRecordedWrite || request.request_id == 0 || keys.empty()) {
+      return serve();
+    }
+    std::string request_key = keys::RequestKey(request.request_id, keys.front());
+    std::string recorded;
+    if (FindRecordedReply(request_key, &recorded)) {
+      return RpcReply{Status::Ok(), std::move(recorded), {}};
+    }
+    RecordedRequest record(std::move(request_key), reply);
+    return serve();
   }
-  RecordedRequest record(std::move(request_key), reply);
-  return serve();
 }
 
 RpcReply ServerService::Dispatch(const RpcRequest& request) {
