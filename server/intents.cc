@@ -47,7 +47,9 @@ std::unique_ptr<google::protobuf::MessageLite> ParseStep(const proto::IntentStep
   return message;
 }
 
-Status Validate(const proto::RunIntentRequest& request) {
+}  // namespace
+
+Status ValidateIntent(const proto::RunIntentRequest& request) {
   const proto::Intent& intent = request.intent();
   if (request.coordinator_key().empty()) return Status::Invalid("intent without coordinator key");
   if (intent.steps_size() == 0 || intent.steps_size() > kMaxSteps) {
@@ -68,8 +70,6 @@ Status Validate(const proto::RunIntentRequest& request) {
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 uint64_t StepRequestId(uint64_t intent_id, uint32_t step, bool undo) {
   // splitmix64 of the intent id and the step: distinct ids, none equal to a client's by design
@@ -120,14 +120,17 @@ void IntentRunner::Release(const std::string& key) {
 }
 
 RpcReply IntentRunner::Run(uint64_t request_id, const proto::RunIntentRequest& request) {
-  Status status = Validate(request);
+  Status status = ValidateIntent(request);
   if (!status.ok()) return MakeErrorReply(status);
   if (request_id == 0) return MakeErrorReply(Status::Invalid("an intent needs a request id"));
   const std::string& coordinator_key = request.coordinator_key();
   const std::string key = keys::RequestKey(request_id, coordinator_key);
   Claim(key);
-  std::unique_ptr<const std::string, std::function<void(const std::string*)>> claimed(
-      &key, [this](const std::string* claimed_key) { Release(*claimed_key); });
+  struct Claimed {
+    IntentRunner* runner;
+    const std::string& key;
+    ~Claimed() { runner->Release(key); }
+  } claimed{this, key};
 
   proto::Intent intent;
   bool stored = false;

@@ -85,6 +85,11 @@ class IntentRunner {
   std::thread sweeper_;
 };
 
+// OK when a request names a coordinator key and 1 to 16 steps, each an op an intent may run
+// (OP_INSERT_DENTRY, OP_REMOVE_DENTRY, OP_SET_ATTR) with a message that parses, and no undo
+// steps or one per step; STATUS_INVALID otherwise. Run checks it before anything is stored.
+Status ValidateIntent(const proto::RunIntentRequest& request);
+
 // The request ids of an intent's steps: derived from the intent's, different for each step and
 // for its undo, so that each is recorded on its own.
 uint64_t StepRequestId(uint64_t intent_id, uint32_t step, bool undo);

@@ -3,13 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
-#include <iterator>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "key_encoding.h"
-#include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "spdlog/spdlog.h"
 
@@ -125,7 +123,7 @@ struct BatchRecord {
 
 struct Replicator::Piece {
   std::string placement_key;
-  std::vector<BatchRecord> records;  // collected only when needed (several placement keys)
+  std::vector<BatchRecord> records;  // collected only when a batch holds several placement keys
   std::set<ServerId> done;           // replicas that hold it
 };
 
@@ -170,8 +168,9 @@ class BatchSplitter : public rocksdb::WriteBatch::Handler {
     }
     auto [it, added] = index_.try_emplace(placement_key, pieces_.size());
     if (added) pieces_.emplace_back(placement_key, std::vector<BatchRecord>());
-    if (collect_)
+    if (collect_) {
       pieces_[it->second].second.push_back({family, kind, key.ToString(), value.ToString()});
+    }
     return rocksdb::Status::OK();
   }
 
@@ -183,13 +182,13 @@ class BatchSplitter : public rocksdb::WriteBatch::Handler {
 
 }  // namespace
 
-Status Replicator::SplitByPlacementKey(rocksdb::WriteBatch* batch, std::vector<Piece>* pieces,
-                                       bool collect) const {
+Status Replicator::SplitByPlacementKey(rocksdb::WriteBatch* batch,
+                                       std::vector<Piece>* pieces) const {
   BatchSplitter keys_only(storage_, /*collect=*/false);
   rocksdb::Status status = batch->Iterate(&keys_only);
   if (!status.ok()) return Status::Invalid("replicated batch: " + status.ToString());
   auto found = keys_only.TakePieces();
-  if (collect || found.size() > 1) {  // the records are needed to send each piece its own way
+  if (found.size() > 1) {  // the records are needed to send each piece its own way
     BatchSplitter collecting(storage_, /*collect=*/true);
     status = batch->Iterate(&collecting);
     if (!status.ok()) return Status::Invalid("replicated batch: " + status.ToString());
@@ -213,86 +212,13 @@ Status Replicator::Commit(rocksdb::WriteBatch* batch, bool sync) {
                                          keys::RequestValue(UnixSeconds(), reply)));
     if (!status.ok()) return status;
   }
-  Status status = storage_->WriteLocal(batch, sync);
-  if (!status.ok() || !replicating()) return status;
-  status = SendDownChains(batch, sync);
-  if (!status.ok()) RememberUnsettled(batch);
-  return status;
-}
-
-void Replicator::RememberUnsettled(rocksdb::WriteBatch* batch) {
-  std::vector<Piece> pieces;
-  if (!SplitByPlacementKey(batch, &pieces, /*collect=*/true).ok()) return;
-  Unsettled entry;
-  for (const Piece& piece : pieces) {
-    entry.placement_keys.push_back(piece.placement_key);
-    for (const auto& record : piece.records) entry.records.emplace_back(record.family, record.key);
+  if (!replicating()) return storage_->WriteLocal(batch, sync);
+  Status status = SendDownChains(batch, sync);
+  if (!status.ok()) {
+    spdlog::warn("a write did not reach every copy and is not applied here: {}", status.ToString());
+    return status;
   }
-  std::lock_guard lock(unsettled_mutex_);
-  unsettled_.push_back(std::move(entry));
-  has_unsettled_ = true;
-}
-
-bool Replicator::Unsettled::Touches(const std::vector<std::string>& keys) const {
-  if (keys.empty()) return true;
-  return std::any_of(placement_keys.begin(), placement_keys.end(), [&](const std::string& key) {
-    return std::find(keys.begin(), keys.end(), key) != keys.end();
-  });
-}
-
-bool Replicator::HasUnsettled(const std::vector<std::string>& placement_keys) {
-  if (!has_unsettled_) return false;
-  std::lock_guard lock(unsettled_mutex_);
-  return std::any_of(unsettled_.begin(), unsettled_.end(),
-                     [&](const Unsettled& entry) { return entry.Touches(placement_keys); });
-}
-
-Status Replicator::Settle(const std::vector<std::string>& placement_keys) {
-  if (!has_unsettled_) return Status::Ok();
-  auto touched = [&](const Unsettled& entry) { return entry.Touches(placement_keys); };
-  std::vector<Unsettled> taken;
-  {
-    std::lock_guard lock(unsettled_mutex_);
-    auto first = std::stable_partition(unsettled_.begin(), unsettled_.end(),
-                                       [&](const Unsettled& entry) { return !touched(entry); });
-    std::move(first, unsettled_.end(), std::back_inserter(taken));
-    unsettled_.erase(first, unsettled_.end());
-  }
-  Status result;
-  std::vector<Unsettled> left;
-  for (Unsettled& entry : taken) {
-    Status status = SettleOne(entry);
-    if (status.ok()) continue;
-    result = status;
-    left.push_back(std::move(entry));
-  }
-  std::lock_guard lock(unsettled_mutex_);
-  std::move(left.begin(), left.end(), std::back_inserter(unsettled_));
-  has_unsettled_ = !unsettled_.empty();
-  return result;
-}
-
-Status Replicator::SettleOne(const Unsettled& entry) {
-  KeyLocks::Guard guard(&locks_, entry.placement_keys, /*exclusive=*/true);
-  auto map = peers_->snapshot();
-  if (!map) return Status::IoError("no cluster map yet");
-  rocksdb::WriteBatch batch;
-  for (const auto& [family, key] : entry.records) {
-    std::string placement_key;
-    if (!PlacementKeyOfRecord(family, key, &placement_key) ||
-        map->placement.Home(placement_key) != peers_->self()) {
-      continue;
-    }
-    std::string value;
-    rocksdb::Status found =
-        storage_->db()->Get(rocksdb::ReadOptions(), storage_->handle(family), key, &value);
-    rocksdb::Status added = found.ok()           ? batch.Put(storage_->handle(family), key, value)
-                            : found.IsNotFound() ? batch.Delete(storage_->handle(family), key)
-                                                 : found;
-    if (!added.ok()) return FromRocks(added);
-  }
-  if (batch.Count() == 0) return Status::Ok();
-  return SendDownChains(&batch, /*sync=*/true);
+  return storage_->WriteLocal(batch, sync);
 }
 
 Status Replicator::SendDownChains(rocksdb::WriteBatch* batch, bool sync) {
@@ -319,7 +245,6 @@ Status Replicator::Forward(std::vector<Piece>* pieces, bool sync, std::string_vi
       Piece& piece = (*pieces)[i];
       std::vector<ServerId> chain = map->placement.Chain(piece.placement_key);
       if (chain.empty() || chain.front() != self) {
-        ++divergences_;
         return {proto::STATUS_NOT_HEAD,
                 fmt::format("no longer the head at epoch {}", map->epoch())};
       }
@@ -358,7 +283,6 @@ Status Replicator::Forward(std::vector<Piece>* pieces, bool sync, std::string_vi
           continue;
         }
         if (!result.status.transient()) {
-          ++divergences_;
           return {result.status.code(),
                   fmt::format("replica {:016x}: {}", replica, result.status.message())};
         }
@@ -370,7 +294,6 @@ Status Replicator::Forward(std::vector<Piece>* pieces, bool sync, std::string_vi
     }
     if (transient.ok()) continue;
     if (std::chrono::steady_clock::now() > deadline) {
-      ++divergences_;
       spdlog::error("write not replicated in {} s: {}", kReplicationDeadline.count(),
                     transient.ToString());
       return {proto::STATUS_TIMED_OUT, transient.message()};

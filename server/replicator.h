@@ -2,12 +2,20 @@
 // "Replication").
 //
 // On the head, the stores decide a write (compare-and-set, merge operand, deletions) and hand the
-// resulting RocksDB WriteBatch to Commit: it is applied here, then sent as is (OP_REPLICATE) to
-// the other replicas of its records, one after the other in chain order, and Commit returns once
-// every replica in the chain holds it (durably when `sync`). A replica that cannot be reached is
-// retried until the manager marks it DOWN, which takes it out of the chain, or until it answers
-// at its new address. Replicas apply what the head decided without deciding anything, so that
-// they hold exactly the head's records.
+// resulting RocksDB WriteBatch to Commit: it is sent as is (OP_REPLICATE) to the other replicas
+// of its records, one after the other in chain order, and applied here last, once every replica
+// in the chain holds it (durably when `sync`). A replica that cannot be reached is retried until
+// the manager marks it DOWN, which takes it out of the chain, or until it answers at its new
+// address. Replicas apply what the head decided without deciding anything, so that they hold
+// exactly the head's records.
+//
+// Why the head applies last: a write that does not get down the whole chain (the map changed
+// under it, a replica refused it) is then nowhere on the head, which goes on deciding from what
+// every copy holds. Had the head applied it, its next write of the same record (a whole value)
+// would carry the failed write's effect to the copies without the write's recorded reply, and
+// the client's retry of it on another head would apply it a second time. The copies that did
+// take it hold its recorded reply with it; the next head's decision overwrites them, or, if one
+// of them becomes the head, the retry finds the reply there.
 //
 // Ordering: the caller holds the exclusive KeyLocks stripe of every placement key in the batch
 // from before its decision until Commit returns, so that writes of one record reach every
@@ -20,11 +28,9 @@
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "peer_map.h"
@@ -86,8 +92,8 @@ class Replicator : public BatchCommitter {
   Replicator(Storage* storage, PeerMap* peers) : storage_(storage), peers_(peers) {}
 
   // Head side: see above. STATUS_NOT_HEAD when the map changed and this server is no longer
-  // the head of a record in the batch (the batch is applied here but acknowledged nowhere;
-  // the next pass over this server's records repairs it).
+  // the head of a record in the batch (the batch is not applied here; copies that took it are
+  // repaired by the next head's passes).
   Status Commit(rocksdb::WriteBatch* batch, bool sync) override;
 
   // Replica side (OP_REPLICATE): applies a batch the head decided. STATUS_STALE_MAP when the
@@ -100,46 +106,19 @@ class Replicator : public BatchCommitter {
   // repair replicas (resync.h).
   Status SendDownChains(rocksdb::WriteBatch* batch, bool sync);
 
-  // Sends down their chains the current version of the unsettled records (below) of the
-  // batches that touched any of `placement_keys` (every one when empty), under their exclusive
-  // key locks. The caller holds no key lock. Records whose head is another server now are left
-  // to it: its passes repair them.
-  Status Settle(const std::vector<std::string>& placement_keys);
-  // True when a batch that touched any of `placement_keys` (any at all when empty) is unsettled.
-  // Checked under the keys' locks: a write that failed after Settle and before they were taken.
-  [[nodiscard]] bool HasUnsettled(const std::vector<std::string>& placement_keys);
-
   // True when records have copies on other servers in the current map.
   [[nodiscard]] bool replicating() const;
   [[nodiscard]] KeyLocks& locks() { return locks_; }
   [[nodiscard]] PeerMap& peers() { return *peers_; }
-  // Times a write was applied here and could not be acknowledged by its chain.
-  [[nodiscard]] uint64_t divergences() const { return divergences_.load(); }
 
  private:
   struct Piece;
-  // The records of a batch applied here that its chain may lack: Commit failed after the local
-  // write (the map changed under it, a replica refused it, or it timed out). Until they are
-  // settled, a read of them here could return what a later read loses, and a retry of their
-  // request would be answered from a reply the replicas do not hold.
-  struct Unsettled {
-    std::vector<std::string> placement_keys;
-    std::vector<std::pair<Storage::Family, std::string>> records;
-    [[nodiscard]] bool Touches(const std::vector<std::string>& keys) const;
-  };
-  Status SplitByPlacementKey(rocksdb::WriteBatch* batch, std::vector<Piece>* pieces,
-                             bool collect = false) const;
+  Status SplitByPlacementKey(rocksdb::WriteBatch* batch, std::vector<Piece>* pieces) const;
   Status Forward(std::vector<Piece>* pieces, bool sync, std::string_view whole_batch);
-  void RememberUnsettled(rocksdb::WriteBatch* batch);
-  Status SettleOne(const Unsettled& entry);
 
   Storage* const storage_;
   PeerMap* const peers_;
   KeyLocks locks_;
-  std::atomic<uint64_t> divergences_{0};
-  std::mutex unsettled_mutex_;
-  std::vector<Unsettled> unsettled_;  // GUARDED_BY(unsettled_mutex_)
-  std::atomic<bool> has_unsettled_{false};
 };
 
 }  // namespace sealfs

@@ -139,10 +139,6 @@ void Resync::Loop() {
 }
 
 Status Resync::Pass(const std::shared_ptr<const MapSnapshot>& map) {
-  // First the writes whose chain did not take them, with the replies of their requests, which
-  // the pages below do not carry.
-  Status settled = replicator_->Settle({});
-  if (!settled.ok()) return settled;
   for (Storage::Family family : kPlacedFamilies) {
     Status status = PassFamily(map, family);
     if (!status.ok()) return status;

@@ -81,24 +81,17 @@ RpcReply ServerService::AsHead(const RpcRequest& request, const std::vector<std:
           {proto::STATUS_NOT_HEAD, fmt::format("not the head at epoch {}", map->epoch())});
     }
   }
-  // Never served from a write its chain does not hold: a later write would carry its effect to
-  // the copies without its recorded reply, and a retry of it elsewhere would apply it again.
-  for (;;) {
-    Status settled = replicator_->Settle(keys);
-    if (!settled.ok()) return MakeErrorReply(settled);
-    KeyLocks::Guard guard(&replicator_->locks(), keys, access != Access::kRead);
-    if (replicator_->HasUnsettled(keys)) continue;  // another write of them failed meanwhile
-    if (access != Access::kRecordedWrite || request.request_id == 0 || keys.empty()) {
-      return serve();
-    }
-    std::string request_key = keys::RequestKey(request.request_id, keys.front());
-    std::string recorded;
-    if (FindRecordedReply(request_key, &recorded)) {
-      return RpcReply{Status::Ok(), std::move(recorded), {}};
-    }
-    RecordedRequest record(std::move(request_key), reply);
-    return serve();
+  KeyLocks::Guard guard(&replicator_->locks(), keys, access != Access::kRead);
+  if (access != Access::kRecordedWrite || request.request_id == 0 || keys.empty()) return serve();
+  std::string request_key = keys::RequestKey(request.request_id, keys.front());
+  std::string recorded;
+  if (FindRecordedReply(request_key, &recorded)) {
+    spdlog::debug("request {:016x} (op {}) answered from its record", request.request_id,
+                  request.op);
+    return RpcReply{Status::Ok(), std::move(recorded), {}};
   }
+  RecordedRequest record(std::move(request_key), reply);
+  return serve();
 }
 
 RpcReply ServerService::Dispatch(const RpcRequest& request) {
@@ -212,8 +205,6 @@ RpcReply ServerService::ReadDir(const RpcRequest& request) {
   proto::ReadDirReply out;
   MetadataStore::NameFilter served;
   if (replicator_ != nullptr) {
-    Status settled = replicator_->Settle({});
-    if (!settled.ok()) return MakeErrorReply(settled);
     served = [&, is_head = HeadInCurrentMap()](std::string_view name) {
       return is_head(DentryPlacementKey(in.parent(), name));
     };
@@ -369,8 +360,6 @@ RpcReply ServerService::RunIntent(const RpcRequest& request) {
   if (!IsHead(in.coordinator_key())) {
     return MakeErrorReply({proto::STATUS_NOT_HEAD, "not the head of the coordinator key"});
   }
-  Status settled = replicator_->Settle({in.coordinator_key()});
-  if (!settled.ok()) return MakeErrorReply(settled);
   return intents_->Run(request.request_id, in);
 }
 

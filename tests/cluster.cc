@@ -273,6 +273,10 @@ Cluster::~Cluster() {
     std::cerr << "[cluster] " << (failed ? "test failed" : "a process did not stop cleanly")
               << "; logs of the cluster in " << root_ << ":\n"
               << LogTails();
+    if (failed && std::getenv("SEALFS_TEST_KEEP") != nullptr) {
+      std::cerr << "[cluster] kept " << root_ << " (SEALFS_TEST_KEEP)\n";
+      return;
+    }
   }
   std::error_code ec;
   fs::remove_all(root_, ec);
