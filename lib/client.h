@@ -203,14 +203,14 @@ class Client {
   // Bumps a directory's mtime and ctime and changes its link count by nlink_delta.
   static proto::SetAttrRequest TouchRequest(uint64_t dir_ino, int nlink_delta);
   Status TouchDirectory(uint64_t dir_ino, int nlink_delta);
-  // Drops one link from the inode of an entry that is gone, on the inode's server, and deletes
-  // the file's data when that was its last link.
-  Status DropLink(const proto::Dentry& entry);
   // Deletes the chunks of a file whose inode went with its last link.
   Status DeleteData(const proto::Dentry& entry, const proto::InodeAttr& last_attr);
   // Removes the entry where.name (if it points at expected_ino; 0: whatever it points at; a
   // directory is refused with reject_directory), drops its link, and updates the parent's times.
   Status RemoveEntry(const ParentAndName& where, uint64_t expected_ino, bool reject_directory);
+  // RemoveEntry when the inode is stored elsewhere than the entry: both in one intent.
+  Status RemoveEntryAndLink(const ParentAndName& where, const proto::Dentry& entry,
+                            proto::RemoveDentryRequest remove);
   Status CheckEmptyDirectory(uint64_t ino);
   // Removes the empty directory where.name.
   Status RemoveDirectory(const ParentAndName& where);

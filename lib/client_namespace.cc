@@ -365,25 +365,6 @@ Status Client::TouchDirectory(uint64_t dir_ino, int nlink_delta) {
   return SetAttr(TouchRequest(dir_ino, nlink_delta), nullptr);
 }
 
-Status Client::DropLink(const proto::Dentry& entry) {
-  proto::SetAttrRequest request;
-  request.set_ino(entry.ino());
-  *request.mutable_ctime() = Now();
-  if (IsDir(entry.type())) {
-    // A directory's inode goes with its only entry, whatever its link count says.
-    proto::InodeAttr attr;
-    Status status = GetAttr(entry.ino(), &attr);
-    if (!status.ok()) return status;
-    request.set_nlink_delta(-static_cast<int32_t>(attr.nlink()));
-  } else {
-    request.set_nlink_delta(-1);
-  }
-  proto::SetAttrReply reply;
-  Status status = SetAttr(request, &reply);
-  if (!status.ok() || !reply.removed()) return status;
-  return DeleteData(entry, reply.attr());
-}
-
 Status Client::DeleteData(const proto::Dentry& entry, const proto::InodeAttr& last_attr) {
   if (!S_ISREG(entry.type()) || last_attr.size() == 0) return Status::Ok();
   return TruncateChunks(entry.ino(), 0, last_attr.chunk_size());
@@ -391,7 +372,8 @@ Status Client::DeleteData(const proto::Dentry& entry, const proto::InodeAttr& la
 
 // One request when the inode lives with its entry (the usual case): the entry goes and the
 // link is dropped in one write; the parent's times and the data of a last link are then
-// updated and deleted at once.
+// updated and deleted at once. An inode stored elsewhere (the file was renamed or linked from
+// another directory) loses its entry and its link together, in one intent.
 Status Client::RemoveEntry(const ParentAndName& where, uint64_t expected_ino,
                            bool reject_directory) {
   proto::RemoveDentryRequest request;
@@ -399,24 +381,46 @@ Status Client::RemoveEntry(const ParentAndName& where, uint64_t expected_ino,
   request.set_name(where.name);
   request.set_expected_ino(expected_ino);
   request.set_unlink_inode(true);
+  request.set_only_with_inode(true);
   request.set_reject_directory(reject_directory);
   *request.mutable_ctime() = Now();
+  const std::string entry_key = DentryPlacementKey(where.parent.ino, where.name);
   proto::RemoveDentryReply reply;
-  Status status = cluster_
-                      .CallHome(DentryPlacementKey(where.parent.ino, where.name),
-                                proto::OP_REMOVE_DENTRY, request)
-                      .Decode(&reply);
+  Status status = cluster_.CallHome(entry_key, proto::OP_REMOVE_DENTRY, request).Decode(&reply);
   if (!status.ok()) return status;
+  if (reply.inode_elsewhere()) return RemoveEntryAndLink(where, reply.entry(), request);
   proto::SetAttrRequest touch = TouchRequest(where.parent.ino, 0);
   PendingCall touch_call =
       cluster_.StartHome(InodePlacementKey(touch.ino()), proto::OP_SET_ATTR, touch);
-  if (!reply.inode_handled()) {
-    status = DropLink(reply.entry());
-  } else if (reply.inode_removed()) {
-    status = DeleteData(reply.entry(), reply.attr());
-  }
+  if (reply.inode_removed()) status = DeleteData(reply.entry(), reply.attr());
   Status touched = cluster_.Finish(touch_call).status;
   return status.ok() ? touched : status;
+}
+
+Status Client::RemoveEntryAndLink(const ParentAndName& where, const proto::Dentry& entry,
+                                  proto::RemoveDentryRequest remove) {
+  remove.set_expected_ino(entry.ino());
+  remove.set_unlink_inode(false);
+  remove.set_only_with_inode(false);
+  proto::SetAttrRequest drop;
+  drop.set_ino(entry.ino());
+  drop.set_nlink_delta(-1);
+  *drop.mutable_ctime() = Now();
+  proto::Intent intent;
+  const std::string entry_key = DentryPlacementKey(where.parent.ino, where.name);
+  AddStep(&intent, MakeStep(proto::OP_REMOVE_DENTRY, remove, entry_key));
+  constexpr int kDropStep = 1;
+  AddStep(&intent, SetAttrStep(drop, /*best_effort=*/true));  // gone already: nothing to drop
+  AddStep(&intent, SetAttrStep(TouchRequest(where.parent.ino, 0), /*best_effort=*/true));
+  proto::RunIntentReply reply;
+  Status status = RunIntent(entry_key, intent, &reply);
+  if (status.code() == proto::STATUS_CONFLICT) return Status::NotFound();  // replaced meanwhile
+  if (!status.ok()) return status;
+  proto::SetAttrReply dropped;
+  if (dropped.ParseFromString(reply.step_replies(kDropStep)) && dropped.removed()) {
+    return DeleteData(entry, dropped.attr());
+  }
+  return Status::Ok();
 }
 
 Status Client::CheckEmptyDirectory(uint64_t ino) {

@@ -1,5 +1,6 @@
-// Intents: the operations that change records on several servers (rename, link), made
-// crash-atomic (docs/design.md, "Operations across servers").
+// Intents: the operations that change records on several servers (rename, link, rmdir, and
+// unlink of an inode stored away from its entry), made crash-atomic (docs/design.md,
+// "Operations across servers").
 //
 // The client sends the whole operation, as steps, to the head of one record, the coordinator
 // key (OP_RUN_INTENT). That head stores the intent, a record of the intents family placed by the

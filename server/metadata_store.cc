@@ -327,6 +327,10 @@ Status MetadataStore::RemoveDentry(const proto::RemoveDentryRequest& request,
         if (!status.ok()) return status;
       }
     }
+    if (request.unlink_inode() && request.only_with_inode() && !handled) {
+      reply->set_inode_elsewhere(true);
+      return Status::Ok();
+    }
     reply->set_inode_handled(handled);
     reply->set_inode_removed(removed);
     status = Write(&batch);

@@ -10,6 +10,7 @@
 
 #include "cluster.h"
 #include "placement.h"
+#include "sealfs/sealfs_ll.h"
 
 namespace sealfs::test {
 namespace {
@@ -143,6 +144,29 @@ TEST_F(IntentTest, ALinkWhoseCoordinatorDiesHalfwayIsDoneOnce) {
   ASSERT_OK(sealfs_stat(client_, "/a/file", &st));
   EXPECT_EQ(st.st_nlink, 2U);  // counted once, though its step ran under two coordinators
   EXPECT_EQ(ReadFile(client_, to), "linked");
+}
+
+TEST_F(IntentTest, AnUnlinkOfAFileStoredAwayFromItsEntryDropsItsInodeThoughTheCoordinatorDies) {
+  // A file made where server 0 is not its head, then renamed to a name server 0 heads: its
+  // inode stays where it was made, away from its new entry.
+  std::string made;
+  for (int i = 0; made.empty() && i < 1000; ++i) {
+    const std::string name = "m" + std::to_string(i);
+    if (HomeOfEntry("/a", name) != 0) made = "/a/" + name;
+  }
+  WriteFile(client_, made, "soon gone");
+  const std::string entry = "/b/" + NameHeadedByServerZero("/b", "u");
+  ASSERT_OK(sealfs_rename(client_, made.c_str(), entry.c_str()));
+  struct stat st {};
+  ASSERT_OK(sealfs_stat(client_, entry.c_str(), &st));
+  ArmServerZero(/*step=*/0, entry);  // the entry is gone, the link not yet dropped
+
+  ASSERT_OK(sealfs_unlink(client_, entry.c_str()));
+  EXPECT_FALSE(cluster_->server_process(0).Alive()) << "server 0 did not die halfway";
+  EXPECT_FALSE(Exists(entry));
+  struct stat after {};
+  EXPECT_ERRNO(ENOENT, sealfs_ll_getattr(client_, st.st_ino, &after))
+      << "the inode of the last link outlived it";
 }
 
 TEST_F(IntentTest, ALinkThatLosesToAnExistingNameIsUndone) {
