@@ -151,4 +151,24 @@ ServerId Placement::Home(std::string_view key) const {
   return replicas.empty() ? 0 : replicas.front();
 }
 
+uint64_t DrawInodePlacedWith(const Placement& placement, std::string_view entry_key,
+                             const std::function<uint64_t()>& random) {
+  const std::vector<ServerId> replicas = placement.Replicas(entry_key);
+  const ServerId home = placement.Home(entry_key);
+  // Ids below 16 are reserved (1 is the root). Matching the replicas takes n!/(n-r)! tries on
+  // average with n servers and r copies.
+  constexpr std::size_t kBound = 20000;
+  for (std::size_t tries = 0; tries < kBound; ++tries) {
+    const uint64_t ino = random();
+    if (ino < 16) continue;
+    const std::string key = InodePlacementKey(ino);
+    if (placement.Replicas(key) == replicas && placement.Home(key) == home) return ino;
+  }
+  for (std::size_t tries = 0; tries < 1000 * placement.servers().size(); ++tries) {
+    const uint64_t ino = random();
+    if (ino >= 16 && placement.Home(InodePlacementKey(ino)) == home) return ino;
+  }
+  return 0;
+}
+
 }  // namespace sealfs

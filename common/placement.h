@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,13 @@ class Placement {
   std::size_t replicas_ = 1;
   bool any_leaving_ = false;
 };
+
+// A random inode number placed with the entry `entry_key`: the same replicas in the same order,
+// so that one server heads both whatever the states of the servers, and one request creates
+// both (past a bound of tries, with many servers and copies, only the head is matched, which
+// holds until the map changes). 0 when none is found. `random` draws 64-bit numbers.
+uint64_t DrawInodePlacedWith(const Placement& placement, std::string_view entry_key,
+                             const std::function<uint64_t()>& random);
 
 // One immutable version of the cluster map, with its placement.
 struct MapSnapshot {

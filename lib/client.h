@@ -200,6 +200,9 @@ class Client {
   // Creates name in parent with a new inode made of `attr` (ino chosen here).
   Status CreateEntry(const ParentAndName& where, proto::InodeAttr attr, bool exclusive,
                      proto::CreateReply* reply);
+  // CreateEntry of a directory.
+  Status CreateDirectory(const ParentAndName& where, proto::InodeAttr attr,
+                         proto::CreateReply* reply);
   // Bumps a directory's mtime and ctime and changes its link count by nlink_delta.
   static proto::SetAttrRequest TouchRequest(uint64_t dir_ino, int nlink_delta);
   Status TouchDirectory(uint64_t dir_ino, int nlink_delta);

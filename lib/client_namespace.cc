@@ -148,26 +148,8 @@ proto::InodeAttr Client::NewInodeAttr(uint32_t mode) const {
 
 uint64_t Client::NewInodeIdFor(std::string_view entry_key) {
   auto snapshot = cluster_.snapshot();
-  const Placement& placement = snapshot->placement;
-  const std::vector<ServerId> replicas = placement.Replicas(entry_key);
-  const ServerId home = placement.Home(entry_key);
   std::lock_guard lock(random_mutex_);
-  // Ids below 16 are reserved (1 is the root). The inode must have the entry's replicas, in the
-  // same order, so that one server is the head of both whatever the states of the servers: with
-  // n servers and r copies that takes n!/(n-r)! tries on average; past the bound (many servers,
-  // many copies) only the head is matched, which holds until the map changes.
-  const std::size_t bound = 20000;
-  for (std::size_t tries = 0; tries < bound; ++tries) {
-    uint64_t ino = random_();
-    if (ino < 16) continue;
-    const std::string key = InodePlacementKey(ino);
-    if (placement.Replicas(key) == replicas && placement.Home(key) == home) return ino;
-  }
-  for (std::size_t tries = 0; tries < 1000 * placement.servers().size(); ++tries) {
-    uint64_t ino = random_();
-    if (ino >= 16 && placement.Home(InodePlacementKey(ino)) == home) return ino;
-  }
-  return 0;
+  return DrawInodePlacedWith(snapshot->placement, entry_key, [this] { return random_(); });
 }
 
 Status Client::GetAttr(uint64_t ino, proto::InodeAttr* attr) {
@@ -321,6 +303,7 @@ Status Client::CreateEntry(const ParentAndName& where, proto::InodeAttr attr, bo
                            proto::CreateReply* reply) {
   Status status = CheckName(where.name);
   if (!status.ok()) return status;
+  if (IsDir(attr.mode())) return CreateDirectory(where, std::move(attr), reply);
   std::string key = DentryPlacementKey(where.parent.ino, where.name);
   proto::CreateRequest request;
   request.set_parent(where.parent.ino);
@@ -345,10 +328,39 @@ Status Client::CreateEntry(const ParentAndName& where, proto::InodeAttr attr, bo
     ++attempt;
     if (status.code() == proto::STATUS_CONFLICT) continue;  // the id was taken: draw again
     if (!status.ok()) return status;
-    if (reply->created()) return TouchDirectory(where.parent.ino, IsDir(attr.mode()) ? 1 : 0);
+    if (reply->created()) return TouchDirectory(where.parent.ino, 0);
     return Status::Ok();
   }
   return {proto::STATUS_IO_ERROR, "could not find a free inode id"};
+}
+
+// The directory and its parent's link count in one intent; its runner draws the inode number,
+// so that the inode is placed with the entry in the map of the moment.
+Status Client::CreateDirectory(const ParentAndName& where, proto::InodeAttr attr,
+                               proto::CreateReply* reply) {
+  const std::string key = DentryPlacementKey(where.parent.ino, where.name);
+  proto::CreateRequest create;
+  create.set_parent(where.parent.ino);
+  create.set_name(where.name);
+  create.set_exclusive(true);
+  *create.mutable_attr() = std::move(attr);
+  proto::IntentStep create_step = MakeStep(proto::OP_CREATE, create, key);
+  create_step.set_draw_inode(true);
+  proto::Intent intent;
+  AddStep(&intent, std::move(create_step));
+  AddStep(&intent, SetAttrStep(TouchRequest(where.parent.ino, 1), /*best_effort=*/true));
+  Status status;
+  for (int attempt = 0; attempt < kMaxCreateAttempts; ++attempt) {
+    proto::RunIntentReply intent_reply;
+    status = RunIntent(key, intent, &intent_reply);
+    if (status.code() == proto::STATUS_CONFLICT) continue;  // the inode number was taken
+    if (!status.ok()) return status;
+    if (!reply->ParseFromString(intent_reply.step_replies(0))) {
+      return {proto::STATUS_BAD_FRAME, "create reply of an intent"};
+    }
+    return Status::Ok();
+  }
+  return status;
 }
 
 proto::SetAttrRequest Client::TouchRequest(uint64_t dir_ino, int nlink_delta) {

@@ -31,6 +31,9 @@ uint64_t UnixSeconds() {
 std::unique_ptr<google::protobuf::MessageLite> ParseStep(const proto::IntentStep& step) {
   std::unique_ptr<google::protobuf::MessageLite> message;
   switch (step.op()) {
+    case proto::OP_CREATE:
+      message = std::make_unique<proto::CreateRequest>();
+      break;
     case proto::OP_INSERT_DENTRY:
       message = std::make_unique<proto::InsertDentryRequest>();
       break;
@@ -83,7 +86,11 @@ uint64_t StepRequestId(uint64_t intent_id, uint32_t step, bool undo) {
 
 IntentRunner::IntentRunner(Storage* storage, Replicator* replicator, LocalDispatch local,
                            std::chrono::milliseconds grace)
-    : storage_(storage), replicator_(replicator), local_(std::move(local)), grace_(grace) {}
+    : storage_(storage),
+      replicator_(replicator),
+      local_(std::move(local)),
+      grace_(grace),
+      random_(std::random_device()()) {}
 
 IntentRunner::~IntentRunner() { Stop(); }
 
@@ -227,16 +234,28 @@ Status IntentRunner::Execute(const std::string& key, const std::string& coordina
 RpcResult IntentRunner::CallStep(const proto::IntentStep& step, uint64_t request_id) {
   std::unique_ptr<google::protobuf::MessageLite> message = ParseStep(step);
   if (message == nullptr) return RpcResult{Status::Invalid("intent step"), {}, {}};
+  auto* create = step.op() == proto::OP_CREATE && step.draw_inode()
+                     ? static_cast<proto::CreateRequest*>(message.get())
+                     : nullptr;
+  std::string serialized = step.message();
   PeerMap& peers = replicator_->peers();
   const auto deadline = std::chrono::steady_clock::now() + kStepDeadline;
   for (;;) {
     RpcResult result{Status::IoError("no cluster map yet"), {}, {}};
     if (auto map = peers.snapshot(); map && !map->placement.empty()) {
       const ServerId head = map->placement.Home(step.placement_key());
+      if (create != nullptr) {  // a retry of an applied create is answered by the entry's head
+        create->mutable_attr()->set_ino(
+            DrawInodePlacedWith(map->placement, step.placement_key(), [this] {
+              std::lock_guard lock(mutex_);
+              return random_();
+            }));
+        serialized = create->SerializeAsString();
+      }
       if (head == peers.self()) {
         RpcRequest request;
         request.op = static_cast<uint16_t>(step.op());
-        request.message = step.message();
+        request.message = serialized;
         request.request_id = request_id;
         RpcReply served = local_(request);
         result = RpcResult{served.status, std::move(served.message), std::move(served.payload)};

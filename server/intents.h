@@ -1,4 +1,4 @@
-// Intents: the operations that change records on several servers (rename, link, rmdir, and
+// Intents: the operations that change records on several servers (rename, link, mkdir, rmdir, and
 // unlink of an inode stored away from its entry), made crash-atomic (docs/design.md,
 // "Operations across servers").
 //
@@ -22,6 +22,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -82,13 +83,14 @@ class IntentRunner {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::set<std::string> running_;  // GUARDED_BY(mutex_)
+  std::mt19937_64 random_;         // GUARDED_BY(mutex_)
   bool stop_ = false;              // GUARDED_BY(mutex_)
   std::thread sweeper_;
 };
 
 // OK when a request names a coordinator key and 1 to 16 steps, each an op an intent may run
-// (OP_INSERT_DENTRY, OP_REMOVE_DENTRY, OP_SET_ATTR) with a message that parses, and no undo
-// steps or one per step; STATUS_INVALID otherwise. Run checks it before anything is stored.
+// (OP_CREATE, OP_INSERT_DENTRY, OP_REMOVE_DENTRY, OP_SET_ATTR) with a message that parses, and no
+// undo steps or one per step; STATUS_INVALID otherwise. Run checks it before anything is stored.
 Status ValidateIntent(const proto::RunIntentRequest& request);
 
 // The request ids of an intent's steps: derived from the intent's, different for each step and

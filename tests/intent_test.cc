@@ -1,6 +1,6 @@
-// Operations across servers are crash-atomic: a rename or link whose coordinating server dies
-// halfway (killed by itself right after a step, --crash-after-intent-step) is found done
-// entirely afterwards, never half done: by the client's retry when the client waits, by the
+// Operations across servers are crash-atomic: a rename, link, mkdir or unlink whose coordinating
+// server dies halfway (killed by itself right after a step, --crash-after-intent-step) is found
+// done entirely afterwards, never half done: by the client's retry when the client waits, by the
 // sweeper of the coordinator key's next head when it does not.
 #include <sys/stat.h>
 
@@ -167,6 +167,23 @@ TEST_F(IntentTest, AnUnlinkOfAFileStoredAwayFromItsEntryDropsItsInodeThoughTheCo
   struct stat after {};
   EXPECT_ERRNO(ENOENT, sealfs_ll_getattr(client_, st.st_ino, &after))
       << "the inode of the last link outlived it";
+}
+
+TEST_F(IntentTest, AMkdirWhoseCoordinatorDiesHalfwayCountsItsParentLinkOnce) {
+  const std::string dir = "/a/" + NameHeadedByServerZero("/a", "s");
+  ArmServerZero(/*step=*/0, dir);  // the directory is made, the parent's link not yet counted
+
+  ASSERT_OK(sealfs_mkdir(client_, dir.c_str(), 0755));
+  EXPECT_FALSE(cluster_->server_process(0).Alive()) << "server 0 did not die halfway";
+  struct stat made {};
+  ASSERT_OK(sealfs_stat(client_, dir.c_str(), &made));
+  EXPECT_TRUE(S_ISDIR(made.st_mode));
+  struct stat parent {};
+  ASSERT_OK(sealfs_stat(client_, "/a", &parent));
+  EXPECT_EQ(parent.st_nlink, 3U);
+  EXPECT_ERRNO(EEXIST, sealfs_mkdir(client_, dir.c_str(), 0755));
+  ASSERT_OK(sealfs_stat(client_, "/a", &parent));
+  EXPECT_EQ(parent.st_nlink, 3U);  // a mkdir that fails counts nothing
 }
 
 TEST_F(IntentTest, ALinkThatLosesToAnExistingNameIsUndone) {
