@@ -92,5 +92,36 @@ TEST(FsxTest, SurvivesServerKills) {
   ExpectCheckerSucceeded(checker, checker.Wait(kCheckerTimeout));
 }
 
+// A server killed and replaced by an empty one (a new identity, as after a lost disk) during
+// the run: the old one goes OUT after --down-out-after and its records get their copies back,
+// while the clients see no error and every result matches the model.
+TEST(FsxTest, SurvivesAServerReplacedByAnEmptyOne) {
+  const uint64_t seed = TestSeed();
+  ClusterOptions options = FsxClusterOptions();
+  options.down_out_after_seconds = 2;
+  Cluster cluster(options);
+  cluster.Start();
+  ChildProcess checker("fsx", cluster.root());
+  StartChecker(checker, cluster, seed);
+
+  SleepWhileRunning(checker, std::chrono::seconds(3));
+  cluster.ReplaceServer(1);
+  std::cout << "[fsx] server 1 killed with -9 and replaced by an empty server during the run\n";
+  ExpectCheckerSucceeded(checker, checker.Wait(kCheckerTimeout));
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto replaced_is_out = [&] {
+    const proto::ClusterMap map = cluster.GetMap();
+    for (const auto& server : map.servers()) {
+      if (server.state() == proto::SERVER_OUT) return true;
+    }
+    return false;
+  };
+  while (!replaced_is_out() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(replaced_is_out()) << "the replaced server's records did not get their copies back";
+}
+
 }  // namespace
 }  // namespace sealfs::test
