@@ -86,6 +86,10 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
   intents.set_crash_after_step(flags.crash_after_intent_step);
   metadata->set_inode_filter(
       [&service](uint64_t ino) { return service.IsHead(sealfs::InodePlacementKey(ino)); });
+  metadata->set_unlink_filter([&service](uint64_t parent, std::string_view name, uint64_t ino) {
+    return service.HeadsOneChain(sealfs::DentryPlacementKey(parent, name),
+                                 sealfs::InodePlacementKey(ino));
+  });
 
   sealfs::RpcServerOptions server_options;
   server_options.runs_inline = sealfs::ServerService::RunsInline;

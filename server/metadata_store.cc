@@ -310,7 +310,8 @@ Status MetadataStore::RemoveDentry(const proto::RemoveDentryRequest& request,
     if (!status.ok()) return status;
     bool handled = false;
     bool removed = false;
-    if (request.unlink_inode() && (!inode_served_ || inode_served_(entry->ino()))) {
+    if (request.unlink_inode() &&
+        (!unlink_filter_ || unlink_filter_(request.parent(), request.name(), entry->ino()))) {
       proto::InodeAttr attr;
       status = GetInode(entry->ino(), &attr, &handled);
       if (!status.ok()) return status;

@@ -76,6 +76,11 @@ class MetadataStore {
   void set_inode_filter(std::function<bool(uint64_t ino)> served) {
     inode_served_ = std::move(served);
   }
+  // Whether RemoveDentry's unlink_inode may change the inode in the entry's own write: with
+  // copies, only when the inode's records go down the same chain as the entry's, so that every
+  // copy takes both or neither. Empty (the default): whenever the inode is stored here.
+  using UnlinkFilter = std::function<bool(uint64_t parent, std::string_view name, uint64_t ino)>;
+  void set_unlink_filter(UnlinkFilter same_chain) { unlink_filter_ = std::move(same_chain); }
 
  private:
   static constexpr std::size_t kStripes = 64;
@@ -102,6 +107,7 @@ class MetadataStore {
   std::array<std::mutex, kStripes> stripes_;
   std::atomic<uint64_t> inode_count_{0};
   std::function<bool(uint64_t ino)> inode_served_;
+  UnlinkFilter unlink_filter_;
 };
 
 }  // namespace sealfs

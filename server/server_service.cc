@@ -49,6 +49,15 @@ bool ServerService::IsHead(std::string_view placement_key) const {
   return HeadInCurrentMap()(placement_key);
 }
 
+bool ServerService::HeadsOneChain(std::string_view first, std::string_view second) const {
+  if (replicator_ == nullptr) return true;
+  auto map = replicator_->peers().snapshot();
+  if (!map) return false;
+  const std::vector<ServerId> chain = map->placement.Chain(first);
+  return !chain.empty() && chain.front() == replicator_->peers().self() &&
+         chain == map->placement.Chain(second);
+}
+
 Status ServerService::CheckEpoch(uint64_t sender_epoch) const {
   if (replicator_ == nullptr || sender_epoch == 0) return Status::Ok();
   const uint64_t epoch = replicator_->peers().epoch();
