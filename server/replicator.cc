@@ -305,17 +305,30 @@ Status Replicator::Forward(std::vector<Piece>* pieces, bool sync, std::string_vi
 }
 
 Status Replicator::Apply(const proto::ReplicateRequest& request, std::string_view batch_data) {
-  const uint64_t epoch = peers_->epoch();
-  if (request.epoch() < epoch) {
-    return {proto::STATUS_STALE_MAP,
-            fmt::format("sender's epoch {} is older than {}", request.epoch(), epoch)};
-  }
-  if (request.epoch() > epoch) peers_->NoteEpoch(request.epoch());
   if (batch_data.size() < 12) return Status::Invalid("replicated batch too short");
   rocksdb::WriteBatch batch{std::string(batch_data)};
   BatchSplitter check(storage_, /*collect=*/false);
   rocksdb::Status valid = batch.Iterate(&check);
   if (!valid.ok()) return Status::Invalid("replicated batch: " + valid.ToString());
+
+  // Fencing: a batch from a map older than any this server has seen is refused, also while the
+  // newer map is still being fetched. The first batch of a newer epoch waits for the batches of
+  // older ones being applied (exclusive lock), so that none of them lands after it.
+  std::shared_lock applying(epoch_mutex_);
+  auto newest = [&] { return std::max(newest_epoch_seen_, peers_->epoch()); };
+  if (request.epoch() > newest()) {
+    applying.unlock();
+    {
+      std::unique_lock raising(epoch_mutex_);
+      newest_epoch_seen_ = std::max(newest_epoch_seen_, request.epoch());
+    }
+    peers_->NoteEpoch(request.epoch());
+    applying.lock();
+  }
+  if (request.epoch() < newest()) {
+    return {proto::STATUS_STALE_MAP,
+            fmt::format("sender's epoch {} is older than {}", request.epoch(), newest())};
+  }
   return storage_->WriteLocal(&batch, request.sync());
 }
 

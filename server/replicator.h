@@ -119,6 +119,8 @@ class Replicator : public BatchCommitter {
   Storage* const storage_;
   PeerMap* const peers_;
   KeyLocks locks_;
+  std::shared_mutex epoch_mutex_;   // Apply: shared to apply a batch, exclusive to raise the epoch
+  uint64_t newest_epoch_seen_ = 0;  // GUARDED_BY(epoch_mutex_)
 };
 
 }  // namespace sealfs
