@@ -64,8 +64,7 @@ std::string RequestKey(uint64_t request_id, std::string_view placement_key) {
   return key;
 }
 
-bool DecodeRequestKey(std::string_view key, uint64_t* request_id,
-                      std::string_view* placement_key) {
+bool DecodeRequestKey(std::string_view key, uint64_t* request_id, std::string_view* placement_key) {
   if (key.size() <= kInoSize) return false;
   *request_id = GetBigEndian64(key);
   *placement_key = key.substr(kInoSize);

@@ -23,7 +23,7 @@ namespace sealfs {
 struct ManagerLinkOptions {
   std::string manager_address;  // "HOST:PORT"
   uint64_t server_id = 0;
-  uint64_t incarnation = 0;  // random, new at every start of this process
+  uint64_t incarnation = 0;        // random, new at every start of this process
   std::string advertised_address;  // "HOST:PORT" clients reach this server on
   // Time between heartbeats, and between registration attempts while the manager is away.
   std::chrono::milliseconds heartbeat_interval{1000};

@@ -26,8 +26,8 @@ constexpr std::chrono::milliseconds kRetryPause{1000};
 constexpr std::chrono::milliseconds kOrphanGrace{5000};
 
 // The families whose records are placed and so replicated, in the order passes walk them.
-constexpr Storage::Family kPlacedFamilies[] = {Storage::kInodes, Storage::kDentries,
-                                               Storage::kXattrs, Storage::kChunks,
+constexpr Storage::Family kPlacedFamilies[] = {Storage::kInodes,   Storage::kDentries,
+                                               Storage::kXattrs,   Storage::kChunks,
                                                Storage::kRequests, Storage::kIntents};
 
 uint64_t Digest(const rocksdb::Slice& value) { return XXH3_64bits(value.data(), value.size()); }
