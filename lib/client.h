@@ -208,6 +208,9 @@ class Client {
   Status TouchDirectory(uint64_t dir_ino, int nlink_delta);
   // Deletes the chunks of a file whose inode went with its last link.
   Status DeleteData(const proto::Dentry& entry, const proto::InodeAttr& last_attr);
+  // DeleteData when `drop_reply`, the SetAttrReply of the step of an intent that dropped a link
+  // of entry's inode, says the inode went.
+  Status DeleteDataOfDropped(const proto::Dentry& entry, const std::string& drop_reply);
   // Removes the entry where.name (if it points at expected_ino; 0: whatever it points at; a
   // directory is refused with reject_directory), drops its link, and updates the parent's times.
   Status RemoveEntry(const ParentAndName& where, uint64_t expected_ino, bool reject_directory);

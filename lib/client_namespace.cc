@@ -44,13 +44,24 @@ proto::IntentStep PointStep(uint64_t parent, const std::string& name, uint64_t i
   return MakeStep(proto::OP_INSERT_DENTRY, insert, DentryPlacementKey(parent, name));
 }
 
-// Removes parent/name if it points at expected_ino; the inode's links are the caller's.
-proto::IntentStep RemoveStep(uint64_t parent, const std::string& name, uint64_t expected_ino) {
+// Removes parent/name if it points at expected_ino (0: whatever it points at).
+proto::RemoveDentryRequest RemoveRequest(uint64_t parent, const std::string& name,
+                                         uint64_t expected_ino) {
   proto::RemoveDentryRequest remove;
   remove.set_parent(parent);
   remove.set_name(name);
   remove.set_expected_ino(expected_ino);
-  return MakeStep(proto::OP_REMOVE_DENTRY, remove, DentryPlacementKey(parent, name));
+  return remove;
+}
+
+proto::IntentStep RemoveStep(const proto::RemoveDentryRequest& remove) {
+  return MakeStep(proto::OP_REMOVE_DENTRY, remove,
+                  DentryPlacementKey(remove.parent(), remove.name()));
+}
+
+// The inode's links are the caller's.
+proto::IntentStep RemoveStep(uint64_t parent, const std::string& name, uint64_t expected_ino) {
+  return RemoveStep(RemoveRequest(parent, name, expected_ino));
 }
 
 proto::IntentStep SetAttrStep(const proto::SetAttrRequest& request, bool best_effort) {
@@ -388,10 +399,7 @@ Status Client::DeleteData(const proto::Dentry& entry, const proto::InodeAttr& la
 // another directory) loses its entry and its link together, in one intent.
 Status Client::RemoveEntry(const ParentAndName& where, uint64_t expected_ino,
                            bool reject_directory) {
-  proto::RemoveDentryRequest request;
-  request.set_parent(where.parent.ino);
-  request.set_name(where.name);
-  request.set_expected_ino(expected_ino);
+  proto::RemoveDentryRequest request = RemoveRequest(where.parent.ino, where.name, expected_ino);
   request.set_unlink_inode(true);
   request.set_only_with_inode(true);
   request.set_reject_directory(reject_directory);
@@ -419,20 +427,21 @@ Status Client::RemoveEntryAndLink(const ParentAndName& where, const proto::Dentr
   drop.set_nlink_delta(-1);
   *drop.mutable_ctime() = Now();
   proto::Intent intent;
-  const std::string entry_key = DentryPlacementKey(where.parent.ino, where.name);
-  AddStep(&intent, MakeStep(proto::OP_REMOVE_DENTRY, remove, entry_key));
+  AddStep(&intent, RemoveStep(remove));
   constexpr int kDropStep = 1;
   AddStep(&intent, SetAttrStep(drop, /*best_effort=*/true));  // gone already: nothing to drop
   AddStep(&intent, SetAttrStep(TouchRequest(where.parent.ino, 0), /*best_effort=*/true));
   proto::RunIntentReply reply;
-  Status status = RunIntent(entry_key, intent, &reply);
+  Status status = RunIntent(DentryPlacementKey(where.parent.ino, where.name), intent, &reply);
   if (status.code() == proto::STATUS_CONFLICT) return Status::NotFound();  // replaced meanwhile
   if (!status.ok()) return status;
+  return DeleteDataOfDropped(entry, reply.step_replies(kDropStep));
+}
+
+Status Client::DeleteDataOfDropped(const proto::Dentry& entry, const std::string& drop_reply) {
   proto::SetAttrReply dropped;
-  if (dropped.ParseFromString(reply.step_replies(kDropStep)) && dropped.removed()) {
-    return DeleteData(entry, dropped.attr());
-  }
-  return Status::Ok();
+  if (!dropped.ParseFromString(drop_reply) || !dropped.removed()) return Status::Ok();
+  return DeleteData(entry, dropped.attr());
 }
 
 Status Client::CheckEmptyDirectory(uint64_t ino) {
@@ -512,18 +521,14 @@ Status Client::RemoveDirectory(const ParentAndName& where) {
   // otherwise.
   status = FillAttr(&target);
   if (!status.ok()) return status;
-  proto::RemoveDentryRequest remove;
-  remove.set_parent(where.parent.ino);
-  remove.set_name(where.name);
-  remove.set_expected_ino(target.ino);
+  proto::RemoveDentryRequest remove = RemoveRequest(where.parent.ino, where.name, target.ino);
   remove.set_unlink_inode(true);
   *remove.mutable_ctime() = Now();
   proto::SetAttrRequest drop;
   drop.set_ino(target.ino);
   drop.set_nlink_delta(-static_cast<int32_t>(target.attr.nlink()));
   proto::Intent intent;
-  AddStep(&intent, MakeStep(proto::OP_REMOVE_DENTRY, remove,
-                            DentryPlacementKey(where.parent.ino, where.name)));
+  AddStep(&intent, RemoveStep(remove));
   AddStep(&intent, SetAttrStep(drop, /*best_effort=*/true));
   AddStep(&intent, SetAttrStep(TouchRequest(where.parent.ino, -1), /*best_effort=*/true));
   proto::RunIntentReply reply;
@@ -654,13 +659,12 @@ Status Client::RenameOnce(const ParentAndName& source, const ParentAndName& targ
     return {proto::STATUS_CONFLICT, "changed meanwhile"};  // start over
   }
   if (!status.ok()) return status;
-  proto::SetAttrReply dropped;
-  if (replacing && dropped.ParseFromString(reply.step_replies(kDropStep)) && dropped.removed()) {
+  if (replacing) {
     proto::Dentry old_entry;
     old_entry.set_ino(replaced.ino);
     old_entry.set_type(replaced.type);
     // Best effort: chunks left by a client that dies here are reclaimed by the servers' passes.
-    (void)DeleteData(old_entry, dropped.attr());
+    (void)DeleteDataOfDropped(old_entry, reply.step_replies(kDropStep));
   }
   return Status::Ok();
 }

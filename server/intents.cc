@@ -20,12 +20,6 @@ constexpr std::chrono::milliseconds kRetryPause{100};
 constexpr std::chrono::seconds kSweepInterval{1};
 constexpr int kMaxSteps = 16;
 
-uint64_t UnixSeconds() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
 // The request of a step, parsed; null when its op is not one an intent may run or its message
 // does not parse.
 std::unique_ptr<google::protobuf::MessageLite> ParseStep(const proto::IntentStep& step) {
@@ -61,13 +55,14 @@ Status ValidateIntent(const proto::RunIntentRequest& request) {
   if (intent.undo_size() != 0 && intent.undo_size() != intent.steps_size()) {
     return Status::Invalid("an intent has no undo steps or one per step");
   }
+  auto runnable = [](const proto::IntentStep& step) {
+    return !step.placement_key().empty() && ParseStep(step) != nullptr;
+  };
   for (const proto::IntentStep& step : intent.steps()) {
-    if (step.placement_key().empty() || ParseStep(step) == nullptr) {
-      return Status::Invalid("intent step of op " + std::to_string(step.op()));
-    }
+    if (!runnable(step)) return Status::Invalid("intent step of op " + std::to_string(step.op()));
   }
   for (const proto::IntentStep& step : intent.undo()) {
-    if (step.op() != 0 && (step.placement_key().empty() || ParseStep(step) == nullptr)) {
+    if (step.op() != 0 && !runnable(step)) {
       return Status::Invalid("intent undo step of op " + std::to_string(step.op()));
     }
   }
@@ -143,15 +138,13 @@ RpcReply IntentRunner::Run(uint64_t request_id, const proto::RunIntentRequest& r
   bool stored = false;
   {
     KeyLocks::Guard guard(&replicator_->locks(), {coordinator_key}, /*exclusive=*/true);
+    std::string recorded;
+    if (RecordedRequest::Find(*storage_, key, &recorded)) {
+      return RpcReply{Status::Ok(), std::move(recorded), {}};  // it ran to its end before
+    }
     std::string value;
     rocksdb::Status found =
-        storage_->db()->Get(rocksdb::ReadOptions(), storage_->requests(), key, &value);
-    uint64_t written = 0;
-    std::string_view recorded;
-    if (found.ok() && keys::DecodeRequestValue(value, &written, &recorded)) {
-      return RpcReply{Status::Ok(), std::string(recorded), {}};  // it ran to its end before
-    }
-    found = storage_->db()->Get(rocksdb::ReadOptions(), storage_->intents(), key, &value);
+        storage_->db()->Get(rocksdb::ReadOptions(), storage_->intents(), key, &value);
     if (found.ok()) {
       if (!intent.ParseFromString(value)) return MakeErrorReply(Status::IoError("stored intent"));
       stored = true;  // a retry of a run cut short: go on with it

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "key_encoding.h"
+#include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "spdlog/spdlog.h"
 
@@ -23,13 +24,13 @@ constexpr std::chrono::milliseconds kRetryPause{100};
 
 thread_local const RecordedRequest* current_request = nullptr;
 
+}  // namespace
+
 uint64_t UnixSeconds() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
 }
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // KeyLocks
@@ -39,8 +40,9 @@ KeyLocks::Guard::Guard(KeyLocks* locks, const std::vector<std::string>& keys, bo
   if (keys.empty()) {
     for (std::size_t i = 0; i < kStripes; ++i) stripes_.push_back(i);
   } else {
-    for (const std::string& key : keys)
+    for (const std::string& key : keys) {
       stripes_.push_back(std::hash<std::string>()(key) % kStripes);
+    }
     std::sort(stripes_.begin(), stripes_.end());
     stripes_.erase(std::unique(stripes_.begin(), stripes_.end()), stripes_.end());
   }
@@ -75,6 +77,18 @@ RecordedRequest::RecordedRequest(std::string request_key,
 RecordedRequest::~RecordedRequest() { current_request = previous_; }
 
 const RecordedRequest* RecordedRequest::current() { return current_request; }
+
+bool RecordedRequest::Find(const Storage& storage, const std::string& request_key,
+                           std::string* reply) {
+  std::string value;
+  rocksdb::Status status =
+      storage.db()->Get(rocksdb::ReadOptions(), storage.requests(), request_key, &value);
+  uint64_t written = 0;
+  std::string_view stored;
+  if (!status.ok() || !keys::DecodeRequestValue(value, &written, &stored)) return false;
+  reply->assign(stored);
+  return true;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Records and their placement keys

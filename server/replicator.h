@@ -74,6 +74,8 @@ class RecordedRequest {
 
   // The request being served on this thread, or null.
   static const RecordedRequest* current();
+  // The reply stored under `request_key` by an earlier run of the request, if there is one.
+  static bool Find(const Storage& storage, const std::string& request_key, std::string* reply);
   [[nodiscard]] const std::string& request_key() const { return request_key_; }
   [[nodiscard]] const google::protobuf::MessageLite* reply() const { return reply_; }
 
@@ -82,6 +84,9 @@ class RecordedRequest {
   const google::protobuf::MessageLite* reply_;
   const RecordedRequest* previous_;
 };
+
+// Seconds since the Unix epoch: the time stamped on recorded replies and intents.
+uint64_t UnixSeconds();
 
 // The placement key of a stored record (the key placement ranks servers by); false when the
 // record key does not decode or its family is not placed (default).

@@ -67,17 +67,6 @@ Status ServerService::CheckEpoch(uint64_t sender_epoch) const {
           fmt::format("request for map epoch {}, this server is at {}", sender_epoch, epoch)};
 }
 
-bool ServerService::FindRecordedReply(const std::string& request_key, std::string* reply) {
-  std::string value;
-  rocksdb::Status status =
-      storage_->db()->Get(rocksdb::ReadOptions(), storage_->requests(), request_key, &value);
-  uint64_t written = 0;
-  std::string_view stored;
-  if (!status.ok() || !keys::DecodeRequestValue(value, &written, &stored)) return false;
-  reply->assign(stored);
-  return true;
-}
-
 RpcReply ServerService::AsHead(const RpcRequest& request, const std::vector<std::string>& keys,
                                Access access, const google::protobuf::MessageLite* reply,
                                const std::function<RpcReply()>& serve) {
@@ -94,7 +83,7 @@ RpcReply ServerService::AsHead(const RpcRequest& request, const std::vector<std:
   if (access != Access::kRecordedWrite || request.request_id == 0 || keys.empty()) return serve();
   std::string request_key = keys::RequestKey(request.request_id, keys.front());
   std::string recorded;
-  if (FindRecordedReply(request_key, &recorded)) {
+  if (RecordedRequest::Find(*storage_, request_key, &recorded)) {
     spdlog::debug("request {:016x} (op {}) answered from its record", request.request_id,
                   request.op);
     return RpcReply{Status::Ok(), std::move(recorded), {}};

@@ -71,8 +71,6 @@ class ServerService {
   RpcReply AsHead(const RpcRequest& request, const std::vector<std::string>& keys, Access access,
                   const google::protobuf::MessageLite* reply,
                   const std::function<RpcReply()>& serve);
-  // The stored reply of an earlier request with this key (keys::RequestKey), if there is one.
-  bool FindRecordedReply(const std::string& request_key, std::string* reply);
   [[nodiscard]] ChunkStore::ChunkFilter ServedChunks() const;
   // For requests sent to every server: STATUS_STALE_MAP unless the sender's epoch is ours.
   [[nodiscard]] Status CheckEpoch(uint64_t sender_epoch) const;
