@@ -151,9 +151,19 @@ ServerId Placement::Home(std::string_view key) const {
   return replicas.empty() ? 0 : replicas.front();
 }
 
+bool Placement::IsHead(std::string_view key, ServerId server) const {
+  if (replicas_ == 1 && !any_leaving_)
+    return Home(key) == server && StateOf(server) == proto::SERVER_UP;
+  const std::vector<ServerId> chain = Chain(key);
+  return !chain.empty() && chain.front() == server;
+}
+
+bool Placement::PlacedAlike(std::string_view a, std::string_view b) const {
+  return Rank(a, replicas_) == Rank(b, replicas_) && Chain(a) == Chain(b);
+}
+
 uint64_t DrawInodePlacedWith(const Placement& placement, std::string_view entry_key,
                              const std::function<uint64_t()>& random) {
-  const std::vector<ServerId> replicas = placement.Replicas(entry_key);
   const ServerId home = placement.Home(entry_key);
   // Ids below 16 are reserved (1 is the root). Matching the replicas takes n!/(n-r)! tries on
   // average with n servers and r copies.
@@ -162,7 +172,7 @@ uint64_t DrawInodePlacedWith(const Placement& placement, std::string_view entry_
     const uint64_t ino = random();
     if (ino < 16) continue;
     const std::string key = InodePlacementKey(ino);
-    if (placement.Replicas(key) == replicas && placement.Home(key) == home) return ino;
+    if (placement.PlacedAlike(key, entry_key)) return ino;
   }
   for (std::size_t tries = 0; tries < 1000 * placement.servers().size(); ++tries) {
     const uint64_t ino = random();

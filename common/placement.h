@@ -68,6 +68,14 @@ class Placement {
   // The server that serves `key`: the head of its chain, or its first replica when none is UP
   // (the call then fails as unreachable until one is). Requires !empty().
   [[nodiscard]] ServerId Home(std::string_view key) const;
+  // True when `server` is the head of `key`'s chain: the one that may decide and serve it. Home
+  // may name a server that is not (SYNCING or DOWN) when none is UP.
+  [[nodiscard]] bool IsHead(std::string_view key, ServerId server) const;
+  // True when `a` and `b` rank the same servers first and go down the same chain: they then
+  // keep one chain through every change of server states (a head dying, a server catching
+  // up), so that a write of both at once never has two heads. Servers joining or leaving may
+  // still part them.
+  [[nodiscard]] bool PlacedAlike(std::string_view a, std::string_view b) const;
 
  private:
   std::vector<ServerId> servers_;

@@ -4,6 +4,8 @@
 
 #include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 namespace sealfs {
 namespace {
@@ -12,13 +14,15 @@ constexpr int kKeys = 100000;
 
 std::map<ServerId, int> CountHomes(const Placement& placement) {
   std::map<ServerId, int> homes;
-  for (int i = 0; i < kKeys; ++i) homes[placement.Home(DentryPlacementKey(1, "file." + std::to_string(i)))]++;
+  for (int i = 0; i < kKeys; ++i)
+    homes[placement.Home(DentryPlacementKey(1, "file." + std::to_string(i)))]++;
   return homes;
 }
 
 TEST(PlacementTest, SpreadsKeysEvenlyOverServers) {
   for (std::vector<ServerId> servers :
-       {std::vector<ServerId>{11, 22, 33}, std::vector<ServerId>{0x9e3779b97f4a7c15ULL, 7, 99, 1000, 5}}) {
+       {std::vector<ServerId>{11, 22, 33},
+        std::vector<ServerId>{0x9e3779b97f4a7c15ULL, 7, 99, 1000, 5}}) {
     Placement placement(servers);
     auto homes = CountHomes(placement);
     ASSERT_EQ(homes.size(), servers.size());
@@ -32,7 +36,8 @@ TEST(PlacementTest, SpreadsKeysEvenlyOverServers) {
 TEST(PlacementTest, ChunksOfOneFileSpreadOverServers) {
   Placement placement(std::vector<ServerId>{1, 2, 3});
   std::map<ServerId, int> homes;
-  for (uint64_t index = 0; index < 64; ++index) homes[placement.Home(ChunkPlacementKey(12345, index))]++;
+  for (uint64_t index = 0; index < 64; ++index)
+    homes[placement.Home(ChunkPlacementKey(12345, index))]++;
   EXPECT_EQ(homes.size(), 3U);
 }
 
@@ -78,6 +83,54 @@ TEST(PlacementTest, KeysOfDifferentKindsDoNotCollide) {
   EXPECT_NE(InodePlacementKey(1), ChunkPlacementKey(1, 0));
   EXPECT_NE(DentryPlacementKey(1, "a"), DentryPlacementKey(1, "b"));
   EXPECT_NE(DentryPlacementKey(1, "a"), DentryPlacementKey(2, "a"));
+}
+
+proto::ClusterMap MapOfStates(const std::vector<proto::ServerState>& states) {
+  proto::ClusterMap map;
+  map.set_replicas(3);
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    proto::ServerInfo* server = map.add_servers();
+    server->set_id(100 + i);
+    server->set_state(states[i]);
+  }
+  return map;
+}
+
+// Keys placed alike keep one chain whatever the servers' states; keys that merely share a chain
+// while a server catches up part when it is UP (the unlink whose link count drop was lost).
+TEST(PlacementTest, KeysPlacedAlikeKeepOneChainThroughStateChanges) {
+  using proto::SERVER_DOWN;
+  using proto::SERVER_SYNCING;
+  using proto::SERVER_UP;
+  const Placement syncing(MapOfStates({SERVER_UP, SERVER_UP, SERVER_SYNCING}));
+  const std::string entry = DentryPlacementKey(1, "name");
+  uint64_t next = 1000;
+  const uint64_t ino = DrawInodePlacedWith(syncing, entry, [&] { return next++; });
+  ASSERT_NE(ino, 0U);
+  ASSERT_TRUE(syncing.PlacedAlike(entry, InodePlacementKey(ino)));
+
+  const std::vector<proto::ServerState> kStates = {SERVER_UP, SERVER_SYNCING, SERVER_DOWN};
+  for (auto a : kStates) {
+    for (auto b : kStates) {
+      for (auto c : kStates) {
+        const Placement placement(MapOfStates({a, b, c}));
+        EXPECT_EQ(placement.Chain(entry), placement.Chain(InodePlacementKey(ino)))
+            << a << " " << b << " " << c;
+      }
+    }
+  }
+
+  // Same chain now, not placed alike: they part once server 102 is UP.
+  const Placement up(MapOfStates({SERVER_UP, SERVER_UP, SERVER_UP}));
+  bool found = false;
+  for (uint64_t other = 16; other < 100000 && !found; ++other) {
+    const std::string key = InodePlacementKey(other);
+    if (syncing.Chain(key) == syncing.Chain(entry) && !syncing.PlacedAlike(key, entry) &&
+        up.Chain(key) != up.Chain(entry)) {
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found) << "sharing a chain for a moment is not enough";
 }
 
 }  // namespace

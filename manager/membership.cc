@@ -104,6 +104,17 @@ int Membership::FindUpHolderLocked(const std::string& address, uint64_t server_i
 
 Status Membership::CommitLocked(proto::ClusterMap next) {
   next.set_epoch(map_.epoch() + 1);
+  // UP servers take writes that no other server gets: while one is UP, nobody else is up to
+  // date. When the last ones stop being UP together, they keep the flag.
+  const bool any_up = std::any_of(next.servers().begin(), next.servers().end(),
+                                  [](const auto& s) { return s.state() == proto::SERVER_UP; });
+  for (auto& server : *next.mutable_servers()) {
+    if (server.state() == proto::SERVER_UP) {
+      server.set_up_to_date(true);
+    } else if (any_up) {
+      server.set_up_to_date(false);
+    }
+  }
   Status s = store_->Save(next);
   if (!s.ok()) {
     spdlog::error("cluster map change to epoch {} not stored: {}", next.epoch(), s.ToString());
@@ -117,12 +128,24 @@ proto::ServerState Membership::ArrivingStateLocked(const proto::ClusterMap& map,
                                                    uint64_t server_id) const {
   int placed = 0;
   bool other_up = false;
+  bool self_up_to_date = false;
+  bool other_up_to_date = false;
   for (const auto& server : map.servers()) {
-    if (server.state() != proto::SERVER_OUT || server.id() == server_id) ++placed;
-    if (server.id() != server_id && server.state() == proto::SERVER_UP) other_up = true;
+    const bool self = server.id() == server_id;
+    if (server.state() != proto::SERVER_OUT || self) ++placed;
+    if (self) {
+      self_up_to_date = server.up_to_date();
+    } else {
+      other_up = other_up || server.state() == proto::SERVER_UP;
+      other_up_to_date =
+          other_up_to_date || (server.up_to_date() && server.state() != proto::SERVER_OUT);
+    }
   }
   const bool copies = std::min<uint32_t>(map.replicas(), static_cast<uint32_t>(placed)) > 1;
-  return copies && other_up ? proto::SERVER_SYNCING : proto::SERVER_UP;
+  if (!copies) return proto::SERVER_UP;
+  if (other_up) return proto::SERVER_SYNCING;
+  // Nobody serves: the server may start serving only if nobody can hold a newer write.
+  return self_up_to_date || !other_up_to_date ? proto::SERVER_UP : proto::SERVER_SYNCING;
 }
 
 Status Membership::MarkAliveLocked(uint64_t server_id, const std::string& address, bool registering,
@@ -187,6 +210,10 @@ Status Membership::MarkAliveLocked(uint64_t server_id, const std::string& addres
 }
 
 Status Membership::PromoteSyncedLocked() {
+  // Promotion needs passes of UP servers: with none UP, nobody has caught up with anything.
+  const bool any_up = std::any_of(map_.servers().begin(), map_.servers().end(),
+                                  [](const auto& s) { return s.state() == proto::SERVER_UP; });
+  if (!any_up) return Status::Ok();
   std::vector<int> synced;
   for (int i = 0; i < map_.servers_size(); ++i) {
     const auto& candidate = map_.servers(i);

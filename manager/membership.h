@@ -7,8 +7,10 @@
 // when the manager reports N. Every change is written to the ClusterMapStore (synced) before it
 // becomes visible: a change that cannot be stored fails and leaves the map as it was.
 //
-// Rules ("arrives" below: becomes SYNCING when the map keeps more than one copy of each record
-// and another server is UP, so that it catches up before it serves; UP otherwise):
+// Rules ("arrives" below: becomes UP when the map keeps one copy of each record; otherwise
+// SYNCING, to catch up before it serves, when another server is UP or when, with none UP,
+// another server is up to date and it is not (ServerInfo.up_to_date: it may lack writes the
+// other took while it was away); UP otherwise):
 //   Register(id, addr, incarnation)
 //                        unknown id: added, arrives, epoch+1.
 //                        known id, new address or incarnation, or not UP: address and
@@ -25,7 +27,10 @@
 //   over its records at an epoch at or after the one the SYNCING server arrived at: every
 //   record it should hold has then been copied to it, and every later write reached it.
 //   Likewise a LEAVING server becomes OUT once every UP server has passed since it began to
-//   leave: its records have their full number of copies on the others.
+//   leave: its records have their full number of copies on the others. Neither happens while
+//   no server is UP: then nobody has passed over anything, and the cluster waits for an up to
+//   date server to come back.
+//   Every change keeps up_to_date: set on UP servers, cleared on the others while any is UP.
 //   CheckTimeouts(now)   every UP or SYNCING server not heard from within heartbeat_timeout
 //                        goes DOWN; every server DOWN for longer than down_out_after goes
 //                        LEAVING; all of them in one change, epoch+1.

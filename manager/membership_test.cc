@@ -358,6 +358,54 @@ TEST_F(MembershipTest, ARestartedServerSyncsEvenOnTheSamePort) {
   EXPECT_EQ(membership_->epoch(), before + 1);
 }
 
+// The last UP server dies while the other is still catching up: the one catching up must not
+// serve what it has not caught up on, and waits for the last UP one to come back.
+TEST_F(MembershipTest, OnlyAnUpToDateServerServesWhenNoneIsUp) {
+  Open(1U << 20, /*replicas=*/2);
+  Register(1, "10.0.0.1:7000");
+  Register(2, "10.0.0.2:7000");
+  ASSERT_EQ(Server(2).state(), proto::SERVER_SYNCING);
+  EXPECT_TRUE(Server(1).up_to_date());
+  EXPECT_FALSE(Server(2).up_to_date());
+
+  Advance(kTimeout + milliseconds(1));
+  ASSERT_TRUE(Heartbeat(2, "10.0.0.2:7000").ok());
+  Check();
+  ASSERT_EQ(Server(1).state(), proto::SERVER_DOWN);
+  EXPECT_EQ(Server(2).state(), proto::SERVER_SYNCING)
+      << "no UP server passed over anything: nobody may promote it";
+  EXPECT_TRUE(Server(1).up_to_date()) << "it stopped being UP when no other server was";
+  Register(2, "10.0.0.2:7000", /*incarnation=*/2);  // restarted meanwhile
+  EXPECT_EQ(Server(2).state(), proto::SERVER_SYNCING);
+
+  Register(1, "10.0.0.1:7000", /*incarnation=*/2);
+  EXPECT_EQ(Server(1).state(), proto::SERVER_UP) << "it holds every acknowledged write";
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, membership_->epoch()).ok());
+  EXPECT_EQ(Server(2).state(), proto::SERVER_UP);
+}
+
+TEST_F(MembershipTest, AServerThatStopsWhileAnotherServesIsNoLongerUpToDate) {
+  Open(1U << 20, /*replicas=*/2);
+  Register(1, "10.0.0.1:7000");
+  Register(2, "10.0.0.2:7000");
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, membership_->epoch()).ok());
+  ASSERT_EQ(Server(2).state(), proto::SERVER_UP);
+  EXPECT_TRUE(Server(2).up_to_date());
+
+  Advance(kTimeout + milliseconds(1));
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000").ok());
+  Check();
+  ASSERT_EQ(Server(2).state(), proto::SERVER_DOWN);
+  EXPECT_FALSE(Server(2).up_to_date()) << "server 1 went on taking writes";
+  Advance(kTimeout + milliseconds(1));
+  Check();
+  ASSERT_EQ(Server(1).state(), proto::SERVER_DOWN);
+  EXPECT_TRUE(Server(1).up_to_date());
+
+  Register(2, "10.0.0.2:7000", /*incarnation=*/2);
+  EXPECT_EQ(Server(2).state(), proto::SERVER_SYNCING) << "it would serve without server 1's writes";
+}
+
 TEST_F(MembershipTest, AServerDownTooLongGoesOut) {
   Open(1U << 20, /*replicas=*/2);
   Register(1, "10.0.0.1:7000");

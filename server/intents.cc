@@ -180,6 +180,8 @@ Status IntentRunner::Execute(const std::string& key, const std::string& coordina
     for (int i = 0; i < intent->steps_size(); ++i) {
       const proto::IntentStep& step = intent->steps(i);
       RpcResult result = CallStep(step, StepRequestId(request_id, i, /*undo=*/false));
+      spdlog::trace("intent {:016x} step {} (op {}): {}", request_id, i, step.op(),
+                    result.status.ToString());
       if (i == crash_after_step_) {
         spdlog::warn("--crash-after-intent-step {}: killing this process", i);
         ::raise(SIGKILL);
@@ -292,7 +294,7 @@ void IntentRunner::Sweep() {
     std::string_view coordinator_key;
     proto::Intent intent;
     if (!keys::DecodeRequestKey(key, &request_id, &coordinator_key) ||
-        map->placement.Home(coordinator_key) != replicator_->peers().self() ||
+        !map->placement.IsHead(coordinator_key, replicator_->peers().self()) ||
         !intent.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
         intent.unix_seconds() + grace > now) {
       continue;

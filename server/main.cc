@@ -87,8 +87,8 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
   metadata->set_inode_filter(
       [&service](uint64_t ino) { return service.IsHead(sealfs::InodePlacementKey(ino)); });
   metadata->set_unlink_filter([&service](uint64_t parent, std::string_view name, uint64_t ino) {
-    return service.HeadsOneChain(sealfs::DentryPlacementKey(parent, name),
-                                 sealfs::InodePlacementKey(ino));
+    return service.HeadsBothPlacedAlike(sealfs::DentryPlacementKey(parent, name),
+                                        sealfs::InodePlacementKey(ino));
   });
 
   sealfs::RpcServerOptions server_options;

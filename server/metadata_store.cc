@@ -10,6 +10,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/write_batch.h"
+#include "spdlog/spdlog.h"
 
 namespace sealfs {
 
@@ -247,6 +248,10 @@ Status MetadataStore::SetAttr(const proto::SetAttrRequest& request, proto::SetAt
   }
   if (!status.ok()) return status;
   reply->set_removed(remove);
+  if (request.nlink_delta() != 0) {
+    spdlog::trace("inode {:016x}: link count {} -> {}", request.ino(),
+                  static_cast<int64_t>(nlink) - request.nlink_delta(), nlink);
+  }
   status = Write(&batch);
   if (!status.ok()) return status;
   if (remove) --inode_count_;
@@ -318,6 +323,8 @@ Status MetadataStore::RemoveDentry(const proto::RemoveDentryRequest& request,
       if (handled) {
         *reply->mutable_attr() = attr;
         removed = IsDirectory(attr) || attr.nlink() <= 1;
+        spdlog::trace("inode {:016x}: link count {} -> {} (entry {} removed)", entry->ino(),
+                      attr.nlink(), removed ? 0 : attr.nlink() - 1, request.name());
         if (removed) {
           status = DeleteInodeInBatch(entry->ino(), &batch);
         } else {
@@ -329,6 +336,8 @@ Status MetadataStore::RemoveDentry(const proto::RemoveDentryRequest& request,
       }
     }
     if (request.unlink_inode() && request.only_with_inode() && !handled) {
+      spdlog::trace("entry {} of inode {:016x}: the inode is elsewhere", request.name(),
+                    entry->ino());
       reply->set_inode_elsewhere(true);
       return Status::Ok();
     }

@@ -77,10 +77,11 @@ class MetadataStore {
     inode_served_ = std::move(served);
   }
   // Whether RemoveDentry's unlink_inode may change the inode in the entry's own write: with
-  // copies, only when the inode's records go down the same chain as the entry's, so that every
-  // copy takes both or neither. Empty (the default): whenever the inode is stored here.
+  // copies, only when the inode is placed alike with the entry (Placement::PlacedAlike), so that
+  // every copy takes both or neither and a retry on the next head finds both. Empty (the
+  // default): whenever the inode is stored here.
   using UnlinkFilter = std::function<bool(uint64_t parent, std::string_view name, uint64_t ino)>;
-  void set_unlink_filter(UnlinkFilter same_chain) { unlink_filter_ = std::move(same_chain); }
+  void set_unlink_filter(UnlinkFilter placed_alike) { unlink_filter_ = std::move(placed_alike); }
 
  private:
   static constexpr std::size_t kStripes = 64;

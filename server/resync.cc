@@ -258,7 +258,7 @@ Status Resync::RemoveOrphanChunks(const std::shared_ptr<const MapSnapshot>& map,
       std::string_view key(it->key().data(), it->key().size());
       if (!keys::DecodeChunkKey(key, &key_ino, &index)) continue;
       std::string placement_key = ChunkPlacementKey(ino, index);
-      if (map->placement.Home(placement_key) != self) continue;
+      if (!map->placement.IsHead(placement_key, self)) continue;
       chunk_keys.emplace_back(key);
       placement_keys.push_back(std::move(placement_key));
     }

@@ -41,7 +41,7 @@ ServerService::HeadTest ServerService::HeadInCurrentMap() const {
   auto map = replicator_->peers().snapshot();
   const ServerId self = replicator_->peers().self();
   return [map, self](std::string_view placement_key) {
-    return map && map->placement.Home(placement_key) == self;
+    return map && map->placement.IsHead(placement_key, self);
   };
 }
 
@@ -49,13 +49,11 @@ bool ServerService::IsHead(std::string_view placement_key) const {
   return HeadInCurrentMap()(placement_key);
 }
 
-bool ServerService::HeadsOneChain(std::string_view first, std::string_view second) const {
+bool ServerService::HeadsBothPlacedAlike(std::string_view first, std::string_view second) const {
   if (replicator_ == nullptr) return true;
   auto map = replicator_->peers().snapshot();
-  if (!map) return false;
-  const std::vector<ServerId> chain = map->placement.Chain(first);
-  return !chain.empty() && chain.front() == replicator_->peers().self() &&
-         chain == map->placement.Chain(second);
+  return map && map->placement.IsHead(first, replicator_->peers().self()) &&
+         map->placement.PlacedAlike(first, second);
 }
 
 Status ServerService::CheckEpoch(uint64_t sender_epoch) const {
@@ -74,7 +72,7 @@ RpcReply ServerService::AsHead(const RpcRequest& request, const std::vector<std:
   auto map = replicator_->peers().snapshot();
   if (!map) return MakeErrorReply({proto::STATUS_NOT_HEAD, "no cluster map yet"});
   for (const std::string& key : keys) {
-    if (map->placement.Home(key) != replicator_->peers().self()) {
+    if (!map->placement.IsHead(key, replicator_->peers().self())) {
       return MakeErrorReply(
           {proto::STATUS_NOT_HEAD, fmt::format("not the head at epoch {}", map->epoch())});
     }
@@ -89,7 +87,10 @@ RpcReply ServerService::AsHead(const RpcRequest& request, const std::vector<std:
     return RpcReply{Status::Ok(), std::move(recorded), {}};
   }
   RecordedRequest record(std::move(request_key), reply);
-  return serve();
+  RpcReply served = serve();
+  spdlog::trace("request {:016x} (op {}): {}", request.request_id, request.op,
+                served.status.ToString());
+  return served;
 }
 
 RpcReply ServerService::Dispatch(const RpcRequest& request) {

@@ -52,9 +52,10 @@ class ServerService {
   // True when this server is the head of `placement_key` in its map (always without a
   // Replicator).
   [[nodiscard]] bool IsHead(std::string_view placement_key) const;
-  // True when this server heads both keys and their records go down the same chain, so that a
-  // write of both is one piece on every copy (always without a Replicator).
-  [[nodiscard]] bool HeadsOneChain(std::string_view first, std::string_view second) const;
+  // True when this server heads both keys and they are placed alike (Placement::PlacedAlike), so
+  // that a write of both reaches every copy as one piece and no later head holds one without
+  // the other (always without a Replicator).
+  [[nodiscard]] bool HeadsBothPlacedAlike(std::string_view first, std::string_view second) const;
   // The same test against the map as it is now, taken once: for a request that tests many keys
   // (a directory page, a truncation), so that all are judged by one map and it is read once.
   using HeadTest = std::function<bool(std::string_view placement_key)>;

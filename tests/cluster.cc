@@ -275,6 +275,8 @@ Cluster::~Cluster() {
               << LogTails();
     if (failed && std::getenv("SEALFS_TEST_KEEP") != nullptr) {
       std::cerr << "[cluster] kept " << root_ << " (SEALFS_TEST_KEEP)\n";
+      std::error_code ec;
+      fs::remove(root_ + "/owner", ec);  // not an orphan for the next test to remove
       return;
     }
   }
@@ -329,6 +331,9 @@ void Cluster::LaunchServer(int i, const std::vector<std::string>& extra_args) {
                std::to_string(options_.heartbeat_interval_ms)});
   argv.insert(argv.end(), options_.server_args.begin(), options_.server_args.end());
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  if (const char* level = std::getenv("SEALFS_TEST_LOG_LEVEL")) {
+    argv.insert(argv.end(), {"--log-level", level});
+  }
   s.process->Spawn(argv);
   s.running = true;
   s.address = s.process->WaitListening(options_.start_timeout);

@@ -20,9 +20,10 @@ namespace sealfs::fsx {
 
 namespace {
 
-constexpr long kVerifyEvery = 250;      // operations between two checks of the whole subtree
-constexpr std::size_t kMaxOpen = 4;     // descriptors a client keeps open at once
-constexpr std::size_t kRecentOps = 24;  // calls printed before a failure
+constexpr long kVerifyEvery = 250;   // operations between two checks of the whole subtree
+constexpr std::size_t kMaxOpen = 4;  // descriptors a client keeps open at once
+constexpr std::size_t kRecentOps =
+    1000;  // calls printed before a failure (the kept logs hold them)
 constexpr std::size_t kReadPiece = 1 << 20;
 // Few names, shared by files and directories, so that calls collide: renames over existing
 // names, files where a directory is expected, directories that are not empty.
