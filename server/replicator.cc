@@ -40,9 +40,7 @@ KeyLocks::Guard::Guard(KeyLocks* locks, const std::vector<std::string>& keys, bo
   if (keys.empty()) {
     for (std::size_t i = 0; i < kStripes; ++i) stripes_.push_back(i);
   } else {
-    for (const std::string& key : keys) {
-      stripes_.push_back(std::hash<std::string>()(key) % kStripes);
-    }
+    for (const std::string& key : keys) stripes_.push_back(StripeOf(key));
     std::sort(stripes_.begin(), stripes_.end());
     stripes_.erase(std::unique(stripes_.begin(), stripes_.end()), stripes_.end());
   }
@@ -63,6 +61,10 @@ KeyLocks::Guard::~Guard() {
       locks_->stripes_[*it].unlock_shared();
     }
   }
+}
+
+std::size_t KeyLocks::StripeOf(std::string_view placement_key) {
+  return std::hash<std::string_view>()(placement_key) % kStripes;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -227,24 +229,43 @@ Status Replicator::Commit(rocksdb::WriteBatch* batch, bool sync) {
     if (!status.ok()) return status;
   }
   if (!replicating()) return storage_->WriteLocal(batch, sync);
-  Status status = SendDownChains(batch, sync);
-  if (!status.ok()) {
-    spdlog::warn("a write did not reach every copy and is not applied here: {}", status.ToString());
-    return status;
-  }
-  return storage_->WriteLocal(batch, sync);
-}
-
-Status Replicator::SendDownChains(rocksdb::WriteBatch* batch, bool sync) {
   std::vector<Piece> pieces;
   Status status = SplitByPlacementKey(batch, &pieces);
   if (!status.ok()) return status;
   std::string_view whole;
   if (pieces.size() == 1) whole = std::string_view(batch->Data());
-  return Forward(&pieces, sync, whole);
+  uint64_t epoch = 0;
+  status = Forward(&pieces, sync, whole, &epoch);
+  if (status.ok()) status = ApplyDelivered(batch, sync, pieces, epoch);
+  if (!status.ok()) {
+    spdlog::warn("a write did not reach every copy and is not applied here: {}", status.ToString());
+  }
+  return status;
 }
 
-Status Replicator::Forward(std::vector<Piece>* pieces, bool sync, std::string_view whole_batch) {
+// Every copy in the chains of the map at `epoch` holds the batch. The map may have moved on
+// meanwhile (a server that caught up heads some of these records now and took the batch as a
+// copy): the batch is applied here all the same, so that this copy is not behind the others
+// should it head the records again before a pass repairs it. Unless a later head's write of
+// these records reached this server meanwhile: that one must not be overwritten.
+Status Replicator::ApplyDelivered(rocksdb::WriteBatch* batch, bool sync,
+                                  const std::vector<Piece>& pieces, uint64_t epoch) {
+  {
+    std::shared_lock applying(epoch_mutex_);
+    if (newest_epoch_seen_ <= epoch) return storage_->WriteLocal(batch, sync);
+  }
+  std::unique_lock exclusive(epoch_mutex_);  // no batch is applied while the stripes are read
+  for (const Piece& piece : pieces) {
+    if (stripe_epochs_[KeyLocks::StripeOf(piece.placement_key)] > epoch) {
+      return {proto::STATUS_NOT_HEAD,
+              fmt::format("a head at a later epoch than {} wrote these records here", epoch)};
+    }
+  }
+  return storage_->WriteLocal(batch, sync);
+}
+
+Status Replicator::Forward(std::vector<Piece>* pieces, bool sync, std::string_view whole_batch,
+                           uint64_t* delivered_epoch) {
   const ServerId self = peers_->self();
   const auto deadline = std::chrono::steady_clock::now() + kReplicationDeadline;
   proto::ReplicateRequest request;
@@ -268,7 +289,10 @@ Status Replicator::Forward(std::vector<Piece>* pieces, bool sync, std::string_vi
       }
       if (!owed.empty()) groups[owed].push_back(i);
     }
-    if (groups.empty()) return Status::Ok();
+    if (groups.empty()) {
+      *delivered_epoch = map->epoch();
+      return Status::Ok();
+    }
 
     request.set_epoch(map->epoch());
     Status transient;
@@ -306,7 +330,10 @@ Status Replicator::Forward(std::vector<Piece>* pieces, bool sync, std::string_vi
       }
       if (!transient.ok()) break;
     }
-    if (transient.ok()) continue;
+    if (transient.ok()) {  // every copy in this map's chains took it
+      *delivered_epoch = map->epoch();
+      return Status::Ok();
+    }
     if (std::chrono::steady_clock::now() > deadline) {
       spdlog::error("write not replicated in {} s: {}", kReplicationDeadline.count(),
                     transient.ToString());
@@ -324,6 +351,7 @@ Status Replicator::Apply(const proto::ReplicateRequest& request, std::string_vie
   BatchSplitter check(storage_, /*collect=*/false);
   rocksdb::Status valid = batch.Iterate(&check);
   if (!valid.ok()) return Status::Invalid("replicated batch: " + valid.ToString());
+  const std::vector<BatchSplitter::Piece> pieces = check.TakePieces();
 
   // Fencing: a batch from a map older than any this server has seen is refused, also while the
   // newer map is still being fetched. The first batch of a newer epoch waits for the batches of
@@ -342,6 +370,12 @@ Status Replicator::Apply(const proto::ReplicateRequest& request, std::string_vie
   if (request.epoch() < newest()) {
     return {proto::STATUS_STALE_MAP,
             fmt::format("sender's epoch {} is older than {}", request.epoch(), newest())};
+  }
+  for (const auto& [placement_key, records] : pieces) {
+    std::atomic<uint64_t>& stripe = stripe_epochs_[KeyLocks::StripeOf(placement_key)];
+    uint64_t seen = stripe.load();
+    while (seen < request.epoch() && !stripe.compare_exchange_weak(seen, request.epoch())) {
+    }
   }
   return storage_->WriteLocal(&batch, request.sync());
 }

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <shared_mutex>
@@ -42,6 +43,9 @@ namespace sealfs {
 // Reader-writer locks striped by placement key.
 class KeyLocks {
  public:
+  static constexpr std::size_t kStripes = 256;
+  static std::size_t StripeOf(std::string_view placement_key);
+
   // Holds the stripes of a few placement keys, all of them (every record) when `keys` is empty.
   class Guard {
    public:
@@ -57,7 +61,6 @@ class KeyLocks {
   };
 
  private:
-  static constexpr std::size_t kStripes = 256;
   std::array<std::shared_mutex, kStripes> stripes_;
 };
 
@@ -97,19 +100,16 @@ class Replicator : public BatchCommitter {
   Replicator(Storage* storage, PeerMap* peers) : storage_(storage), peers_(peers) {}
 
   // Head side: see above. STATUS_NOT_HEAD when the map changed and this server is no longer
-  // the head of a record in the batch (the batch is not applied here; copies that took it are
-  // repaired by the next head's passes).
+  // the head of a record in the batch before every copy held it (the batch is not applied here;
+  // copies that took it are repaired by the next head's passes, or answer the client's retry).
+  // A batch every copy of the map it was sent under holds is applied here even if the map moved
+  // on meanwhile, unless a later head has written its records here since.
   Status Commit(rocksdb::WriteBatch* batch, bool sync) override;
 
   // Replica side (OP_REPLICATE): applies a batch the head decided. STATUS_STALE_MAP when the
   // head's map is older than ours; STATUS_INVALID when the batch holds anything but puts,
   // deletions and chunk merge operands of known column families.
   Status Apply(const proto::ReplicateRequest& request, std::string_view batch_data);
-
-  // Sends a batch of records of one or more placement keys to the replicas in their chains that
-  // still lack it, as Commit does after applying it here. Used by Commit and by the passes that
-  // repair replicas (resync.h).
-  Status SendDownChains(rocksdb::WriteBatch* batch, bool sync);
 
   // True when records have copies on other servers in the current map.
   [[nodiscard]] bool replicating() const;
@@ -119,13 +119,20 @@ class Replicator : public BatchCommitter {
  private:
   struct Piece;
   Status SplitByPlacementKey(rocksdb::WriteBatch* batch, std::vector<Piece>* pieces) const;
-  Status Forward(std::vector<Piece>* pieces, bool sync, std::string_view whole_batch);
+  // Sends the pieces to the copies in their chains that lack them; *delivered_epoch: the map
+  // epoch at which every copy held them.
+  Status Forward(std::vector<Piece>* pieces, bool sync, std::string_view whole_batch,
+                 uint64_t* delivered_epoch);
+  Status ApplyDelivered(rocksdb::WriteBatch* batch, bool sync, const std::vector<Piece>& pieces,
+                        uint64_t epoch);
 
   Storage* const storage_;
   PeerMap* const peers_;
   KeyLocks locks_;
   std::shared_mutex epoch_mutex_;   // Apply: shared to apply a batch, exclusive to raise the epoch
   uint64_t newest_epoch_seen_ = 0;  // GUARDED_BY(epoch_mutex_)
+  // The newest epoch of a replicated batch applied here, by KeyLocks stripe of its records.
+  std::array<std::atomic<uint64_t>, KeyLocks::kStripes> stripe_epochs_{};
 };
 
 }  // namespace sealfs

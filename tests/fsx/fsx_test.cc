@@ -5,7 +5,6 @@
 #include <sys/wait.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <random>
 #include <string>
 #include <thread>
@@ -73,14 +72,6 @@ TEST(FsxTest, MatchesTheModelOnACluster) {
 }
 
 TEST(FsxTest, SurvivesServerKills) {
-  // Off by default while it still finds bugs in some runs (a directory's link count one low, a
-  // read at EOF that the model says has data; docs/design.md, "Not done yet"), so that CI stays
-  // meaningful: SEALFS_FSX_KILLS=1 runs it.
-  const char* enabled = std::getenv("SEALFS_FSX_KILLS");
-  if (enabled == nullptr || std::string(enabled) != "1") {
-    GTEST_SKIP() << "still finds open bugs in some runs (docs/design.md, \"Not done yet\"); "
-                    "SEALFS_FSX_KILLS=1 runs it";
-  }
   const uint64_t seed = TestSeed();
   Cluster cluster(FsxClusterOptions());
   cluster.Start();
