@@ -44,10 +44,24 @@ Status MapCache::Refresh() {
   return Status::Ok();
 }
 
+void MapCache::SetSelf(ServerId self, uint64_t incarnation) {
+  std::lock_guard lock(mutex_);
+  self_ = self;
+  self_incarnation_ = incarnation;
+}
+
 void MapCache::Offer(proto::ClusterMap map) {
+  ServerId self = 0;
+  uint64_t incarnation = 0;
+  {
+    std::lock_guard lock(mutex_);
+    self = self_;
+    incarnation = self_incarnation_;
+  }
   auto snapshot = std::make_shared<MapSnapshot>();
   snapshot->map = std::move(map);
-  snapshot->placement = Placement(snapshot->map);
+  snapshot->placement = Placement(snapshot->map, self, incarnation);
+  snapshot->every_group_served = snapshot->placement.EveryGroupServed();
   std::lock_guard lock(mutex_);
   if (snapshot_ && snapshot_->epoch() >= snapshot->epoch()) return;
   // Channels to servers whose address changed are stale.

@@ -31,6 +31,9 @@ class MapCache {
   Status Refresh();
   // Keeps `map` (as fetched from elsewhere, a peer) unless the one held is newer.
   void Offer(proto::ClusterMap map);
+  // A server's own cache: its placement counts `self` as down until a map shows this
+  // `incarnation` of it (Placement). Call before the first Refresh.
+  void SetSelf(ServerId self, uint64_t incarnation);
   // The latest map; null until a Refresh succeeded.
   [[nodiscard]] std::shared_ptr<const MapSnapshot> snapshot() const;
   // The channel to a server of the latest map; null (and *status set) when it is not in it.
@@ -49,6 +52,8 @@ class MapCache {
   std::shared_ptr<const MapSnapshot> snapshot_;               // GUARDED_BY(mutex_)
   std::map<ServerId, std::shared_ptr<RpcChannel>> channels_;  // GUARDED_BY(mutex_)
   std::shared_ptr<RpcChannel> manager_channel_;               // GUARDED_BY(mutex_)
+  ServerId self_ = 0;                                         // GUARDED_BY(mutex_)
+  uint64_t self_incarnation_ = 0;                             // GUARDED_BY(mutex_)
 };
 
 }  // namespace sealfs

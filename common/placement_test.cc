@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -96,41 +97,67 @@ proto::ClusterMap MapOfStates(const std::vector<proto::ServerState>& states) {
   return map;
 }
 
-// Keys placed alike keep one chain whatever the servers' states; keys that merely share a chain
-// while a server catches up part when it is UP (the unlink whose link count drop was lost).
-TEST(PlacementTest, KeysPlacedAlikeKeepOneChainThroughStateChanges) {
+// Keys placed alike (one placement group) keep one chain whatever the servers' states, and
+// through a join: a write of both never has two heads.
+TEST(PlacementTest, KeysPlacedAlikeKeepOneChainThroughStateChangesAndJoins) {
   using proto::SERVER_DOWN;
   using proto::SERVER_SYNCING;
   using proto::SERVER_UP;
   const Placement syncing(MapOfStates({SERVER_UP, SERVER_UP, SERVER_SYNCING}));
   const std::string entry = DentryPlacementKey(1, "name");
   uint64_t next = 1000;
-  const uint64_t ino = DrawInodePlacedWith(syncing, entry, [&] { return next++; });
-  ASSERT_NE(ino, 0U);
+  const uint64_t ino = DrawInodePlacedWith(syncing, entry, [&] { return next++ << 20; });
+  ASSERT_GE(ino, 16U);
   ASSERT_TRUE(syncing.PlacedAlike(entry, InodePlacementKey(ino)));
 
   const std::vector<proto::ServerState> kStates = {SERVER_UP, SERVER_SYNCING, SERVER_DOWN};
   for (auto a : kStates) {
     for (auto b : kStates) {
       for (auto c : kStates) {
-        const Placement placement(MapOfStates({a, b, c}));
-        EXPECT_EQ(placement.Chain(entry), placement.Chain(InodePlacementKey(ino)))
-            << a << " " << b << " " << c;
+        for (auto d : {proto::SERVER_OUT, SERVER_SYNCING, SERVER_UP}) {
+          const Placement placement(MapOfStates({a, b, c, d}));
+          EXPECT_EQ(placement.Chain(entry), placement.Chain(InodePlacementKey(ino)))
+              << a << " " << b << " " << c << " " << d;
+        }
       }
     }
   }
+}
 
-  // Same chain now, not placed alike: they part once server 102 is UP.
-  const Placement up(MapOfStates({SERVER_UP, SERVER_UP, SERVER_UP}));
-  bool found = false;
-  for (uint64_t other = 16; other < 100000 && !found; ++other) {
-    const std::string key = InodePlacementKey(other);
-    if (syncing.Chain(key) == syncing.Chain(entry) && !syncing.PlacedAlike(key, entry) &&
-        up.Chain(key) != up.Chain(entry)) {
-      found = true;
+TEST(PlacementTest, AnInodesGroupIsTheLowBitsOfItsNumber) {
+  EXPECT_EQ(PlacementGroupOf(InodePlacementKey(0x12345), 16), 5U);
+  EXPECT_EQ(PlacementGroupOf(InodePlacementKey(1), kDefaultPlacementGroups), 1U);
+  EXPECT_LT(PlacementGroupOf(DentryPlacementKey(1, "x"), 16), 16U);
+}
+
+// A group whose complete holders are all down has no chain, whoever else is alive; its lagging
+// holders never head it.
+TEST(PlacementTest, AGroupWithoutALiveCompleteHolderHasNoChain) {
+  proto::ClusterMap map = MapOfStates({proto::SERVER_DOWN, proto::SERVER_UP, proto::SERVER_UP});
+  map.set_placement_groups(8);
+  map.set_replicas(2);
+  Placement all(map);
+  ASSERT_TRUE(all.EveryGroupServed());
+  auto holds = [](const std::vector<ServerId>& holders, ServerId server) {
+    return std::find(holders.begin(), holders.end(), server) != holders.end();
+  };
+  // Server 100 died while it was the only complete copy of its groups.
+  for (uint32_t group = 0; group < 8; ++group) {
+    const auto holders = all.HoldersOfGroup(group);
+    if (!holds(holders, 100)) continue;
+    for (ServerId server : holders) {
+      if (server != 100) {
+        SetGroupBit(map.mutable_servers(static_cast<int>(server - 100))->mutable_lagging_groups(),
+                    group, true);
+      }
     }
   }
-  EXPECT_TRUE(found) << "sharing a chain for a moment is not enough";
+  const Placement lagging(map);
+  EXPECT_FALSE(lagging.EveryGroupServed());
+  for (uint32_t group = 0; group < 8; ++group) {
+    EXPECT_EQ(lagging.ChainOfGroup(group).empty(), holds(lagging.HoldersOfGroup(group), 100))
+        << "group " << group;
+  }
 }
 
 }  // namespace

@@ -62,7 +62,8 @@ class DirStream {
   uint64_t parent_ino_ = 0;
   int dots_emitted_ = 0;
   std::vector<ServerId> servers_;
-  uint64_t epoch_ = 0;  // of the map servers_ comes from; every page is asked for at it
+  uint64_t epoch_ = 0;              // of the map servers_ comes from; every page is asked for at it
+  bool every_group_served_ = true;  // in that map: false when a listing could miss entries
   std::size_t server_index_ = 0;
   std::vector<Entry> batch_;
   std::size_t batch_pos_ = 0;

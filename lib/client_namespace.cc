@@ -1017,8 +1017,10 @@ void DirStream::StartOver() {
   epoch_ = map->epoch();
   servers_.clear();
   for (ServerId server : map->placement.servers()) {
-    if (map->placement.StateOf(server) == proto::SERVER_UP) servers_.push_back(server);
+    const proto::ServerState state = map->placement.StateOf(server);
+    if (state == proto::SERVER_UP || state == proto::SERVER_SYNCING) servers_.push_back(server);
   }
+  every_group_served_ = map->every_group_served;
   server_index_ = 0;
   server_done_ = false;
   start_after_.clear();
@@ -1043,6 +1045,13 @@ bool DirStream::Next(Entry* entry, Status* status) {
       start_after_.clear();
     }
     if (server_index_ >= servers_.size()) return false;
+    if (!every_group_served_) {  // a listing now could miss entries: wait for their copies
+      *status = {proto::STATUS_UNREACHABLE, "entries whose every complete copy is down"};
+      if (std::chrono::steady_clock::now() >= deadline_) return false;
+      client_->cluster_.BackOff(*status);
+      StartOver();
+      continue;
+    }
     proto::ReadDirRequest request;
     request.set_parent(ino_);
     request.set_start_after(start_after_);

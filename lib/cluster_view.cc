@@ -125,6 +125,9 @@ Status ClusterView::CallEveryServer(uint16_t op, const google::protobuf::Message
       if (IsServing(*map, server)) calls.push_back(Start(server, op, request));
     }
     Status status;
+    if (!map->every_group_served) {
+      status = {proto::STATUS_UNREACHABLE, "records whose every complete copy is down"};
+    }
     std::vector<RpcResult> replies;
     for (auto& call : calls) {
       RpcResult result = Wait(call);

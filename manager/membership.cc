@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "manager/complete_copies.h"
 #include "rpc.h"
 
 namespace sealfs::manager {
@@ -50,6 +51,7 @@ Status Membership::Open(std::unique_ptr<ClusterMapStore> store, MembershipOption
     fresh.set_default_chunk_size(options.default_chunk_size);
     fresh.set_replicas(options.replicas);
     fresh.set_heartbeat_timeout_ms(static_cast<uint32_t>(options.heartbeat_timeout.count()));
+    fresh.set_placement_groups(kDefaultPlacementGroups);
     s = m->store_->Save(fresh);
     if (!s.ok()) return s;
     m->map_ = std::move(fresh);
@@ -66,9 +68,12 @@ Status Membership::Open(std::unique_ptr<ClusterMapStore> store, MembershipOption
   // A fresh grace period: nobody could heartbeat while the manager was away.
   const TimePoint start = m->now_();
   for (const auto& server : m->map_.servers()) m->last_heard_[server.id()] = start;
+  m->chain_epochs_.Reset(m->map_);
   if (m->map_.replicas() != options.replicas ||
-      m->map_.heartbeat_timeout_ms() != options.heartbeat_timeout.count()) {
+      m->map_.heartbeat_timeout_ms() != options.heartbeat_timeout.count() ||
+      m->map_.placement_groups() == 0) {
     proto::ClusterMap next = m->map_;
+    if (next.placement_groups() == 0) next.set_placement_groups(kDefaultPlacementGroups);
     next.set_replicas(options.replicas);
     next.set_heartbeat_timeout_ms(static_cast<uint32_t>(options.heartbeat_timeout.count()));
     std::lock_guard lock(m->mutex_);
@@ -102,50 +107,19 @@ int Membership::FindUpHolderLocked(const std::string& address, uint64_t server_i
   return -1;
 }
 
-Status Membership::CommitLocked(proto::ClusterMap next) {
+Status Membership::CommitLocked(proto::ClusterMap next, const std::set<uint64_t>& arrived,
+                                const proto::ClusterMap* marks_from) {
   next.set_epoch(map_.epoch() + 1);
-  // UP servers take writes that no other server gets: while one is UP, nobody else is up to
-  // date. When the last ones stop being UP together, they keep the flag.
-  const bool any_up = std::any_of(next.servers().begin(), next.servers().end(),
-                                  [](const auto& s) { return s.state() == proto::SERVER_UP; });
-  for (auto& server : *next.mutable_servers()) {
-    if (server.state() == proto::SERVER_UP) {
-      server.set_up_to_date(true);
-    } else if (any_up) {
-      server.set_up_to_date(false);
-    }
-  }
+  CarryCompleteCopies(marks_from != nullptr ? *marks_from : map_, arrived, &next);
   Status s = store_->Save(next);
   if (!s.ok()) {
     spdlog::error("cluster map change to epoch {} not stored: {}", next.epoch(), s.ToString());
     return s;
   }
+  chain_epochs_.Update(map_, next);
   map_ = std::move(next);
+  promotion_due_ = true;
   return Status::Ok();
-}
-
-proto::ServerState Membership::ArrivingStateLocked(const proto::ClusterMap& map,
-                                                   uint64_t server_id) const {
-  int placed = 0;
-  bool other_up = false;
-  bool self_up_to_date = false;
-  bool other_up_to_date = false;
-  for (const auto& server : map.servers()) {
-    const bool self = server.id() == server_id;
-    if (server.state() != proto::SERVER_OUT || self) ++placed;
-    if (self) {
-      self_up_to_date = server.up_to_date();
-    } else {
-      other_up = other_up || server.state() == proto::SERVER_UP;
-      other_up_to_date =
-          other_up_to_date || (server.up_to_date() && server.state() != proto::SERVER_OUT);
-    }
-  }
-  const bool copies = std::min<uint32_t>(map.replicas(), static_cast<uint32_t>(placed)) > 1;
-  if (!copies) return proto::SERVER_UP;
-  if (other_up) return proto::SERVER_SYNCING;
-  // Nobody serves: the server may start serving only if nobody can hold a newer write.
-  return self_up_to_date || !other_up_to_date ? proto::SERVER_UP : proto::SERVER_SYNCING;
 }
 
 Status Membership::MarkAliveLocked(uint64_t server_id, const std::string& address, bool registering,
@@ -169,16 +143,18 @@ Status Membership::MarkAliveLocked(uint64_t server_id, const std::string& addres
     added->set_id(server_id);
     added->set_address(address);
     added->set_incarnation(incarnation);
-    added->set_state(ArrivingStateLocked(next, server_id));
+    added->set_state(proto::SERVER_SYNCING);  // CarryCompleteCopies says whether it lags
     added->set_state_epoch(map_.epoch() + 1);
     // Keep the list ordered by id: move the new entry back to its place.
     auto* servers = next.mutable_servers();
     for (int i = servers->size() - 1; i > 0 && servers->Get(i - 1).id() > server_id; --i) {
       servers->SwapElements(i - 1, i);
     }
-    Status s = CommitLocked(std::move(next));
+    Status s = CommitLocked(std::move(next), {server_id});
     if (!s.ok()) return s;
-    spdlog::info("server {:#018x} joined at {} (epoch {})", server_id, address, map_.epoch());
+    spdlog::info("server {:#018x} joined at {}: {} (epoch {})", server_id, address,
+                 proto::ServerState_Name(map_.servers(FindLocked(server_id)).state()),
+                 map_.epoch());
   } else {
     const proto::ServerInfo& current = map_.servers(index);
     const bool alive =
@@ -195,10 +171,11 @@ Status Membership::MarkAliveLocked(uint64_t server_id, const std::string& addres
       changed->set_address(address);
       if (registering) changed->set_incarnation(incarnation);
       if (arrives) {
-        changed->set_state(ArrivingStateLocked(next, server_id));
+        changed->set_state(proto::SERVER_SYNCING);  // CarryCompleteCopies says whether it lags
         changed->set_state_epoch(map_.epoch() + 1);
       }
-      Status s = CommitLocked(std::move(next));
+      Status s = CommitLocked(std::move(next),
+                              arrives ? std::set<uint64_t>{server_id} : std::set<uint64_t>{});
       if (!s.ok()) return s;
       spdlog::info("server {:#018x} at {}{} is {} (epoch {})", server_id, address,
                    moved ? " (was " + old_address + ")" : "",
@@ -210,45 +187,25 @@ Status Membership::MarkAliveLocked(uint64_t server_id, const std::string& addres
 }
 
 Status Membership::PromoteSyncedLocked() {
-  // Promotion needs passes of UP servers: with none UP, nobody has caught up with anything.
-  const bool any_up = std::any_of(map_.servers().begin(), map_.servers().end(),
-                                  [](const auto& s) { return s.state() == proto::SERVER_UP; });
-  if (!any_up) return Status::Ok();
-  std::vector<int> synced;
-  for (int i = 0; i < map_.servers_size(); ++i) {
-    const auto& candidate = map_.servers(i);
-    if (candidate.state() != proto::SERVER_SYNCING && candidate.state() != proto::SERVER_LEAVING) {
-      continue;
-    }
-    bool all = true;
-    for (const auto& server : map_.servers()) {
-      if (server.state() != proto::SERVER_UP) continue;
-      auto it = progress_.find(server.id());
-      if (it == progress_.end() || it->second.synced_epoch() < candidate.state_epoch()) {
-        all = false;
-        break;
-      }
-    }
-    if (all) synced.push_back(i);
-  }
-  if (synced.empty()) return Status::Ok();
-  proto::ClusterMap next = map_;
-  for (int i : synced) {
-    proto::ServerInfo* server = next.mutable_servers(i);
-    server->set_state(server->state() == proto::SERVER_SYNCING ? proto::SERVER_UP
-                                                               : proto::SERVER_OUT);
-    server->set_state_epoch(map_.epoch() + 1);
-  }
-  Status s = CommitLocked(std::move(next));
+  // Walking every group is worth it only when a pass finished or the map changed since.
+  if (!promotion_due_) return Status::Ok();
+  promotion_due_ = false;
+  if (!AnyLiveLagging(map_)) return Status::Ok();
+  proto::ClusterMap caught_up_map = map_;
+  const std::set<uint64_t> caught_up = MarkCaughtUp(
+      map_, chain_epochs_,
+      [this](uint64_t server) {
+        auto it = progress_.find(server);
+        return it == progress_.end() ? 0 : it->second.synced_epoch();
+      },
+      &caught_up_map);
+  if (caught_up.empty()) return Status::Ok();
+  Status s = CommitLocked(caught_up_map, {}, &caught_up_map);
   if (!s.ok()) return s;
-  for (int i : synced) {
-    const auto& server = map_.servers(i);
-    if (server.state() == proto::SERVER_UP) {
-      spdlog::info("server {:#018x} has caught up: UP (epoch {})", server.id(), map_.epoch());
-    } else {
-      spdlog::info("server {:#018x} is OUT: its records have their copies again (epoch {})",
-                   server.id(), map_.epoch());
-    }
+  for (uint64_t id : caught_up) {
+    const auto& server = map_.servers(FindLocked(id));
+    spdlog::info("server {:#018x} caught up in some groups: {} (epoch {})", id,
+                 proto::ServerState_Name(server.state()), map_.epoch());
   }
   return Status::Ok();
 }
@@ -267,7 +224,11 @@ Status Membership::Heartbeat(uint64_t server_id, const std::string& address,
   std::lock_guard lock(mutex_);
   Status s = MarkAliveLocked(server_id, address, /*registering=*/false, /*incarnation=*/0);
   if (s.ok()) {
-    if (progress.ByteSizeLong() != 0) progress_[server_id] = progress;
+    if (progress.ByteSizeLong() != 0) {
+      auto& known = progress_[server_id];
+      promotion_due_ = promotion_due_ || known.synced_epoch() != progress.synced_epoch();
+      known = progress;
+    }
     s = PromoteSyncedLocked();
   }
   *epoch = map_.epoch();
@@ -294,7 +255,7 @@ Status Membership::CheckTimeouts(TimePoint now, int* marked) {
       changes.emplace_back(i, proto::SERVER_LEAVING);
     }
   }
-  if (changes.empty()) return PromoteSyncedLocked();  // a server that went OUT may hold it back
+  if (changes.empty()) return PromoteSyncedLocked();
 
   proto::ClusterMap next = map_;
   for (auto [i, state] : changes) {

@@ -52,10 +52,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "cluster_map_store.h"
+#include "manager/complete_copies.h"
 #include "sealfs.pb.h"
 #include "status.h"
 
@@ -127,18 +129,18 @@ class Membership {
   [[nodiscard]] int FindLocked(uint64_t server_id) const;
   // Index of an UP server other than `server_id` that holds `address`, or -1.
   [[nodiscard]] int FindUpHolderLocked(const std::string& address, uint64_t server_id) const;
-  // Stores `next` with epoch+1 and makes it current. On failure map_ is unchanged.
-  Status CommitLocked(proto::ClusterMap next);
+  // Stores `next` with epoch+1 and makes it current, with the marks of its complete copies
+  // carried from `marks_from` (map_ when null; CarryCompleteCopies). `arrived`: servers that
+  // came back, restarted or joined in this change. On failure map_ is unchanged.
+  Status CommitLocked(proto::ClusterMap next, const std::set<uint64_t>& arrived = {},
+                      const proto::ClusterMap* marks_from = nullptr);
   // Shared by Register and Heartbeat: records `server_id` as alive at `address`, epoch+1 if that
   // changes the map. `registering` adds an unknown id; otherwise an unknown id is
   // STATUS_NOT_FOUND. A registering server arrives unless it is UP or SYNCING at this very
   // address with this very `incarnation` (the process it was).
   Status MarkAliveLocked(uint64_t server_id, const std::string& address, bool registering,
                          uint64_t incarnation);
-  // UP or SYNCING for a server that arrives in `map` (see the rules above).
-  [[nodiscard]] proto::ServerState ArrivingStateLocked(const proto::ClusterMap& map,
-                                                       uint64_t server_id) const;
-  // Makes UP every SYNCING server that every UP server has synced.
+  // Clears the lagging marks its head's passes have made good (MarkCaughtUp).
   Status PromoteSyncedLocked();
   void CheckerLoop();
 
@@ -150,6 +152,8 @@ class Membership {
   proto::ClusterMap map_;                             // GUARDED_BY(mutex_)
   std::map<uint64_t, TimePoint> last_heard_;          // GUARDED_BY(mutex_)
   std::map<uint64_t, proto::SyncProgress> progress_;  // GUARDED_BY(mutex_)
+  ChainEpochs chain_epochs_;                          // GUARDED_BY(mutex_)
+  bool promotion_due_ = true;                         // GUARDED_BY(mutex_)
 
   std::mutex lifecycle_mutex_;  // held through StartChecker and StopChecker
   std::thread checker_;         // GUARDED_BY(lifecycle_mutex_)

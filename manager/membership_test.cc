@@ -30,7 +30,8 @@ class MembershipTest : public ::testing::Test {
   }
   void Advance(milliseconds by) { offset_ms_ += by.count(); }
 
-  // One copy of each record unless a test asks for more: servers then arrive UP at once.
+  // One copy of each record unless a test asks for more. A server that joins a cluster lags in
+  // the groups it takes over until a pass of their holders (CatchUp).
   void Open(uint32_t chunk_size = 1U << 20, uint32_t replicas = 1) {
     membership_.reset();
     std::unique_ptr<ClusterMapStore> store;
@@ -57,6 +58,18 @@ class MembershipTest : public ::testing::Test {
     proto::SyncProgress progress;
     progress.set_synced_epoch(synced_epoch);
     return membership_->Heartbeat(id, address, progress, epoch != nullptr ? epoch : &ignored);
+  }
+
+  // Every live server reports a finished pass at the current epoch, until nobody lags.
+  void CatchUp() {
+    for (int round = 0; round < 4; ++round) {
+      const proto::ClusterMap map = membership_->GetMap();
+      for (const auto& server : map.servers()) {
+        if (server.state() == proto::SERVER_UP || server.state() == proto::SERVER_SYNCING) {
+          ASSERT_TRUE(Heartbeat(server.id(), server.address(), nullptr, membership_->epoch()).ok());
+        }
+      }
+    }
   }
 
   int Check() {
@@ -178,11 +191,14 @@ TEST_F(MembershipTest, ServersThatExpireTogetherCostOneEpoch) {
   Register(1, "10.0.0.1:7000");
   Register(2, "10.0.0.2:7000");
   Register(3, "10.0.0.3:7000");
+  CatchUp();
+  ASSERT_EQ(Server(3).state(), proto::SERVER_UP);
   Advance(milliseconds(2000));
   ASSERT_TRUE(Heartbeat(3, "10.0.0.3:7000").ok());
   Advance(kTimeout);
+  const uint64_t before = membership_->epoch();
   EXPECT_EQ(Check(), 2);
-  EXPECT_EQ(membership_->epoch(), 5U);
+  EXPECT_EQ(membership_->epoch(), before + 1);
   EXPECT_EQ(Server(1).state(), proto::SERVER_DOWN);
   EXPECT_EQ(Server(2).state(), proto::SERVER_DOWN);
   EXPECT_EQ(Server(3).state(), proto::SERVER_UP);
@@ -358,23 +374,23 @@ TEST_F(MembershipTest, ARestartedServerSyncsEvenOnTheSamePort) {
   EXPECT_EQ(membership_->epoch(), before + 1);
 }
 
-// The last UP server dies while the other is still catching up: the one catching up must not
-// serve what it has not caught up on, and waits for the last UP one to come back.
-TEST_F(MembershipTest, OnlyAnUpToDateServerServesWhenNoneIsUp) {
+// The last complete server dies while the other is still catching up: the one catching up must
+// not serve what it has not caught up on, and waits for the complete one to come back.
+TEST_F(MembershipTest, OnlyACompleteServerServesWhenTheOthersLag) {
   Open(1U << 20, /*replicas=*/2);
   Register(1, "10.0.0.1:7000");
   Register(2, "10.0.0.2:7000");
   ASSERT_EQ(Server(2).state(), proto::SERVER_SYNCING);
-  EXPECT_TRUE(Server(1).up_to_date());
-  EXPECT_FALSE(Server(2).up_to_date());
+  EXPECT_TRUE(Server(1).lagging_groups().empty());
+  EXPECT_FALSE(Server(2).lagging_groups().empty());
 
   Advance(kTimeout + milliseconds(1));
-  ASSERT_TRUE(Heartbeat(2, "10.0.0.2:7000").ok());
+  ASSERT_TRUE(Heartbeat(2, "10.0.0.2:7000", nullptr, membership_->epoch()).ok());
   Check();
   ASSERT_EQ(Server(1).state(), proto::SERVER_DOWN);
   EXPECT_EQ(Server(2).state(), proto::SERVER_SYNCING)
-      << "no UP server passed over anything: nobody may promote it";
-  EXPECT_TRUE(Server(1).up_to_date()) << "it stopped being UP when no other server was";
+      << "its own pass does not catch it up: it heads nothing it lags in";
+  EXPECT_TRUE(Server(1).lagging_groups().empty()) << "nobody took writes without it";
   Register(2, "10.0.0.2:7000", /*incarnation=*/2);  // restarted meanwhile
   EXPECT_EQ(Server(2).state(), proto::SERVER_SYNCING);
 
@@ -384,49 +400,54 @@ TEST_F(MembershipTest, OnlyAnUpToDateServerServesWhenNoneIsUp) {
   EXPECT_EQ(Server(2).state(), proto::SERVER_UP);
 }
 
-TEST_F(MembershipTest, AServerThatStopsWhileAnotherServesIsNoLongerUpToDate) {
+TEST_F(MembershipTest, AServerThatStopsWhileAnotherServesLagsWhenItReturns) {
   Open(1U << 20, /*replicas=*/2);
   Register(1, "10.0.0.1:7000");
   Register(2, "10.0.0.2:7000");
   ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, membership_->epoch()).ok());
   ASSERT_EQ(Server(2).state(), proto::SERVER_UP);
-  EXPECT_TRUE(Server(2).up_to_date());
 
   Advance(kTimeout + milliseconds(1));
   ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000").ok());
   Check();
   ASSERT_EQ(Server(2).state(), proto::SERVER_DOWN);
-  EXPECT_FALSE(Server(2).up_to_date()) << "server 1 went on taking writes";
+  EXPECT_FALSE(Server(2).lagging_groups().empty()) << "server 1 went on taking writes";
   Advance(kTimeout + milliseconds(1));
   Check();
   ASSERT_EQ(Server(1).state(), proto::SERVER_DOWN);
-  EXPECT_TRUE(Server(1).up_to_date());
+  EXPECT_TRUE(Server(1).lagging_groups().empty());
 
   Register(2, "10.0.0.2:7000", /*incarnation=*/2);
   EXPECT_EQ(Server(2).state(), proto::SERVER_SYNCING) << "it would serve without server 1's writes";
+  ASSERT_TRUE(Heartbeat(2, "10.0.0.2:7000", nullptr, membership_->epoch()).ok());
+  EXPECT_EQ(Server(2).state(), proto::SERVER_SYNCING) << "its own pass proves nothing";
 }
 
 TEST_F(MembershipTest, AServerDownTooLongGoesOut) {
   Open(1U << 20, /*replicas=*/2);
   Register(1, "10.0.0.1:7000");
   Register(2, "10.0.0.2:7000");
-  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, membership_->epoch()).ok());
+  Register(3, "10.0.0.3:7000");
+  CatchUp();
   Advance(kTimeout + milliseconds(1));
-  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, membership_->epoch()).ok());
-  Check();
-  ASSERT_EQ(Server(2).state(), proto::SERVER_DOWN);
-  Advance(kDownOut - kTimeout);
-  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, membership_->epoch() - 1).ok());
-  Check();
-  ASSERT_EQ(Server(2).state(), proto::SERVER_LEAVING);
-  // OUT once every UP server has copied its records since: a pass at the leaving epoch.
-  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, Server(2).state_epoch() - 1).ok());
-  EXPECT_EQ(Server(2).state(), proto::SERVER_LEAVING);
-  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000", nullptr, Server(2).state_epoch()).ok());
-  EXPECT_EQ(Server(2).state(), proto::SERVER_OUT);
-  // It may come back later: as a server that has everything to catch up on.
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000").ok());
   ASSERT_TRUE(Heartbeat(2, "10.0.0.2:7000").ok());
-  EXPECT_EQ(Server(2).state(), proto::SERVER_SYNCING);
+  Check();
+  ASSERT_EQ(Server(3).state(), proto::SERVER_DOWN);
+  Advance(kDownOut - kTimeout);
+  ASSERT_TRUE(Heartbeat(1, "10.0.0.1:7000").ok());
+  ASSERT_TRUE(Heartbeat(2, "10.0.0.2:7000").ok());
+  Check();
+  // Servers 1 and 2 took every write meanwhile: server 3 holds no group they lack.
+  EXPECT_EQ(Server(3).state(), proto::SERVER_OUT);
+  // The groups it shared with each of them get a new copy: the other one, lagging until a pass.
+  EXPECT_EQ(Server(1).state(), proto::SERVER_SYNCING);
+  CatchUp();
+  EXPECT_EQ(Server(1).state(), proto::SERVER_UP);
+  EXPECT_EQ(Server(2).state(), proto::SERVER_UP);
+  // It may come back later: as a server that has everything to catch up on.
+  ASSERT_TRUE(Heartbeat(3, "10.0.0.3:7000").ok());
+  EXPECT_EQ(Server(3).state(), proto::SERVER_SYNCING);
 }
 
 }  // namespace

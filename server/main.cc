@@ -68,7 +68,8 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
   status = sealfs::MetadataStore::Open(storage.get(), &metadata);
   if (!status.ok()) return Fail("open metadata store", status);
   sealfs::ChunkStore chunks(storage.get());
-  sealfs::PeerMap peers(flags.manager, server_id, std::chrono::milliseconds(5000));
+  const uint64_t incarnation = sealfs::DrawRandomId();
+  sealfs::PeerMap peers(flags.manager, server_id, incarnation, std::chrono::milliseconds(5000));
   sealfs::Replicator replicator(storage.get(), &peers);
   storage->set_committer(&replicator);
   // The manager learns of a finished pass at once: a SYNCING server waits for that report.
@@ -110,7 +111,7 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
   sealfs::ManagerLinkOptions link_options;
   link_options.manager_address = flags.manager;
   link_options.server_id = server_id;
-  link_options.incarnation = sealfs::DrawRandomId();
+  link_options.incarnation = incarnation;
   link_options.advertised_address = advertised;
   link_options.heartbeat_interval = std::chrono::milliseconds(flags.heartbeat_interval_ms);
   link_options.sync_progress = [&resync] { return resync.progress(); };

@@ -13,11 +13,21 @@ namespace {
 constexpr std::chrono::milliseconds kPeriodicRefresh{2000};
 }  // namespace
 
-PeerMap::PeerMap(std::string manager_address, ServerId self, std::chrono::milliseconds call_timeout)
+PeerMap::PeerMap(std::string manager_address, ServerId self, uint64_t incarnation,
+                 std::chrono::milliseconds call_timeout)
     : self_(self),
+      incarnation_(incarnation),
       call_timeout_(call_timeout),
       io_(1),
-      cache_(io_.io(), std::move(manager_address), call_timeout, call_timeout) {}
+      cache_(io_.io(), std::move(manager_address), call_timeout, call_timeout) {
+  cache_.SetSelf(self, incarnation);
+}
+
+bool PeerMap::KnowsThisProcess(const MapSnapshot& map) const {
+  const proto::ServerInfo* info = map.Find(self_);
+  return info != nullptr && info->incarnation() == incarnation_ &&
+         (info->state() == proto::SERVER_UP || info->state() == proto::SERVER_SYNCING);
+}
 
 PeerMap::~PeerMap() { Stop(); }
 

@@ -24,7 +24,10 @@ namespace sealfs {
 
 class PeerMap {
  public:
-  PeerMap(std::string manager_address, ServerId self, std::chrono::milliseconds call_timeout);
+  // `incarnation`: this process's (ManagerLinkOptions); until a map shows it, this server heads
+  // nothing and runs no pass (Placement).
+  PeerMap(std::string manager_address, ServerId self, uint64_t incarnation,
+          std::chrono::milliseconds call_timeout);
   ~PeerMap();  // Stop()
   PeerMap(const PeerMap&) = delete;
   PeerMap& operator=(const PeerMap&) = delete;
@@ -44,6 +47,9 @@ class PeerMap {
   [[nodiscard]] std::shared_ptr<const MapSnapshot> snapshot() const;
   [[nodiscard]] uint64_t epoch() const;
   [[nodiscard]] ServerId self() const { return self_; }
+  [[nodiscard]] uint64_t incarnation() const { return incarnation_; }
+  // True when `map` shows this process (its incarnation) alive: it may head and pass.
+  [[nodiscard]] bool KnowsThisProcess(const MapSnapshot& map) const;
   [[nodiscard]] std::chrono::milliseconds call_timeout() const { return call_timeout_; }
 
   // Starts a call to another server at its address in the latest map. The future fails with
@@ -61,6 +67,7 @@ class PeerMap {
   [[nodiscard]] bool BehindLocked() const;
 
   const ServerId self_;
+  const uint64_t incarnation_;
   const std::chrono::milliseconds call_timeout_;
   IoThreads io_;
   MapCache cache_;

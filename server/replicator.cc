@@ -218,7 +218,7 @@ Status Replicator::SplitByPlacementKey(rocksdb::WriteBatch* batch,
 
 bool Replicator::replicating() const {
   auto map = peers_->snapshot();
-  return map && map->placement.replicas() > 1;
+  return map && !map->placement.single_copy();
 }
 
 Status Replicator::Commit(rocksdb::WriteBatch* batch, bool sync) {
@@ -330,7 +330,15 @@ Status Replicator::Forward(std::vector<Piece>* pieces, bool sync, std::string_vi
       }
       if (!transient.ok()) break;
     }
-    if (transient.ok()) {  // every copy in this map's chains took it
+    if (transient.ok()) {
+      // Every copy in this map's chains took it. The map may have moved on meanwhile and added
+      // a copy (a server that arrived): the next round finds what the newest chains still lack,
+      // so that no copy misses a write a pass that began at the newer map did not see yet.
+      auto latest = peers_->snapshot();
+      const bool still_head = std::all_of(pieces->begin(), pieces->end(), [&](const Piece& p) {
+        return latest->placement.IsHead(p.placement_key, self);
+      });
+      if (latest->epoch() != map->epoch() && still_head) continue;
       *delivered_epoch = map->epoch();
       return Status::Ok();
     }
@@ -345,6 +353,11 @@ Status Replicator::Forward(std::vector<Piece>* pieces, bool sync, std::string_vi
   }
 }
 
+void Replicator::WaitForWritesOfOlderMaps() {
+  { KeyLocks::Guard heads(&locks_, {}, /*exclusive=*/true); }
+  std::unique_lock copies(epoch_mutex_);
+}
+
 Status Replicator::Apply(const proto::ReplicateRequest& request, std::string_view batch_data) {
   if (batch_data.size() < 12) return Status::Invalid("replicated batch too short");
   rocksdb::WriteBatch batch{std::string(batch_data)};
@@ -355,10 +368,12 @@ Status Replicator::Apply(const proto::ReplicateRequest& request, std::string_vie
 
   // Fencing: a batch from a map older than any this server has seen is refused, also while the
   // newer map is still being fetched. The first batch of a newer epoch waits for the batches of
-  // older ones being applied (exclusive lock), so that none of them lands after it.
+  // older ones being applied (exclusive lock), so that none of them lands after it; and raises
+  // newest_epoch_seen_ even when this server's map is that new already, so that ApplyDelivered
+  // sees that a later head wrote here.
   std::shared_lock applying(epoch_mutex_);
   auto newest = [&] { return std::max(newest_epoch_seen_, peers_->epoch()); };
-  if (request.epoch() > newest()) {
+  if (request.epoch() > newest_epoch_seen_) {
     applying.unlock();
     {
       std::unique_lock raising(epoch_mutex_);

@@ -111,6 +111,12 @@ class Replicator : public BatchCommitter {
   // deletions and chunk merge operands of known column families.
   Status Apply(const proto::ReplicateRequest& request, std::string_view batch_data);
 
+  // Returns once every write this server is deciding as a head, and every replicated batch it
+  // is applying, has finished. Called after this server's map moved to a newer epoch: every
+  // later write goes down the newer map's chains (a pass then reads nothing a write of an
+  // older map can still change), and replicated batches of older epochs are refused.
+  void WaitForWritesOfOlderMaps();
+
   // True when records have copies on other servers in the current map.
   [[nodiscard]] bool replicating() const;
   [[nodiscard]] KeyLocks& locks() { return locks_; }

@@ -139,6 +139,14 @@ void Resync::Loop() {
 }
 
 Status Resync::Pass(const std::shared_ptr<const MapSnapshot>& map) {
+  // A restarted process passes nothing before the map knows it: what it holds may be writes it
+  // applied alone before it died, to be repaired from the others, not pushed onto them.
+  if (!replicator_->peers().KnowsThisProcess(*map)) {
+    return Status::IoError("the map does not show this process yet");
+  }
+  // Every write of an older map (its chain may lack a copy this map added) lands before the
+  // records are read.
+  replicator_->WaitForWritesOfOlderMaps();
   for (Storage::Family family : kPlacedFamilies) {
     Status status = PassFamily(map, family);
     if (!status.ok()) return status;
@@ -199,7 +207,7 @@ Status Resync::PassFamily(const std::shared_ptr<const MapSnapshot>& map, Storage
     std::lock_guard lock(mutex_);
     progress_.set_records_checked(progress_.records_checked() + checked % 1024);
   }
-  if (map->placement.replicas() > 1) {
+  if (!map->placement.single_copy()) {
     for (auto& [replica, page] : pages) {
       Status status = Flush(map, family, replica, &page, /*to_end=*/true);
       if (!status.ok()) return status;

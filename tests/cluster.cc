@@ -344,6 +344,39 @@ void Cluster::StartServer(int i, const std::vector<std::string>& extra_args) {
   WaitReady();
 }
 
+void Cluster::StartServerLagging(int i) {
+  LaunchServer(i);
+  const auto deadline = Clock::now() + options_.start_timeout;
+  for (;;) {
+    const proto::ClusterMap map = GetMap();
+    for (const auto& server : map.servers()) {
+      const bool live =
+          server.state() == proto::SERVER_UP || server.state() == proto::SERVER_SYNCING;
+      if (server.address() == servers_[i].address && live) return;
+    }
+    if (Clock::now() > deadline) {
+      throw std::runtime_error("server" + std::to_string(i) + " not registered in time\n" +
+                               LogTails());
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
+void Cluster::WaitState(int i, proto::ServerState state) {
+  const auto deadline = Clock::now() + options_.start_timeout;
+  for (;;) {
+    const proto::ClusterMap map = GetMap();
+    for (const auto& server : map.servers()) {
+      if (server.address() == servers_[i].address && server.state() == state) return;
+    }
+    if (Clock::now() > deadline) {
+      throw std::runtime_error("server" + std::to_string(i) + " not " +
+                               proto::ServerState_Name(state) + " in time\n" + LogTails());
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
 int Cluster::AddServer() {
   const int i = num_servers();
   fs::create_directories(server_data_dir(i));

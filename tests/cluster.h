@@ -121,6 +121,9 @@ class Cluster {
   int KillServer(int i);
   // extra_args: more flags for this start only.
   void StartServer(int i, const std::vector<std::string>& extra_args = {});
+  // Starts server i again and waits only until the map lists it alive (UP or SYNCING) at its
+  // new address: a server that lags in groups whose complete copies are down stays SYNCING.
+  void StartServerLagging(int i);
   void PauseServer(int i);
   void ResumeServer(int i);
   // A new server with an empty data dir joins; returns its index once it is UP.
@@ -149,6 +152,8 @@ class Cluster {
 
   // Waits until the map lists every running server at its current address as UP.
   void WaitReady();
+  // Waits until the map lists server i in `state` (throws after the start timeout).
+  void WaitState(int i, proto::ServerState state);
   // Fetches the manager's map (throws on failure).
   proto::ClusterMap GetMap();
   // Log tails of every process.
