@@ -47,6 +47,10 @@ sealfs::Client& Session::client() {
   const mode_t mask = ::umask(0);
   ::umask(mask);
   options.umask = mask;
+  if (patience_ms_ > 0) {
+    options.request_timeout_ms = patience_ms_;
+    options.failover_timeout_ms = patience_ms_;
+  }
   try {
     client_ = sealfs::Client::connect(address->address, &options);
   } catch (const std::system_error& e) {
@@ -55,6 +59,11 @@ sealfs::Client& Session::client() {
       throw FatalError(kExitUsage,
                        fmt::format("bad manager address {} (from {}): expected HOST:PORT",
                                    Quote(address->address), address->source));
+    }
+    if (error == EHOSTUNREACH || error == ECONNREFUSED || error == ETIMEDOUT) {
+      throw FatalError(kExitFailure,
+                       fmt::format("no sealfs-manager answers at {} (from {}); is it running?",
+                                   address->address, address->source));
     }
     throw FatalError(kExitFailure,
                      fmt::format("cannot reach the cluster at {} (from {}): {}; is sealfs-manager "

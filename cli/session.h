@@ -51,6 +51,10 @@ class Session {
   ///          the cluster cannot be reached (status 1).
   sealfs::Client& client();
 
+  /// Gives up on a server after `ms` (request and failover timeouts) rather than the defaults:
+  /// for commands that must answer while servers are down. Call before client().
+  void set_patience_ms(int ms) { patience_ms_ = ms; }
+
   /// Reports a failed operand as PrintError does and makes the exit status 1.
   void Fail(std::string_view message, int error = 0);
 
@@ -61,6 +65,7 @@ class Session {
   std::string manager_flag_;
   sealfs::Client client_;
   bool connected_ = false;
+  int patience_ms_ = 0;  // 0: the library's defaults
   int status_ = kExitSuccess;
 };
 

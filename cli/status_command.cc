@@ -12,7 +12,8 @@ namespace sealfs::cli {
 namespace {
 
 struct Totals {
-  size_t up = 0;
+  size_t up = 0;       // UP or SYNCING: alive and serving what it holds complete copies of
+  size_t syncing = 0;  // of those, the ones still catching up somewhere
   uint64_t total_bytes = 0;
   uint64_t available_bytes = 0;
   uint64_t inodes = 0;
@@ -21,7 +22,9 @@ struct Totals {
 Totals Sum(const std::vector<sealfs_server_status>& servers) {
   Totals totals;
   for (const auto& server : servers) {
-    totals.up += server.up != 0 ? 1 : 0;
+    const bool syncing = server.state == SEALFS_SERVER_SYNCING;
+    totals.up += server.up != 0 || syncing ? 1 : 0;
+    totals.syncing += syncing ? 1 : 0;
     totals.total_bytes += server.total_bytes;
     totals.available_bytes += server.available_bytes;
     totals.inodes += server.inodes;
@@ -68,8 +71,10 @@ std::string SyncText(uint64_t epoch, const sealfs_server_status& server) {
 
 std::string StatusText(uint64_t epoch, const std::vector<sealfs_server_status>& servers) {
   const Totals totals = Sum(servers);
-  std::string text = fmt::format("epoch {}: {} servers, {} up, {} down\n", epoch, servers.size(),
-                                 totals.up, servers.size() - totals.up);
+  const std::string syncing =
+      totals.syncing > 0 ? fmt::format(" ({} of them syncing)", totals.syncing) : "";
+  std::string text = fmt::format("epoch {}: {} servers, {} up{}, {} down\n", epoch, servers.size(),
+                                 totals.up, syncing, servers.size() - totals.up);
   size_t address_width = 7;  // "ADDRESS"
   for (const auto& server : servers)
     address_width = std::max(address_width, std::strlen(server.address));
@@ -126,6 +131,7 @@ std::string StatusJson(uint64_t epoch, const std::vector<sealfs_server_status>& 
   }
   json.EndArray();
   json.Field("servers_up", totals.up);
+  json.Field("servers_syncing", totals.syncing);
   json.Field("servers_down", servers.size() - totals.up);
   json.Field("total_bytes", totals.total_bytes);
   json.Field("available_bytes", totals.available_bytes);
@@ -135,6 +141,8 @@ std::string StatusJson(uint64_t epoch, const std::vector<sealfs_server_status>& 
 }
 
 int RunStatus(Session& session, const StatusOptions& options) {
+  constexpr int kPatienceMs = 3000;  // an operator asks exactly when servers are down
+  session.set_patience_ms(kPatienceMs);
   uint64_t epoch = 0;
   std::vector<sealfs_server_status> servers;
   try {

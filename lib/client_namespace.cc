@@ -117,10 +117,7 @@ Status Client::Connect(const std::string& manager_address, const ClientOptions& 
   status = client->EnsureRoot();
   // The root's server being down fails only the calls that need it, not the connection: an
   // admin asks for the cluster's status exactly then.
-  if (!status.ok() && status.code() != proto::STATUS_UNREACHABLE &&
-      status.code() != proto::STATUS_TIMED_OUT) {
-    return status;
-  }
+  if (!status.ok() && !status.transient()) return status;
   *out = std::move(client);
   return Status::Ok();
 }
@@ -893,7 +890,8 @@ Status Client::GetClusterStatus(uint64_t* epoch, std::vector<ServerStatus>* serv
   for (int i = 0; i < snapshot->map.servers_size(); ++i) {
     ServerStatus& out = servers->emplace_back();
     out.info = snapshot->map.servers(i);
-    out.status = cluster_.Finish(calls[static_cast<std::size_t>(i)]).Decode(&out.capacity);
+    // One attempt each, all at once: the status is wanted exactly while servers are down.
+    out.status = cluster_.Wait(calls[static_cast<std::size_t>(i)]).Decode(&out.capacity);
   }
   return Status::Ok();
 }

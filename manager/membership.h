@@ -7,10 +7,9 @@
 // when the manager reports N. Every change is written to the ClusterMapStore (synced) before it
 // becomes visible: a change that cannot be stored fails and leaves the map as it was.
 //
-// Rules ("arrives" below: becomes UP when the map keeps one copy of each record; otherwise
-// SYNCING, to catch up before it serves, when another server is UP or when, with none UP,
-// another server is up to date and it is not (ServerInfo.up_to_date: it may lack writes the
-// other took while it was away); UP otherwise):
+// Rules ("arrives" below: the server came back, restarted or joined; every change of the map
+// carries which copies of each placement group are complete, by the rules of
+// complete_copies.h, and a live server is UP when it lags in no group, SYNCING otherwise):
 //   Register(id, addr, incarnation)
 //                        unknown id: added, arrives, epoch+1.
 //                        known id, new address or incarnation, or not UP: address and
@@ -21,19 +20,12 @@
 //                        (the manager restarted and the server registers again).
 //   Heartbeat(id, addr)  unknown id: STATUS_NOT_FOUND (the server must register first).
 //                        known: its time and sync progress are recorded; DOWN, LEAVING or
-//                        OUT: arrives,
-//                        epoch+1; a new address: updated, epoch+1.
-//   A SYNCING server becomes UP (epoch+1) once every UP server has reported a complete pass
-//   over its records at an epoch at or after the one the SYNCING server arrived at: every
-//   record it should hold has then been copied to it, and every later write reached it.
-//   Likewise a LEAVING server becomes OUT once every UP server has passed since it began to
-//   leave: its records have their full number of copies on the others. Neither happens while
-//   no server is UP: then nobody has passed over anything, and the cluster waits for an up to
-//   date server to come back.
-//   Every change keeps up_to_date: set on UP servers, cleared on the others while any is UP.
+//                        OUT: arrives, epoch+1; a new address: updated, epoch+1. A finished
+//                        pass clears the lagging marks it makes good (MarkCaughtUp), epoch+1.
 //   CheckTimeouts(now)   every UP or SYNCING server not heard from within heartbeat_timeout
 //                        goes DOWN; every server DOWN for longer than down_out_after goes
-//                        LEAVING; all of them in one change, epoch+1.
+//                        LEAVING (OUT once it holds no group); all of them in one change,
+//                        epoch+1.
 //   An address is held by at most one UP server: a Register or Heartbeat that claims an
 //   address another UP server holds fails with STATUS_EXISTS (two processes cannot listen on
 //   one address, so one of them is misconfigured or the holder died and has not timed out yet).

@@ -97,7 +97,7 @@ expect 0 env -C / SEALFS_MANAGER="$address" "$sealfs" status
 expect 0 env -C / SEALFS_MANAGER=127.0.0.1:1 "$sealfs" --manager "$address" status
 expect 0 env -C / "$sealfs" status --manager "$address"   # after the command too
 expect 1 env -C / SEALFS_MANAGER=127.0.0.1:1 "$sealfs" status
-err_has "cannot reach the cluster at 127.0.0.1:1 (from SEALFS_MANAGER)"
+err_has "no sealfs-manager answers at 127.0.0.1:1 (from SEALFS_MANAGER)"
 expect 2 env -C / "$sealfs" --manager not-an-address status
 export SEALFS_MANAGER=$address
 
@@ -300,6 +300,18 @@ grep -q "3 servers, 2 up, 1 down" "$work/out" || fail "status: $(cat "$work/out"
 expect 1 "$sealfs" cluster status --dir "$cluster"
 grep -q "3 of 4 processes running" "$work/out" || fail "cluster status: $(cat "$work/out")"
 
+echo "== status answers within seconds with two of three servers killed"
+for pid in "${pids[@]}"; do
+  if [[ $pid != "$server_pid" ]]; then
+    kill -KILL "$pid"
+    break
+  fi
+done
+started=$SECONDS
+expect 0 timeout 30 "$sealfs" status
+((SECONDS - started <= 10)) || fail "status took $((SECONDS - started)) s: $(cat "$work/out")"
+grep -q "^epoch [0-9]*: 3 servers, " "$work/out" || fail "status: $(cat "$work/out")"
+
 echo "== stop, refuse another number of servers, restart on the same data"
 expect 0 "$sealfs" cluster stop --dir "$cluster"
 expect 3 "$sealfs" cluster status --dir "$cluster"
@@ -314,6 +326,8 @@ for pid in $(sed -n 's/^SEALFS_\(MANAGER_PID\|SERVER_PIDS\)="\{0,1\}\([0-9 ]*\)"
   [[ ! -d /proc/$pid ]] || [[ $(awk '{print $3}' "/proc/$pid/stat") == Z ]] ||
     fail "pid $pid still running after stop"
 done
+expect 1 "$sealfs" status
+err_has "no sealfs-manager answers at $SEALFS_MANAGER"
 expect 2 env -u SEALFS_MANAGER -C / "$sealfs" ls /
 
 echo "cli_test: PASS"
