@@ -113,6 +113,7 @@ Placement::Placement(const proto::ClusterMap& map, ServerId self, uint64_t self_
   }
   std::size_t wanted = map.replicas() != 0 ? map.replicas() : 1;
   replicas_ = std::max<std::size_t>(1, std::min(wanted, staying));
+  min_copies_ = std::clamp<std::size_t>(map.min_copies(), 1, replicas_);
 }
 
 Placement::Placement(std::vector<ServerId> servers) : servers_(std::move(servers)) {
@@ -187,7 +188,7 @@ std::vector<ServerId> Placement::HoldersOfGroup(uint32_t group) const {
   return holders;
 }
 
-std::vector<ServerId> Placement::ChainOfGroup(uint32_t group) const {
+std::vector<ServerId> Placement::ChainOfGroup(uint32_t group, std::size_t* complete) const {
   const std::vector<ServerId> holders = HoldersOfGroup(group);
   std::vector<ServerId> chain;
   std::vector<ServerId> lagging;
@@ -200,6 +201,7 @@ std::vector<ServerId> Placement::ChainOfGroup(uint32_t group) const {
       chain.push_back(server);
     }
   }
+  if (complete != nullptr) *complete = chain.size();
   if (chain.empty()) return chain;
   chain.insert(chain.end(), lagging.begin(), lagging.end());
   return chain;

@@ -74,6 +74,9 @@ class Placement {
   [[nodiscard]] const std::vector<ServerId>& servers() const { return servers_; }
   // Copies of each record: the map's replication factor capped by the number of servers.
   [[nodiscard]] std::size_t replicas() const { return replicas_; }
+  // Complete copies a write needs before it is acknowledged: the map's min_copies, at least 1,
+  // capped by replicas().
+  [[nodiscard]] std::size_t min_copies() const { return min_copies_; }
   [[nodiscard]] uint32_t groups() const { return groups_; }
   [[nodiscard]] proto::ServerState StateOf(ServerId server) const;
   // True when every record has one copy and no group is held elsewhere or lagging: nothing is
@@ -95,8 +98,9 @@ class Placement {
   [[nodiscard]] bool Lagging(ServerId server, uint32_t group) const;
   // The servers that take the writes of the group, in the order a write goes down them: its
   // live holders complete in it, in rank order, then its live holders lagging in it. Empty when
-  // no complete holder is alive.
-  [[nodiscard]] std::vector<ServerId> ChainOfGroup(uint32_t group) const;
+  // no complete holder is alive. *complete (optional) receives how many are complete.
+  [[nodiscard]] std::vector<ServerId> ChainOfGroup(uint32_t group,
+                                                   std::size_t* complete = nullptr) const;
   [[nodiscard]] std::vector<ServerId> Chain(std::string_view key) const {
     return ChainOfGroup(GroupOf(key));
   }
@@ -125,6 +129,7 @@ class Placement {
   std::vector<std::string> lagging_;        // lagging_groups of servers_[i]
   std::vector<std::string> held_;           // held_groups of servers_[i]
   std::size_t replicas_ = 1;
+  std::size_t min_copies_ = 1;
   uint32_t groups_ = kDefaultPlacementGroups;
   bool any_leaving_ = false;
   std::size_t leaving_ = 0;  // LEAVING servers

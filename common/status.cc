@@ -61,6 +61,7 @@ bool Status::transient() const {
     case proto::STATUS_TIMED_OUT:
     case proto::STATUS_NOT_HEAD:
     case proto::STATUS_STALE_MAP:
+    case proto::STATUS_TOO_FEW_COPIES:
       return true;
     default:
       return false;

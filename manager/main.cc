@@ -54,6 +54,7 @@ int Run(int argc, char** argv) {
   int64_t heartbeat_timeout_ms = 5000;
   uint32_t chunk_size = 1U << 20;
   uint32_t replicas = 3;
+  uint32_t min_copies = 0;
   double down_out_after_seconds = 600;
   std::string log_level = "info";
   app.add_option("--listen", listen, "HOST:PORT to serve on; port 0 picks a free port")
@@ -73,6 +74,11 @@ int Run(int argc, char** argv) {
                  "Copies of every record (metadata and file data), capped by the number of "
                  "servers")
       ->capture_default_str()
+      ->check(CLI::Range(1, 16));
+  app.add_option("--min-copies", min_copies,
+                 "Copies that must hold a write before it is acknowledged; with fewer alive, "
+                 "writes wait and then fail (EIO). Default: replicas - replicas / 2 (2 of 3, "
+                 "as Ceph's min_size), capped by replicas")
       ->check(CLI::Range(1, 16));
   app.add_option("--down-out-after", down_out_after_seconds,
                  "Seconds a server may stay DOWN before it is taken out of the map and its "
@@ -98,6 +104,7 @@ int Run(int argc, char** argv) {
   options.heartbeat_timeout = std::chrono::milliseconds(heartbeat_timeout_ms);
   options.default_chunk_size = chunk_size;
   options.replicas = replicas;
+  options.min_copies = min_copies != 0 ? min_copies : replicas - replicas / 2;
   options.down_out_after =
       std::chrono::milliseconds(static_cast<int64_t>(down_out_after_seconds * 1000));
   std::unique_ptr<sealfs::manager::Membership> membership;

@@ -52,6 +52,7 @@ Status Membership::Open(std::unique_ptr<ClusterMapStore> store, MembershipOption
     fresh.set_replicas(options.replicas);
     fresh.set_heartbeat_timeout_ms(static_cast<uint32_t>(options.heartbeat_timeout.count()));
     fresh.set_placement_groups(kDefaultPlacementGroups);
+    fresh.set_min_copies(options.min_copies);
     s = m->store_->Save(fresh);
     if (!s.ok()) return s;
     m->map_ = std::move(fresh);
@@ -71,16 +72,17 @@ Status Membership::Open(std::unique_ptr<ClusterMapStore> store, MembershipOption
   m->chain_epochs_.Reset(m->map_);
   if (m->map_.replicas() != options.replicas ||
       m->map_.heartbeat_timeout_ms() != options.heartbeat_timeout.count() ||
-      m->map_.placement_groups() == 0) {
+      m->map_.placement_groups() == 0 || m->map_.min_copies() != options.min_copies) {
     proto::ClusterMap next = m->map_;
     if (next.placement_groups() == 0) next.set_placement_groups(kDefaultPlacementGroups);
     next.set_replicas(options.replicas);
+    next.set_min_copies(options.min_copies);
     next.set_heartbeat_timeout_ms(static_cast<uint32_t>(options.heartbeat_timeout.count()));
     std::lock_guard lock(m->mutex_);
     s = m->CommitLocked(std::move(next));
     if (!s.ok()) return s;
-    spdlog::info("replicas {}, heartbeat timeout {} ms (epoch {})", options.replicas,
-                 options.heartbeat_timeout.count(), m->map_.epoch());
+    spdlog::info("replicas {}, min copies {}, heartbeat timeout {} ms (epoch {})", options.replicas,
+                 options.min_copies, options.heartbeat_timeout.count(), m->map_.epoch());
   }
   *out = std::move(m);
   return Status::Ok();

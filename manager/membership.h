@@ -68,6 +68,10 @@ struct MembershipOptions {
   uint32_t default_chunk_size = 1U << 20;
   // Copies of every record (capped by the number of servers); written into the map at start.
   uint32_t replicas = 3;
+  // Complete copies that must hold a write before it is acknowledged (capped by replicas);
+  // written into the map at start. More survives more overlapping failures; fewer keeps writes
+  // going with more copies down.
+  uint32_t min_copies = 1;
   // A server DOWN this long goes OUT: placement forgets it and its records are copied to the
   // servers that take its place. Like Ceph's mon_osd_down_out_interval.
   std::chrono::milliseconds down_out_after{600000};

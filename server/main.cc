@@ -84,6 +84,8 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
       storage.get(), &replicator,
       [&service](const sealfs::RpcRequest& request) { return service.Handle(request); });
   service.set_intents(&intents);
+  sealfs::Lease lease;
+  service.set_lease(&lease);
   intents.set_crash_after_step(flags.crash_after_intent_step);
   metadata->set_inode_filter(
       [&service](uint64_t ino) { return service.IsHead(sealfs::InodePlacementKey(ino)); });
@@ -115,6 +117,9 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
   link_options.advertised_address = advertised;
   link_options.heartbeat_interval = std::chrono::milliseconds(flags.heartbeat_interval_ms);
   link_options.sync_progress = [&resync] { return resync.progress(); };
+  link_options.on_answered = [&lease](std::chrono::steady_clock::time_point sent, uint64_t epoch) {
+    lease.Confirm(sent, epoch);
+  };
   link_options.on_epoch = [&peers, &resync](uint64_t epoch) {
     peers.NoteEpoch(epoch);
     resync.Wake();

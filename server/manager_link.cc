@@ -88,9 +88,11 @@ Status ManagerLink::Step(const std::shared_ptr<RpcChannel>& channel) {
     request.set_address(options_.advertised_address);
     request.set_incarnation(options_.incarnation);
     proto::RegisterServerReply reply;
+    const auto sent = std::chrono::steady_clock::now();
     Status status =
         channel->Call(proto::OP_REGISTER_SERVER, request, options_.call_timeout).Decode(&reply);
     if (!status.ok()) return status;
+    if (options_.on_answered) options_.on_answered(sent, reply.map().epoch());
     spdlog::info("registered with manager {} as server {:016x} at {} (map epoch {})",
                  options_.manager_address, options_.server_id, options_.advertised_address,
                  reply.map().epoch());
@@ -104,8 +106,10 @@ Status ManagerLink::Step(const std::shared_ptr<RpcChannel>& channel) {
   request.set_address(options_.advertised_address);
   if (options_.sync_progress) *request.mutable_sync() = options_.sync_progress();
   proto::HeartbeatReply reply;
+  const auto sent = std::chrono::steady_clock::now();
   Status status = channel->Call(proto::OP_HEARTBEAT, request, options_.call_timeout).Decode(&reply);
   if (status.ok() && options_.on_epoch) options_.on_epoch(reply.epoch());
+  if (status.ok() && options_.on_answered) options_.on_answered(sent, reply.epoch());
   std::lock_guard<std::mutex> lock(mutex_);
   if (status.ok()) {
     ++heartbeats_;

@@ -34,6 +34,9 @@ struct ManagerLinkOptions {
   std::function<proto::SyncProgress()> sync_progress;
   // Told the manager's epoch after every registration and heartbeat.
   std::function<void(uint64_t epoch)> on_epoch;
+  // Told, after every registration and heartbeat the manager answered, when it was sent and the
+  // epoch of the answer (Lease::Confirm).
+  std::function<void(std::chrono::steady_clock::time_point sent, uint64_t epoch)> on_answered;
 };
 
 class ManagerLink {

@@ -278,10 +278,17 @@ Status Replicator::Forward(std::vector<Piece>* pieces, bool sync, std::string_vi
     std::map<std::vector<ServerId>, std::vector<std::size_t>> groups;
     for (std::size_t i = 0; i < pieces->size(); ++i) {
       Piece& piece = (*pieces)[i];
-      std::vector<ServerId> chain = map->placement.Chain(piece.placement_key);
+      std::size_t complete = 0;
+      std::vector<ServerId> chain =
+          map->placement.ChainOfGroup(map->placement.GroupOf(piece.placement_key), &complete);
       if (chain.empty() || chain.front() != self) {
         return {proto::STATUS_NOT_HEAD,
                 fmt::format("no longer the head at epoch {}", map->epoch())};
+      }
+      if (complete < map->placement.min_copies()) {
+        return {proto::STATUS_TOO_FEW_COPIES,
+                fmt::format("{} complete copies alive at epoch {}, {} needed", complete,
+                            map->epoch(), map->placement.min_copies())};
       }
       std::vector<ServerId> owed;
       for (std::size_t j = 1; j < chain.size(); ++j) {

@@ -36,6 +36,12 @@ RpcReply ServerService::Handle(const RpcRequest& request) {
 
 bool ServerService::RunsInline(uint16_t op) { return op == proto::OP_REPLICATE; }
 
+bool ServerService::HoldsLease(const MapSnapshot& map) const {
+  return lease_ == nullptr ||
+         lease_->Holds(Lease::Clock::now(), Lease::DurationFor(map.map.heartbeat_timeout_ms()),
+                       map.epoch());
+}
+
 ServerService::HeadTest ServerService::HeadInCurrentMap() const {
   if (replicator_ == nullptr) return [](std::string_view) { return true; };
   auto map = replicator_->peers().snapshot();
@@ -71,6 +77,10 @@ RpcReply ServerService::AsHead(const RpcRequest& request, const std::vector<std:
   if (replicator_ == nullptr) return serve();
   auto map = replicator_->peers().snapshot();
   if (!map) return MakeErrorReply({proto::STATUS_NOT_HEAD, "no cluster map yet"});
+  if (!HoldsLease(*map)) {
+    return MakeErrorReply({proto::STATUS_NOT_HEAD,
+                           "no lease: the manager has not confirmed this server's role lately"});
+  }
   for (const std::string& key : keys) {
     if (!map->placement.IsHead(key, replicator_->peers().self())) {
       return MakeErrorReply(
@@ -204,6 +214,11 @@ RpcReply ServerService::ReadDir(const RpcRequest& request) {
   proto::ReadDirReply out;
   MetadataStore::NameFilter served;
   if (replicator_ != nullptr) {
+    // Without its lease this server heads nothing: an empty page would be a short listing.
+    auto map = replicator_->peers().snapshot();
+    if (!map || !HoldsLease(*map)) {
+      return MakeErrorReply({proto::STATUS_NOT_HEAD, "no lease: cannot serve a directory page"});
+    }
     served = [&, is_head = HeadInCurrentMap()](std::string_view name) {
       return is_head(DentryPlacementKey(in.parent(), name));
     };

@@ -2,13 +2,13 @@
 // metadata or chunk store and encodes the reply; one function per op.
 //
 // With a Replicator (every real server; tests of the stores alone go without), a request about
-// a record is served only by the head of the record's chain in this server's map, others are
-// refused with STATUS_NOT_HEAD; it holds the record's KeyLocks stripe (shared to read, exclusive
-// to write) while it runs. A write that is not idempotent (create, setattr, link and unlink
-// steps, xattr changes) stores its reply under the request id in the same atomic write as the
-// change, replicated with it: a retry of it, on this server or on the head that takes over,
-// gets that reply and changes nothing. Operations across servers come as intents
-// (OP_RUN_INTENT, intents.h), run by the head of their coordinator key.
+// a record is served only by the head of the record's chain in this server's map, and only while
+// it holds its lease (lease.h); others are refused with STATUS_NOT_HEAD; it holds the record's
+// KeyLocks stripe (shared to read, exclusive to write) while it runs. A write that is not
+// idempotent (create, setattr, link and unlink steps, xattr changes) stores its reply under the
+// request id in the same atomic write as the change, replicated with it: a retry of it, on this
+// server or on the head that takes over, gets that reply and changes nothing. Operations across
+// servers come as intents (OP_RUN_INTENT, intents.h), run by the head of their coordinator key.
 //
 // A request message that does not parse is answered STATUS_BAD_FRAME; an op this process does
 // not serve (manager ops included) STATUS_UNKNOWN_OP. Never throws.
@@ -26,6 +26,7 @@
 #include "replicator.h"
 #include "resync.h"
 #include "rpc.h"
+#include "server/lease.h"
 #include "storage.h"
 
 namespace sealfs {
@@ -43,6 +44,8 @@ class ServerService {
   RpcReply Handle(const RpcRequest& request);
   // Set once, before serving; without it OP_RUN_INTENT is not served.
   void set_intents(IntentRunner* intents) { intents_ = intents; }
+  // Set once, before serving; without it (tests of the stores) no lease is needed.
+  void set_lease(const Lease* lease) { lease_ = lease; }
   // A handler for RpcServer that calls Handle; *this must outlive the server.
   // Replication ops from a head: they never wait for another server, so that a head waiting for
   // its replicas never waits behind requests that wait for it. Everything else may wait (for a
@@ -58,6 +61,8 @@ class ServerService {
   [[nodiscard]] bool HeadsBothPlacedAlike(std::string_view first, std::string_view second) const;
   // The same test against the map as it is now, taken once: for a request that tests many keys
   // (a directory page, a truncation), so that all are judged by one map and it is read once.
+  // None of these three looks at the lease: they serve requests whose lease was checked at
+  // their start (AsHead, ReadDir).
   using HeadTest = std::function<bool(std::string_view placement_key)>;
   [[nodiscard]] HeadTest HeadInCurrentMap() const;
 
@@ -105,6 +110,9 @@ class ServerService {
   Replicator* const replicator_;
   Resync* const resync_;
   IntentRunner* intents_ = nullptr;
+  const Lease* lease_ = nullptr;
+  // True when this server may act as a head on `map` now: it holds its lease.
+  [[nodiscard]] bool HoldsLease(const MapSnapshot& map) const;
 };
 
 }  // namespace sealfs

@@ -315,6 +315,10 @@ void Cluster::LaunchManager(const std::string& listen) {
     argv.emplace_back("--chunk-size");
     argv.push_back(std::to_string(options_.chunk_size));
   }
+  if (options_.min_copies != 0) {
+    argv.emplace_back("--min-copies");
+    argv.push_back(std::to_string(options_.min_copies));
+  }
   manager_->Spawn(argv);
   manager_running_ = true;
   manager_address_ = manager_->WaitListening(options_.start_timeout);

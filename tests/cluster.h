@@ -87,6 +87,7 @@ struct ClusterOptions {
   int heartbeat_interval_ms = 250;
   uint32_t chunk_size = 0;               // the manager's --chunk-size; 0 keeps its default
   int replicas = 3;                      // the manager's --replicas
+  int min_copies = 0;                    // the manager's --min-copies; 0 keeps its default
   std::vector<std::string> server_args;  // more flags for every sealfs-server
   double down_out_after_seconds = 600;   // the manager's --down-out-after
   milliseconds start_timeout{30000};

@@ -1,7 +1,9 @@
-// The manager is off the data path: with it killed -9, a connected client goes on working
-// (create, write, read, rename, list, delete) for as long as the servers run, and a manager
-// restarted on its data dir (at the same address: the servers know no other) comes back with
-// the same map, every server UP, and serves new clients that read what was written meanwhile.
+// The manager is off the data path, but the servers' leases come from it: with it killed -9, a
+// connected client goes on working (create, write, read, rename, list, delete) for half the
+// heartbeat timeout, then its calls wait, since no head may serve without confirming its role
+// (lease.h); a manager restarted on its data dir (at the same address: the servers know no other)
+// comes back with the same map, every server UP, the waiting calls go on, and new clients read
+// what was written meanwhile.
 #include <fcntl.h>
 #include <sys/wait.h>
 
@@ -27,8 +29,11 @@ using std::chrono::seconds;
 
 // A server heartbeats every second (sealfs-server's default); the manager gives it three.
 constexpr int kHeartbeatTimeoutMs = 3000;
-// How long the manager stays dead: several heartbeats of every server.
-constexpr auto kManagerDeadFor = seconds(4);
+// How long the manager stays dead: several heartbeats of every server, and well past the servers'
+// leases (half the heartbeat timeout).
+constexpr auto kManagerDeadFor = seconds(5);
+// By then every lease has run out, and every call that began before has finished.
+constexpr auto kLeasesGone = std::chrono::milliseconds(kHeartbeatTimeoutMs / 2 + 1500);
 
 // The id and address of every server in a map, ordered by id.
 std::map<uint64_t, std::string> ServersOf(const proto::ClusterMap& map) {
@@ -183,10 +188,14 @@ TEST_F(ManagerFailureTest, ClientsWorkWhileTheManagerIsDeadAndItComesBackWithThe
   const int status = cluster_->KillManager();
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
   const uint64_t steps_at_kill = worker.steps();
-  std::this_thread::sleep_for(kManagerDeadFor);
-  const uint64_t steps_while_dead = worker.steps() - steps_at_kill;
-  std::cout << "steps while the manager was dead: " << steps_while_dead << "\n";
-  EXPECT_GE(steps_while_dead, 10U) << "the client stalls without the manager";
+  std::this_thread::sleep_for(kLeasesGone);
+  const uint64_t steps_while_leased = worker.steps() - steps_at_kill;
+  std::this_thread::sleep_for(kManagerDeadFor - kLeasesGone);
+  const uint64_t steps_without_lease = worker.steps() - steps_at_kill - steps_while_leased;
+  std::cout << "steps while the manager was dead: " << steps_while_leased
+            << " while the leases held, " << steps_without_lease << " after\n";
+  EXPECT_GE(steps_while_leased, 1U) << "the client stalls at once without the manager";
+  EXPECT_EQ(steps_without_lease, 0U) << "a server served without its lease";
   worker.SetManagerDead(false);
 
   const auto restarted = Clock::now();

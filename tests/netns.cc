@@ -85,6 +85,9 @@ std::string BlockAddress(int block, int host) {
   return "10.213." + std::to_string(block / 64) + "." + std::to_string((block % 64) * 4 + host);
 }
 std::string PrefixOf(int block) { return BlockAddress(block, 0) + "/30"; }
+std::string SideAddress(int block) {
+  return "10.214." + std::to_string(block / 64) + "." + std::to_string((block % 64) * 4 + 1);
+}
 
 // Deletes what IsolatedNetwork made for `block`; errors are ignored (parts may be gone).
 void Remove(const std::string& ip, const std::string& name, int block) {
@@ -133,7 +136,8 @@ IsolatedNetwork::IsolatedNetwork(std::string ip, int block)
       inside_veth_("sfb" + std::to_string(block) + "n"),
       prefix_(PrefixOf(block)),
       host_address_(BlockAddress(block, 1)),
-      inside_address_(BlockAddress(block, 2)) {}
+      inside_address_(BlockAddress(block, 2)),
+      side_address_(SideAddress(block)) {}
 
 std::unique_ptr<IsolatedNetwork> IsolatedNetwork::Create(std::string* why_not) {
   const std::string ip = FindIp();
@@ -167,6 +171,8 @@ std::unique_ptr<IsolatedNetwork> IsolatedNetwork::Create(std::string* why_not) {
       {"-n", net->name_, "addr", "add", net->inside_address_ + "/30", "dev", inside},
       {"-n", net->name_, "link", "set", inside, "up"},
       {"-n", net->name_, "link", "set", "lo", "up"},
+      {"addr", "add", net->side_address_ + "/32", "dev", net->host_veth_},
+      {"-n", net->name_, "route", "add", net->side_address_ + "/32", "via", net->host_address_},
   };
   for (const auto& step : steps) {
     if (!Succeeded(RunIp(ip, step, &output))) {
@@ -186,6 +192,14 @@ std::vector<std::string> IsolatedNetwork::exec_prefix() const {
 void IsolatedNetwork::Cut() { MustRunIp(ip_, {"link", "set", host_veth_, "down"}); }
 
 void IsolatedNetwork::Restore() { MustRunIp(ip_, {"link", "set", host_veth_, "up"}); }
+
+void IsolatedNetwork::CutSide() {
+  MustRunIp(ip_, {"-n", name_, "route", "replace", "unreachable", side_address_ + "/32"});
+}
+
+void IsolatedNetwork::RestoreSide() {
+  MustRunIp(ip_, {"-n", name_, "route", "replace", side_address_ + "/32", "via", host_address_});
+}
 
 bool IsolatedNetwork::Holds(pid_t pid) const {
   struct stat ours {};

@@ -4,6 +4,11 @@
 //
 //   host side                              namespace <name()>
 //   host_address()  10.213.A.B+1/30  <-veth->  inside_address()  10.213.A.B+2/30
+//   side_address()  10.214.A.B+1/32            a route of its own to it, via host_address()
+//
+// A process on the host side that listens on side_address() (the manager) can be cut off from
+// the namespace alone with CutSide(): the namespace's route to it becomes unreachable, while
+// everything on host_address() still reaches the namespace and is reached from it.
 //
 // The /30 is private and exists only on this pair (and is picked so that it is not in use).
 // The test's other processes listen on host_address(), which stays local to the host while the
@@ -40,6 +45,7 @@ class IsolatedNetwork {
   [[nodiscard]] const std::string& name() const { return name_; }
   [[nodiscard]] const std::string& host_address() const { return host_address_; }
   [[nodiscard]] const std::string& inside_address() const { return inside_address_; }
+  [[nodiscard]] const std::string& side_address() const { return side_address_; }
   // A command line to put before a program's own to run it inside: `ip netns exec NAME`, which
   // execs the program in place, so the PID of the started process is the program's.
   [[nodiscard]] std::vector<std::string> exec_prefix() const;
@@ -47,6 +53,9 @@ class IsolatedNetwork {
   // `ip link set <host end> down` / `up`. Throw std::runtime_error when ip fails.
   void Cut();
   void Restore();
+  // The namespace loses / gets back its route to side_address() only.
+  void CutSide();
+  void RestoreSide();
 
   // True when process `pid` lives in this namespace (compares /proc/PID/ns/net).
   [[nodiscard]] bool Holds(pid_t pid) const;
@@ -62,6 +71,7 @@ class IsolatedNetwork {
   std::string prefix_;  // "10.213.A.B/30"
   std::string host_address_;
   std::string inside_address_;
+  std::string side_address_;
 };
 
 }  // namespace sealfs::test

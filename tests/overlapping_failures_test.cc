@@ -2,6 +2,8 @@
 // down must never serve them stale, nor overwrite the newer copies when they come back. Every read
 // is made by a client other than the writer; while a record's complete copies are all down, its
 // calls fail (EIO or EHOSTUNREACH after the failover timeout) and listings never come back short.
+#include <fcntl.h>
+
 #include <algorithm>
 #include <iostream>
 #include <map>
@@ -17,10 +19,11 @@ namespace {
 
 constexpr int kFiles = 24;
 
-ClusterOptions Options(int servers, int replicas) {
+ClusterOptions Options(int servers, int replicas, int min_copies) {
   ClusterOptions options;
   options.servers = servers;
   options.replicas = replicas;
+  options.min_copies = min_copies;
   options.heartbeat_timeout_ms = 1000;
   return options;
 }
@@ -37,8 +40,9 @@ std::string FilePath(int i) { return "/dir/file" + std::to_string(i); }
 
 class OverlappingFailuresTest : public ::testing::Test {
  protected:
-  void StartCluster(int servers, int replicas) {
-    cluster_ = std::make_unique<Cluster>(Options(servers, replicas));
+  // min_copies 1: writes go on with one copy alive, so that copies can miss them.
+  void StartCluster(int servers, int replicas, int min_copies = 1) {
+    cluster_ = std::make_unique<Cluster>(Options(servers, replicas, min_copies));
     cluster_->Start();
     writer_ = ConnectOrThrow(cluster_->manager_address());
     ASSERT_OK(sealfs_mkdir(writer_, "/dir", 0755));
@@ -155,6 +159,35 @@ TEST_F(OverlappingFailuresTest, ARestartWithinTheHeartbeatTimeoutLosesNothing) {
   }
   cluster_->WaitReady();
   CheckReads(/*all_available=*/true, "after the restarts");
+}
+
+// 3 copies, at least 2 of them complete for a write (the default): with one alive, reads go on
+// and writes wait, then fail with EIO, changing nothing; once a second copy has caught up,
+// writes go on.
+TEST_F(OverlappingFailuresTest, AWriteWithTooFewCopiesAliveWaitsThenFails) {
+  std::mt19937_64 rng(TestSeed());
+  StartCluster(3, 3, /*min_copies=*/0);
+  OverwriteAll(rng, 1);
+  cluster_->KillServer(0);
+  cluster_->KillServer(1);
+  cluster_->WaitState(0, proto::SERVER_DOWN);
+  cluster_->WaitState(1, proto::SERVER_DOWN);
+  CheckReads(/*all_available=*/true, "with one copy of three alive");
+
+  sealfs_options options = ReaderOptions();
+  sealfs_client* writer = ConnectOrThrow(cluster_->manager_address(), &options);
+  const int fd = sealfs_open(writer, FilePath(0).c_str(), O_WRONLY, 0);
+  ASSERT_GE(fd, 0) << ErrName(fd);
+  const std::string data = "not acknowledged";
+  EXPECT_ERRNO(EIO, sealfs_pwrite(writer, fd, data.data(), data.size(), 0));
+  EXPECT_ERRNO(EIO, sealfs_mkdir(writer, "/refused", 0755));
+  sealfs_close(writer, fd);
+  sealfs_disconnect(writer);
+  CheckReads(/*all_available=*/true, "after the refused writes");
+
+  cluster_->StartServer(0);  // waits until it is UP: caught up, a second complete copy
+  OverwriteAll(rng, 2);
+  CheckReads(/*all_available=*/true, "with two copies of three alive");
 }
 
 }  // namespace

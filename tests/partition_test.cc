@@ -4,6 +4,7 @@
 // heartbeat timeout, UP again once the link is back, and the data it held is all there.
 // Skipped, saying why, where network namespaces cannot be made (not root, no `ip`).
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 
 #include "cluster.h"
 #include "netns.h"
+#include "placement.h"
 
 namespace sealfs::test {
 namespace {
@@ -40,14 +42,16 @@ class PartitionTest : public ::testing::Test {
  protected:
   // Makes the namespace and starts the cluster in it; skips the test (GTEST_SKIP) when the
   // machine cannot make namespaces. Callers: ASSERT_NO_FATAL_FAILURE, then return if skipped.
-  void StartCluster() {
+  // `manager_on_side`: the manager listens on the side address, which CutSide takes away from
+  // the namespace alone.
+  void StartCluster(bool manager_on_side = false) {
     std::string why_not;
     net_ = IsolatedNetwork::Create(&why_not);
     if (!net_) GTEST_SKIP() << "cannot make a network namespace: " << why_not;
     ClusterOptions options;
     options.heartbeat_timeout_ms = kHeartbeatTimeoutMs;
     options.chunk_size = 64 << 10;  // files of a few chunks spread over every server
-    options.manager_host = net_->host_address();
+    options.manager_host = manager_on_side ? net_->side_address() : net_->host_address();
     options.server_placement = [net = net_.get()](int i) {
       ServerPlacement placement;
       placement.listen_host = net->host_address();
@@ -212,6 +216,99 @@ TEST_F(PartitionTest, NoLostWritesDuringCut) {
     EXPECT_TRUE(got == data) << path << " was acknowledged but reads back differently";
   }
   sealfs_disconnect(fresh);
+}
+
+// A head cut off from the manager while clients and the other servers still reach it: it stops
+// serving once it cannot renew its lease (half the heartbeat timeout), before the manager marks
+// it DOWN and another copy heads its records. A reader that keeps asking it never sees a value
+// older than one already acknowledged by the new head. Prints the longest stale-read window.
+TEST_F(PartitionTest, AHeadCutOffFromTheManagerOnlyServesNothingStale) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(/*manager_on_side=*/true));
+  if (IsSkipped()) return;
+  // A file whose inode the isolated server heads: its mtime is the register written and read.
+  ASSERT_OK(sealfs_mkdir(client_, "/lease", 0755));
+  const MapSnapshot snapshot{cluster_->GetMap(), Placement(cluster_->GetMap())};
+  ServerId isolated_id = 0;
+  for (const auto& server : snapshot.map.servers()) {
+    if (server.address() == cluster_->server_address(kIsolated)) isolated_id = server.id();
+  }
+  std::string path;
+  for (int i = 0; i < 200 && path.empty(); ++i) {
+    const std::string candidate = "/lease/f" + std::to_string(i);
+    WriteFile(client_, candidate, "x");
+    struct stat st {};
+    ASSERT_OK(sealfs_stat(client_, candidate.c_str(), &st));
+    if (snapshot.placement.Home(InodePlacementKey(st.st_ino)) == isolated_id) path = candidate;
+  }
+  ASSERT_FALSE(path.empty()) << "no file of 200 has its inode on the isolated server";
+
+  const sealfs_options options = ClientOptions();
+  sealfs_client* reader = ConnectOrThrow(cluster_->manager_address(), &options);
+  struct Read {
+    Clock::time_point start, end;
+    int64_t value;
+  };
+  // acked[k]: when the write of value k was acknowledged (there is no value 0).
+  std::vector<Clock::time_point> acked = {Clock::time_point()};
+  std::vector<Read> reads;
+  std::atomic<bool> done{false};
+  std::mutex mutex;
+  const struct timespec first[2] = {{1, 0}, {1, 0}};
+  ASSERT_OK(sealfs_utimens(client_, path.c_str(), first));
+  acked.push_back(Clock::now());
+  std::jthread reading([&] {
+    while (!done) {
+      struct stat st {};
+      const auto start = Clock::now();
+      if (sealfs_stat(reader, path.c_str(), &st) != 0) continue;
+      const std::lock_guard lock(mutex);
+      reads.push_back({start, Clock::now(), st.st_mtim.tv_sec});
+    }
+  });
+  std::this_thread::sleep_for(milliseconds(500));
+  net_->CutSide();
+  const auto cut = Clock::now();
+  const milliseconds down =
+      WaitForIsolatedState(proto::SERVER_DOWN, milliseconds(kHeartbeatTimeoutMs) + kDownSlack);
+  // A writer that knows the new map writes through the new head, telling the cut-off one
+  // nothing; the reader, on the old map, goes on asking the cut-off one.
+  sealfs_client* writer = ConnectOrThrow(cluster_->manager_address(), &options);
+  const auto writing_until = Clock::now() + seconds(3);
+  for (int64_t k = 2; Clock::now() < writing_until; ++k) {
+    const struct timespec times[2] = {{k, 0}, {k, 0}};
+    ASSERT_OK(sealfs_utimens(writer, path.c_str(), times));
+    const std::lock_guard lock(mutex);
+    acked.push_back(Clock::now());
+  }
+  done = true;
+  reading.join();
+  sealfs_disconnect(writer);
+  sealfs_disconnect(reader);
+  net_->RestoreSide();
+  EXPECT_GE(down.count(), 0) << "the cut-off server was not marked DOWN";
+
+  // A read is stale when it returned a value older than one acknowledged before it began; the
+  // window is how long after that acknowledgement the stale read ended.
+  const std::lock_guard lock(mutex);
+  int stale = 0;
+  double longest_ms = 0;
+  std::size_t after_cut = 0;
+  for (const Read& read : reads) {
+    if (read.start >= cut) ++after_cut;
+    const auto newest =
+        std::upper_bound(acked.begin(), acked.end(), read.start) - acked.begin() - 1;
+    if (read.value >= newest) continue;
+    ++stale;
+    const auto missed = acked[static_cast<std::size_t>(read.value) + 1];
+    longest_ms =
+        std::max(longest_ms, std::chrono::duration<double, std::milli>(read.end - missed).count());
+  }
+  std::cout << "[lease] marked DOWN " << down.count() << " ms after the cut; " << acked.size() - 1
+            << " writes acknowledged, " << reads.size() << " reads (" << after_cut
+            << " after the cut), " << stale << " stale; longest stale-read window " << longest_ms
+            << " ms\n";
+  EXPECT_GT(after_cut, 0U);
+  EXPECT_EQ(stale, 0) << "longest stale-read window " << longest_ms << " ms";
 }
 
 }  // namespace
