@@ -239,8 +239,51 @@ Status Replicator::Commit(rocksdb::WriteBatch* batch, bool sync) {
   if (status.ok()) status = ApplyDelivered(batch, sync, pieces, epoch);
   if (!status.ok()) {
     spdlog::warn("a write did not reach every copy and is not applied here: {}", status.ToString());
+    // A copy refused it (a full disk, an I/O error) or it waited too long: the copies that took
+    // it are given back this head's version, so that the write the client saw fail never shows
+    // up later on one of them. Not when the map moved on: the records' new head decides then.
+    if (status.code() != proto::STATUS_NOT_HEAD && status.code() != proto::STATUS_STALE_MAP) {
+      RevertCopies(*batch, pieces);
+    }
   }
   return status;
+}
+
+void Replicator::RevertCopies(rocksdb::WriteBatch& batch, const std::vector<Piece>& pieces) {
+  auto map = peers_->snapshot();
+  BatchSplitter collecting(storage_, /*collect=*/true);
+  if (!map || !batch.Iterate(&collecting).ok()) return;
+  proto::ReplicateRequest request;
+  request.set_epoch(map->epoch());
+  request.set_sender(peers_->self());
+  for (const auto& [placement_key, records] : collecting.TakePieces()) {
+    auto piece = std::find_if(pieces.begin(), pieces.end(),
+                              [&](const Piece& p) { return p.placement_key == placement_key; });
+    if (piece == pieces.end() || piece->done.empty() ||
+        !map->placement.IsHead(placement_key, peers_->self())) {
+      continue;
+    }
+    rocksdb::WriteBatch revert;
+    for (const BatchRecord& record : records) {
+      std::string value;
+      rocksdb::ColumnFamilyHandle* family = storage_->handle(record.family);
+      rocksdb::Status read =
+          storage_->db()->Get(rocksdb::ReadOptions(), family, record.key, &value);
+      if (read.IsNotFound()) {
+        read = revert.Delete(family, record.key);
+      } else if (read.ok()) {
+        read = revert.Put(family, record.key, value);
+      }
+      if (!read.ok()) return;  // the next pass repairs the copies
+    }
+    for (ServerId replica : piece->done) {
+      Status reverted = peers_->Call(replica, proto::OP_REPLICATE, request, revert.Data()).status;
+      if (!reverted.ok()) {
+        spdlog::warn("copy {:016x} keeps a failed write until the next pass: {}", replica,
+                     reverted.ToString());
+      }
+    }
+  }
 }
 
 // Every copy in the chains of the map at `epoch` holds the batch. The map may have moved on

@@ -23,15 +23,15 @@ class KeysOnlyMergeOperator : public rocksdb::MergeOperator {
   [[nodiscard]] const char* Name() const override { return "KeysOnlyMergeOperator"; }
 };
 
-}  // namespace
-
-std::map<uint64_t, int> ChunkKeysOf(const std::string& db_path, uint64_t ino, std::string* error) {
-  std::map<uint64_t, int> chunks;
+// Calls `visit` with every key of `family` that starts with the 8-byte big-endian `ino`.
+template <typename Visit>
+void VisitKeysOf(const std::string& db_path, const std::string& family, uint64_t ino,
+                 std::string* error, Visit visit) {
   std::vector<std::string> families;
   rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db_path, &families);
   if (!s.ok()) {
     *error = "ListColumnFamilies " + db_path + ": " + s.ToString();
-    return chunks;
+    return;
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.reserve(families.size());
@@ -43,30 +43,48 @@ std::map<uint64_t, int> ChunkKeysOf(const std::string& db_path, uint64_t ino, st
   s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), db_path, descriptors, &handles, &raw);
   if (!s.ok()) {
     *error = "OpenForReadOnly " + db_path + ": " + s.ToString();
-    return chunks;
+    return;
   }
   std::unique_ptr<rocksdb::DB> db(raw);
   rocksdb::ColumnFamilyHandle* cf = nullptr;
   for (std::size_t i = 0; i < families.size(); ++i) {
-    if (families[i] == "chunks") cf = handles[i];
+    if (families[i] == family) cf = handles[i];
   }
   if (cf == nullptr) {
-    *error = db_path + " has no column family \"chunks\"";
+    *error = db_path + " has no column family \"" + family + "\"";
   } else {
     char prefix[8];
     for (int i = 0; i < 8; ++i) prefix[i] = static_cast<char>(ino >> (56 - 8 * i));
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
     for (it->Seek(rocksdb::Slice(prefix, 8)); it->Valid(); it->Next()) {
       const rocksdb::Slice key = it->key();
-      if (key.size() < 16 || std::memcmp(key.data(), prefix, 8) != 0) break;
-      uint64_t index = 0;
-      for (int i = 8; i < 16; ++i) index = (index << 8) | static_cast<uint8_t>(key.data()[i]);
-      ++chunks[index];
+      if (key.size() < 8 || std::memcmp(key.data(), prefix, 8) != 0) break;
+      visit(key);
     }
     if (!it->status().ok()) *error = "iterating " + db_path + ": " + it->status().ToString();
   }
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+}
+
+}  // namespace
+
+std::map<uint64_t, int> ChunkKeysOf(const std::string& db_path, uint64_t ino, std::string* error) {
+  std::map<uint64_t, int> chunks;
+  VisitKeysOf(db_path, "chunks", ino, error, [&](const rocksdb::Slice& key) {
+    if (key.size() < 16) return;
+    uint64_t index = 0;
+    for (int i = 8; i < 16; ++i) index = (index << 8) | static_cast<uint8_t>(key.data()[i]);
+    ++chunks[index];
+  });
   return chunks;
+}
+
+std::set<std::string> EntryNamesOf(const std::string& db_path, uint64_t parent_ino,
+                                   std::string* error) {
+  std::set<std::string> names;
+  VisitKeysOf(db_path, "dentries", parent_ino, error,
+              [&](const rocksdb::Slice& key) { names.emplace(key.data() + 8, key.size() - 8); });
+  return names;
 }
 
 }  // namespace sealfs::test

@@ -1,6 +1,7 @@
 // A server whose disk fills up: writes get -ENOSPC, the server stays up, nothing already written
 // is damaged, and once there is space again the cluster takes writes again. The server's data dir
-// is a 40 MiB tmpfs (root only; skipped otherwise), grown to 200 MiB to "free" space.
+// is a 40 MiB tmpfs (root only; skipped otherwise), grown to 200 MiB to "free" space. With copies,
+// a write one copy refuses for want of space appears on no other copy.
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -8,11 +9,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cluster.h"
+#include "db_inspect.h"
 #include "worker_pattern.h"
 
 namespace sealfs::test {
@@ -98,6 +101,60 @@ TEST_F(FullDiskTest, WritesGetENOSPCAndResumeWhenThereIsSpace) {
   for (std::size_t i = 0; i < written.size(); ++i) {
     EXPECT_TRUE(ReadFile(client_, written[i]) == WorkerPattern(1, static_cast<int>(i), kFileSize))
         << written[i];
+  }
+}
+
+// Three copies, one of them on a full disk: every create fails with ENOSPC, and none of the
+// refused entries stays on the copies that took the write before the full one refused it (the
+// head gives them its version back), so none can show up later, when one of them heads.
+TEST(RefusedWriteTest, AWriteOneCopyRefusesIsOnNoOtherCopy) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root, to mount a small tmpfs as the disk";
+  ClusterOptions options;
+  options.servers = 3;
+  options.replicas = 3;
+  Cluster cluster(options);
+  const std::string full_dir = cluster.server_data_dir(2);
+  if (::mount("tmpfs", full_dir.c_str(), "tmpfs", 0, "size=40m") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+  }
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { ::umount2(dir.c_str(), MNT_DETACH); }
+  } unmount{full_dir};
+  cluster.Start();
+  sealfs_client* client = ConnectOrThrow(cluster.manager_address());
+  int failure = 0;
+  for (int i = 0; i < 20 && failure == 0; ++i) {
+    const std::string path = "/fill" + std::to_string(i);
+    const int fd = sealfs_open(client, path.c_str(), O_CREAT | O_WRONLY, 0644);
+    if (fd < 0) {
+      failure = fd;
+      break;
+    }
+    const std::string data = WorkerPattern(2, i, kFileSize);
+    const ssize_t n = sealfs_pwrite(client, fd, data.data(), data.size(), 0);
+    if (n < 0) failure = static_cast<int>(n);
+    sealfs_close(client, fd);
+  }
+  ASSERT_ERRNO(ENOSPC, failure);
+  std::vector<std::string> refused;
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = "refused" + std::to_string(i);
+    const int fd = sealfs_open(client, ("/" + name).c_str(), O_CREAT | O_WRONLY, 0644);
+    if (fd >= 0) sealfs_close(client, fd);
+    EXPECT_ERRNO(ENOSPC, fd) << name;
+    refused.push_back(name);
+  }
+  sealfs_disconnect(client);
+  cluster.StopAll();  // before any pass could repair what a copy kept
+  for (int server = 0; server < 2; ++server) {
+    std::string error;
+    const std::set<std::string> names =
+        EntryNamesOf(cluster.server_data_dir(server) + "/db", 1, &error);
+    ASSERT_EQ(error, "");
+    for (const std::string& name : refused) {
+      EXPECT_FALSE(names.contains(name)) << "server " << server << " kept the refused " << name;
+    }
   }
 }
 
