@@ -102,6 +102,8 @@ Placement::Placement(const proto::ClusterMap& map, ServerId self, uint64_t self_
     states_.push_back(state);
     lagging_.push_back(server->lagging_groups());
     held_.push_back(server->held_groups());
+    zones_.push_back(server->zone());
+    any_zones_ = any_zones_ || !server->zone().empty();
     any_held_ = any_held_ || !server->held_groups().empty();
     any_marks_ = any_marks_ || !server->lagging_groups().empty() || !server->held_groups().empty();
     if (state == proto::SERVER_LEAVING) {
@@ -121,6 +123,7 @@ Placement::Placement(std::vector<ServerId> servers) : servers_(std::move(servers
   states_.assign(servers_.size(), proto::SERVER_UP);
   lagging_.assign(servers_.size(), std::string());
   held_.assign(servers_.size(), std::string());
+  zones_.assign(servers_.size(), std::string());
 }
 
 int Placement::IndexOf(ServerId server) const {
@@ -159,6 +162,29 @@ std::vector<ServerId> Placement::RankGroup(uint32_t group, std::size_t count) co
 }
 
 std::vector<ServerId> Placement::ReplicasOfGroup(uint32_t group) const {
+  if (any_zones_) {
+    // Rank order, one server per zone first; then the best of the rest if zones run out.
+    std::vector<ServerId> replicas;
+    std::vector<ServerId> passed;
+    std::vector<const std::string*> zones;
+    for (ServerId server : RankGroup(group, servers_.size())) {
+      if (replicas.size() == replicas_) break;
+      if (StateOf(server) == proto::SERVER_LEAVING) continue;
+      const std::string& zone = zones_[static_cast<std::size_t>(IndexOf(server))];
+      const bool taken = !zone.empty() && std::any_of(zones.begin(), zones.end(),
+                                                      [&](const auto* z) { return *z == zone; });
+      if (taken) {
+        passed.push_back(server);
+        continue;
+      }
+      replicas.push_back(server);
+      zones.push_back(&zone);
+    }
+    for (std::size_t i = 0; replicas.size() < replicas_ && i < passed.size(); ++i) {
+      replicas.push_back(passed[i]);
+    }
+    return replicas;
+  }
   if (!any_leaving_) return RankGroup(group, replicas_);
   std::vector<ServerId> replicas;
   for (ServerId server : RankGroup(group, replicas_ + leaving_)) {

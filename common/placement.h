@@ -90,7 +90,8 @@ class Placement {
   [[nodiscard]] std::vector<ServerId> Rank(std::string_view key, std::size_t count) const;
   [[nodiscard]] std::vector<ServerId> RankGroup(uint32_t group, std::size_t count) const;
   // The servers placement gives the group's copies to: the first replicas() of its ranking, any
-  // state, not counting LEAVING servers.
+  // state, not counting LEAVING servers, skipping servers of a zone already chosen while the
+  // ranking holds servers of other zones.
   [[nodiscard]] std::vector<ServerId> ReplicasOfGroup(uint32_t group) const;
   // Those and the servers that still hold the group (held_groups), in rank order.
   [[nodiscard]] std::vector<ServerId> HoldersOfGroup(uint32_t group) const;
@@ -128,6 +129,8 @@ class Placement {
   std::vector<proto::ServerState> states_;  // of servers_[i]
   std::vector<std::string> lagging_;        // lagging_groups of servers_[i]
   std::vector<std::string> held_;           // held_groups of servers_[i]
+  std::vector<std::string> zones_;          // zone of servers_[i]; empty: its own
+  bool any_zones_ = false;
   std::size_t replicas_ = 1;
   std::size_t min_copies_ = 1;
   uint32_t groups_ = kDefaultPlacementGroups;

@@ -124,6 +124,25 @@ TEST(PlacementTest, KeysPlacedAlikeKeepOneChainThroughStateChangesAndJoins) {
   }
 }
 
+// Copies go to as many zones as there are: 6 servers in 3 zones, 3 copies, one in each zone;
+// 2 zones, 3 copies: both zones hold copies of every group.
+TEST(PlacementTest, CopiesGoToDifferentZones) {
+  for (int zones : {2, 3}) {
+    proto::ClusterMap map = MapOfStates(std::vector<proto::ServerState>(6, proto::SERVER_UP));
+    map.set_placement_groups(1024);
+    for (int i = 0; i < 6; ++i)
+      map.mutable_servers(i)->set_zone("zone" + std::to_string(i % zones));
+    const Placement placement(map);
+    for (uint32_t group = 0; group < 1024; ++group) {
+      std::set<std::string> used;
+      const auto replicas = placement.ReplicasOfGroup(group);
+      ASSERT_EQ(replicas.size(), 3U);
+      for (ServerId server : replicas) used.insert("zone" + std::to_string((server - 100) % zones));
+      EXPECT_EQ(used.size(), static_cast<std::size_t>(zones)) << "group " << group;
+    }
+  }
+}
+
 TEST(PlacementTest, AnInodesGroupIsTheLowBitsOfItsNumber) {
   EXPECT_EQ(PlacementGroupOf(InodePlacementKey(0x12345), 16), 5U);
   EXPECT_EQ(PlacementGroupOf(InodePlacementKey(1), kDefaultPlacementGroups), 1U);

@@ -35,7 +35,7 @@ RpcReply ManagerService::HandleUnsafe(const RpcRequest& request) {
       if (!ParseMessage(request.message, &req)) return BadFrame("RegisterServerRequest");
       proto::RegisterServerReply reply;
       Status s = membership_->Register(req.server_id(), req.address(), req.incarnation(),
-                                                reply.mutable_map());
+                                       reply.mutable_map(), req.zone());
       if (!s.ok()) return MakeErrorReply(std::move(s));
       return MakeReply(reply);
     }

@@ -125,7 +125,7 @@ Status Membership::CommitLocked(proto::ClusterMap next, const std::set<uint64_t>
 }
 
 Status Membership::MarkAliveLocked(uint64_t server_id, const std::string& address, bool registering,
-                                   uint64_t incarnation) {
+                                   uint64_t incarnation, const std::string& zone) {
   if (server_id == 0) return Status::Invalid("server id 0");
   if (!IsValidServerAddress(address))
     return Status::Invalid("bad server address '" + address + "'");
@@ -145,6 +145,7 @@ Status Membership::MarkAliveLocked(uint64_t server_id, const std::string& addres
     added->set_id(server_id);
     added->set_address(address);
     added->set_incarnation(incarnation);
+    added->set_zone(zone);
     added->set_state(proto::SERVER_SYNCING);  // CarryCompleteCopies says whether it lags
     added->set_state_epoch(map_.epoch() + 1);
     // Keep the list ordered by id: move the new entry back to its place.
@@ -166,12 +167,16 @@ Status Membership::MarkAliveLocked(uint64_t server_id, const std::string& addres
     // applied and could not pass on before it died.
     const bool restarted = registering && incarnation != current.incarnation();
     const bool arrives = !alive || (registering && moved) || restarted;
-    if (arrives || moved) {
+    const bool rezoned = registering && zone != current.zone();
+    if (arrives || moved || rezoned) {
       const std::string old_address = current.address();
       proto::ClusterMap next = map_;
       proto::ServerInfo* changed = next.mutable_servers(index);
       changed->set_address(address);
-      if (registering) changed->set_incarnation(incarnation);
+      if (registering) {
+        changed->set_incarnation(incarnation);
+        changed->set_zone(zone);
+      }
       if (arrives) {
         changed->set_state(proto::SERVER_SYNCING);  // CarryCompleteCopies says whether it lags
         changed->set_state_epoch(map_.epoch() + 1);
@@ -213,10 +218,10 @@ Status Membership::PromoteSyncedLocked() {
 }
 
 Status Membership::Register(uint64_t server_id, const std::string& address, uint64_t incarnation,
-                            proto::ClusterMap* map) {
+                            proto::ClusterMap* map, const std::string& zone) {
   std::lock_guard lock(mutex_);
   progress_.erase(server_id);  // a restarted server starts its passes afresh
-  Status s = MarkAliveLocked(server_id, address, /*registering=*/true, incarnation);
+  Status s = MarkAliveLocked(server_id, address, /*registering=*/true, incarnation, zone);
   if (s.ok()) *map = map_;
   return s;
 }
@@ -224,7 +229,7 @@ Status Membership::Register(uint64_t server_id, const std::string& address, uint
 Status Membership::Heartbeat(uint64_t server_id, const std::string& address,
                              const proto::SyncProgress& progress, uint64_t* epoch) {
   std::lock_guard lock(mutex_);
-  Status s = MarkAliveLocked(server_id, address, /*registering=*/false, /*incarnation=*/0);
+  Status s = MarkAliveLocked(server_id, address, /*registering=*/false, /*incarnation=*/0, "");
   if (s.ok()) {
     if (progress.ByteSizeLong() != 0) {
       auto& known = progress_[server_id];

@@ -97,8 +97,9 @@ class Membership {
   // See the rules above. `address` is "HOST:PORT" with a nonzero port; id 0 is not an
   // identity. Both fail with STATUS_INVALID otherwise, STATUS_IO_ERROR when the change cannot
   // be stored. Register fills *map with the map after the change.
+  // `zone`: the server's failure domain (empty: its own); a new one is recorded, epoch+1.
   Status Register(uint64_t server_id, const std::string& address, uint64_t incarnation,
-                  proto::ClusterMap* map);
+                  proto::ClusterMap* map, const std::string& zone = {});
   // *epoch receives the current epoch (after any change this heartbeat caused).
   Status Heartbeat(uint64_t server_id, const std::string& address,
                    const proto::SyncProgress& progress, uint64_t* epoch);
@@ -135,7 +136,7 @@ class Membership {
   // STATUS_NOT_FOUND. A registering server arrives unless it is UP or SYNCING at this very
   // address with this very `incarnation` (the process it was).
   Status MarkAliveLocked(uint64_t server_id, const std::string& address, bool registering,
-                         uint64_t incarnation);
+                         uint64_t incarnation, const std::string& zone);
   // Clears the lagging marks its head's passes have made good (MarkCaughtUp).
   Status PromoteSyncedLocked();
   void CheckerLoop();

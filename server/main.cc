@@ -32,6 +32,7 @@ struct Flags {
   std::string manager;
   std::string data_dir;
   std::string advertise;
+  std::string zone;
   int heartbeat_interval_ms = 1000;
   double scrub_interval_seconds = 300;
   int crash_after_intent_step = -1;
@@ -115,6 +116,7 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
   link_options.server_id = server_id;
   link_options.incarnation = incarnation;
   link_options.advertised_address = advertised;
+  link_options.zone = flags.zone;
   link_options.heartbeat_interval = std::chrono::milliseconds(flags.heartbeat_interval_ms);
   link_options.sync_progress = [&resync] { return resync.progress(); };
   link_options.on_answered = [&lease](std::chrono::steady_clock::time_point sent, uint64_t epoch) {
@@ -164,6 +166,9 @@ int main(int argc, char** argv) {
   app.add_option("--manager", flags.manager, "HOST:PORT of sealfs-manager")->required();
   app.add_option("--data-dir", flags.data_dir, "directory of this server's data (created)")
       ->required();
+  app.add_option("--zone", flags.zone,
+                 "this server's failure domain (a rack, a machine): the copies of each record "
+                 "go to as many different zones as there are");
   app.add_option("--advertise", flags.advertise,
                  "HOST:PORT clients reach this server on (default: the bound address)");
   app.add_option("--heartbeat-interval-ms", flags.heartbeat_interval_ms,

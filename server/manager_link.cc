@@ -87,6 +87,7 @@ Status ManagerLink::Step(const std::shared_ptr<RpcChannel>& channel) {
     request.set_server_id(options_.server_id);
     request.set_address(options_.advertised_address);
     request.set_incarnation(options_.incarnation);
+    request.set_zone(options_.zone);
     proto::RegisterServerReply reply;
     const auto sent = std::chrono::steady_clock::now();
     Status status =

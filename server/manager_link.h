@@ -25,6 +25,7 @@ struct ManagerLinkOptions {
   uint64_t server_id = 0;
   uint64_t incarnation = 0;        // random, new at every start of this process
   std::string advertised_address;  // "HOST:PORT" clients reach this server on
+  std::string zone;                // its failure domain (--zone); empty: its own
   // Time between heartbeats, and between registration attempts while the manager is away.
   std::chrono::milliseconds heartbeat_interval{1000};
   // How long one call may wait for the manager.

@@ -334,6 +334,7 @@ void Cluster::LaunchServer(int i, const std::vector<std::string>& extra_args) {
                manager_address_, "--data-dir", server_data_dir(i), "--heartbeat-interval-ms",
                std::to_string(options_.heartbeat_interval_ms)});
   argv.insert(argv.end(), options_.server_args.begin(), options_.server_args.end());
+  argv.insert(argv.end(), placement.args.begin(), placement.args.end());
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   if (const char* level = std::getenv("SEALFS_TEST_LOG_LEVEL")) {
     argv.insert(argv.end(), {"--log-level", level});

@@ -78,6 +78,7 @@ class ChildProcess {
 struct ServerPlacement {
   std::string listen_host = "127.0.0.1";
   std::vector<std::string> wrapper;  // e.g. {"/usr/sbin/ip", "netns", "exec", "NAME"}
+  std::vector<std::string> args;     // more flags for this server, e.g. {"--zone", "a"}
 };
 
 struct ClusterOptions {

@@ -190,5 +190,33 @@ TEST_F(OverlappingFailuresTest, AWriteWithTooFewCopiesAliveWaitsThenFails) {
   CheckReads(/*all_available=*/true, "with two copies of three alive");
 }
 
+// Two zones of two servers, 2 copies: the copies of every record are in both zones, so a whole
+// zone lost at once loses nothing and stops nothing.
+TEST_F(OverlappingFailuresTest, LosingAWholeZoneLosesNothing) {
+  std::mt19937_64 rng(TestSeed());
+  ClusterOptions options = Options(4, 2, 1);
+  options.server_placement = [](int i) {
+    ServerPlacement placement;
+    placement.args = {"--zone", i < 2 ? "rack-a" : "rack-b"};
+    return placement;
+  };
+  cluster_ = std::make_unique<Cluster>(options);
+  cluster_->Start();
+  const proto::ClusterMap map = cluster_->GetMap();
+  for (const auto& server : map.servers()) {
+    EXPECT_TRUE(server.zone() == "rack-a" || server.zone() == "rack-b") << server.zone();
+  }
+  writer_ = ConnectOrThrow(cluster_->manager_address());
+  ASSERT_OK(sealfs_mkdir(writer_, "/dir", 0755));
+  OverwriteAll(rng, 1);
+  cluster_->KillServer(0);
+  cluster_->KillServer(1);
+  cluster_->WaitState(0, proto::SERVER_DOWN);
+  cluster_->WaitState(1, proto::SERVER_DOWN);
+  CheckReads(/*all_available=*/true, "with rack-a down");
+  OverwriteAll(rng, 2);
+  CheckReads(/*all_available=*/true, "after writes with rack-a down");
+}
+
 }  // namespace
 }  // namespace sealfs::test
