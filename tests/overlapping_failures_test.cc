@@ -17,7 +17,7 @@
 namespace sealfs::test {
 namespace {
 
-constexpr int kFiles = 24;
+constexpr int kFiles = 16;
 
 ClusterOptions Options(int servers, int replicas, int min_copies) {
   ClusterOptions options;
@@ -31,7 +31,7 @@ ClusterOptions Options(int servers, int replicas, int min_copies) {
 // A reader that gives up soon on records with no live complete copy.
 sealfs_options ReaderOptions() {
   sealfs_options options = TestOptions();
-  options.failover_timeout_ms = 1500;
+  options.failover_timeout_ms = 1000;
   options.request_timeout_ms = 2000;
   return options;
 }
