@@ -249,14 +249,16 @@ Status Replicator::Commit(rocksdb::WriteBatch* batch, bool sync) {
   return status;
 }
 
-void Replicator::RevertCopies(rocksdb::WriteBatch& batch, const std::vector<Piece>& pieces) {
+void Replicator::RevertCopies(const rocksdb::WriteBatch& batch, const std::vector<Piece>& pieces) {
   auto map = peers_->snapshot();
   BatchSplitter collecting(storage_, /*collect=*/true);
   if (!map || !batch.Iterate(&collecting).ok()) return;
   proto::ReplicateRequest request;
   request.set_epoch(map->epoch());
   request.set_sender(peers_->self());
-  for (const auto& [placement_key, records] : collecting.TakePieces()) {
+  for (const auto& [key, records] : collecting.TakePieces()) {
+    // Named again: clang 14 does not let a lambda capture a structured binding.
+    const std::string& placement_key = key;
     auto piece = std::find_if(pieces.begin(), pieces.end(),
                               [&](const Piece& p) { return p.placement_key == placement_key; });
     if (piece == pieces.end() || piece->done.empty() ||

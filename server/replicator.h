@@ -132,7 +132,7 @@ class Replicator : public BatchCommitter {
   Status ApplyDelivered(rocksdb::WriteBatch* batch, bool sync, const std::vector<Piece>& pieces,
                         uint64_t epoch);
   // Gives the copies that took a failed batch this head's version of its records back.
-  void RevertCopies(rocksdb::WriteBatch& batch, const std::vector<Piece>& pieces);
+  void RevertCopies(const rocksdb::WriteBatch& batch, const std::vector<Piece>& pieces);
 
   Storage* const storage_;
   PeerMap* const peers_;
