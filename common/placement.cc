@@ -95,7 +95,7 @@ Placement::Placement(const proto::ClusterMap& map, ServerId self, uint64_t self_
   for (const proto::ServerInfo* server : placed) {
     proto::ServerState state = server->state();
     if (self != 0 && server->id() == self && server->incarnation() != self_incarnation &&
-        Live(state)) {
+        IsLive(state)) {
       state = proto::SERVER_DOWN;  // the map does not know this process yet
     }
     servers_.push_back(server->id());
@@ -220,7 +220,7 @@ std::vector<ServerId> Placement::ChainOfGroup(uint32_t group, std::size_t* compl
   std::vector<ServerId> lagging;
   for (ServerId server : holders) {
     const int index = IndexOf(server);
-    if (!Live(states_[static_cast<std::size_t>(index)])) continue;
+    if (!IsLive(states_[static_cast<std::size_t>(index)])) continue;
     if (GroupBit(lagging_[static_cast<std::size_t>(index)], group)) {
       lagging.push_back(server);
     } else {
@@ -257,14 +257,14 @@ ServerId Placement::Home(std::string_view key) const {
 }
 
 bool Placement::IsHead(std::string_view key, ServerId server) const {
-  if (single_copy() && !any_leaving_) return Home(key) == server && Live(StateOf(server));
+  if (single_copy() && !any_leaving_) return Home(key) == server && IsLive(StateOf(server));
   const std::vector<ServerId> chain = Chain(key);
   return !chain.empty() && chain.front() == server;
 }
 
 bool Placement::EveryGroupServed() const {
   std::size_t not_live = 0;
-  for (proto::ServerState state : states_) not_live += Live(state) ? 0 : 1;
+  for (proto::ServerState state : states_) not_live += IsLive(state) ? 0 : 1;
   if (!any_marks_ && not_live < replicas_) return true;
   for (uint32_t group = 0; group < groups_; ++group) {
     if (ChainOfGroup(group).empty()) return false;

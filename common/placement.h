@@ -35,6 +35,11 @@ inline bool IsValidChunkSize(uint64_t size) {
   return size >= kMinChunkSize && size <= kMaxChunkSize && (size & (size - 1)) == 0;
 }
 
+// True for UP and SYNCING: the server's process runs and takes the writes of its chains.
+inline bool IsLive(proto::ServerState state) {
+  return state == proto::SERVER_UP || state == proto::SERVER_SYNCING;
+}
+
 // The placement keys of the three kinds of records. The bytes are hashed, never stored.
 std::string InodePlacementKey(uint64_t ino);
 std::string DentryPlacementKey(uint64_t parent_ino, std::string_view name);
@@ -121,9 +126,6 @@ class Placement {
 
  private:
   [[nodiscard]] int IndexOf(ServerId server) const;
-  [[nodiscard]] static bool Live(proto::ServerState state) {
-    return state == proto::SERVER_UP || state == proto::SERVER_SYNCING;
-  }
 
   std::vector<ServerId> servers_;
   std::vector<proto::ServerState> states_;  // of servers_[i]

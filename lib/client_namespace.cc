@@ -1015,8 +1015,7 @@ void DirStream::StartOver() {
   epoch_ = map->epoch();
   servers_.clear();
   for (ServerId server : map->placement.servers()) {
-    const proto::ServerState state = map->placement.StateOf(server);
-    if (state == proto::SERVER_UP || state == proto::SERVER_SYNCING) servers_.push_back(server);
+    if (IsLive(map->placement.StateOf(server))) servers_.push_back(server);
   }
   every_group_served_ = map->every_group_served;
   server_index_ = 0;

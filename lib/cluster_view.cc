@@ -11,8 +11,7 @@ constexpr std::chrono::milliseconds kMinRefreshInterval{200};
 constexpr std::chrono::milliseconds kRetryPause{100};
 
 bool IsServing(const MapSnapshot& map, ServerId server) {
-  const proto::ServerState state = map.placement.StateOf(server);
-  return state == proto::SERVER_UP || state == proto::SERVER_SYNCING;
+  return IsLive(map.placement.StateOf(server));
 }
 }  // namespace
 

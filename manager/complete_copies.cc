@@ -6,10 +6,6 @@ namespace sealfs::manager {
 
 namespace {
 
-bool Live(proto::ServerState state) {
-  return state == proto::SERVER_UP || state == proto::SERVER_SYNCING;
-}
-
 bool Contains(const std::vector<ServerId>& list, ServerId server) {
   return std::find(list.begin(), list.end(), server) != list.end();
 }
@@ -43,7 +39,7 @@ std::vector<ServerId> CompleteAfter(const Placement& before, const Placement& af
   std::vector<ServerId> steady;
   std::vector<ServerId> arriving;
   for (ServerId server : complete) {
-    if (!Live(after.StateOf(server))) continue;
+    if (!IsLive(after.StateOf(server))) continue;
     (arrived.contains(server) ? arriving : steady).push_back(server);
   }
   if (!steady.empty()) return steady;      // they take the writes; everyone else lags
@@ -56,13 +52,11 @@ std::vector<ServerId> CompleteAfter(const Placement& before, const Placement& af
 void CarryCompleteCopies(const proto::ClusterMap& before, const std::set<uint64_t>& arrived,
                          proto::ClusterMap* next) {
   next->set_placement_groups(before.placement_groups());
-  for (auto& server : *next->mutable_servers()) {
-    server.clear_up_to_date();
-  }
   const Placement old_placement(before);
   // Marks are recomputed from scratch: cleared first, so the placement of `next` must not see
   // them while the groups are walked.
   for (auto& server : *next->mutable_servers()) {
+    server.clear_up_to_date();
     server.clear_lagging_groups();
     server.clear_held_groups();
   }
@@ -89,7 +83,7 @@ void CarryCompleteCopies(const proto::ClusterMap& before, const std::set<uint64_
   }
   for (proto::ServerInfo* server : servers) {
     proto::ServerState state = server->state();
-    if (Live(state)) {
+    if (IsLive(state)) {
       state = server->lagging_groups().empty() ? proto::SERVER_UP : proto::SERVER_SYNCING;
     } else if (state == proto::SERVER_LEAVING && server->held_groups().empty()) {
       state = proto::SERVER_OUT;
@@ -151,7 +145,7 @@ std::set<uint64_t> MarkCaughtUp(const proto::ClusterMap& map, const ChainEpochs&
 
 bool AnyLiveLagging(const proto::ClusterMap& map) {
   return std::any_of(map.servers().begin(), map.servers().end(), [](const auto& server) {
-    return Live(server.state()) && !server.lagging_groups().empty();
+    return IsLive(server.state()) && !server.lagging_groups().empty();
   });
 }
 

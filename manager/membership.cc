@@ -100,8 +100,7 @@ int Membership::FindUpHolderLocked(const std::string& address, uint64_t server_i
   const auto& servers = map_.servers();
   for (int i = 0; i < servers.size(); ++i) {
     const auto& server = servers[i];
-    const bool alive =
-        server.state() == proto::SERVER_UP || server.state() == proto::SERVER_SYNCING;
+    const bool alive = IsLive(server.state());
     if (server.id() != server_id && alive && server.address() == address) {
       return i;
     }
@@ -160,8 +159,7 @@ Status Membership::MarkAliveLocked(uint64_t server_id, const std::string& addres
                  map_.epoch());
   } else {
     const proto::ServerInfo& current = map_.servers(index);
-    const bool alive =
-        current.state() == proto::SERVER_UP || current.state() == proto::SERVER_SYNCING;
+    const bool alive = IsLive(current.state());
     const bool moved = current.address() != address;
     // A restarted process arrives even when it was never marked DOWN: it may hold writes it
     // applied and could not pass on before it died.
@@ -254,8 +252,7 @@ Status Membership::CheckTimeouts(TimePoint now, int* marked) {
       continue;
     }
     const auto silent = now - it->second;
-    const bool alive =
-        server.state() == proto::SERVER_UP || server.state() == proto::SERVER_SYNCING;
+    const bool alive = IsLive(server.state());
     if (alive && silent > options_.heartbeat_timeout) {
       changes.emplace_back(i, proto::SERVER_DOWN);
     } else if (server.state() == proto::SERVER_DOWN && silent > options_.down_out_after) {

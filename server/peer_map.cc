@@ -25,8 +25,7 @@ PeerMap::PeerMap(std::string manager_address, ServerId self, uint64_t incarnatio
 
 bool PeerMap::KnowsThisProcess(const MapSnapshot& map) const {
   const proto::ServerInfo* info = map.Find(self_);
-  return info != nullptr && info->incarnation() == incarnation_ &&
-         (info->state() == proto::SERVER_UP || info->state() == proto::SERVER_SYNCING);
+  return info != nullptr && info->incarnation() == incarnation_ && IsLive(info->state());
 }
 
 PeerMap::~PeerMap() { Stop(); }

@@ -158,8 +158,7 @@ Status Resync::PassFamily(const std::shared_ptr<const MapSnapshot>& map, Storage
   const ServerId self = replicator_->peers().self();
   std::map<ServerId, Page> pages;
   for (ServerId server : map->placement.servers()) {
-    const proto::ServerState state = map->placement.StateOf(server);
-    if (server != self && (state == proto::SERVER_UP || state == proto::SERVER_SYNCING)) {
+    if (server != self && IsLive(map->placement.StateOf(server))) {
       pages[server];
     }
   }

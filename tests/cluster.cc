@@ -20,6 +20,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/placement.h"
 #include "rpc.h"
 
 #ifndef SEALFS_SERVER_BIN
@@ -351,32 +352,25 @@ void Cluster::StartServer(int i, const std::vector<std::string>& extra_args) {
 
 void Cluster::StartServerLagging(int i) {
   LaunchServer(i);
-  const auto deadline = Clock::now() + options_.start_timeout;
-  for (;;) {
-    const proto::ClusterMap map = GetMap();
-    for (const auto& server : map.servers()) {
-      const bool live =
-          server.state() == proto::SERVER_UP || server.state() == proto::SERVER_SYNCING;
-      if (server.address() == servers_[i].address && live) return;
-    }
-    if (Clock::now() > deadline) {
-      throw std::runtime_error("server" + std::to_string(i) + " not registered in time\n" +
-                               LogTails());
-    }
-    std::this_thread::sleep_for(milliseconds(20));
-  }
+  WaitServer(i, "registered", [](const proto::ServerInfo& s) { return IsLive(s.state()); });
 }
 
 void Cluster::WaitState(int i, proto::ServerState state) {
+  WaitServer(i, proto::ServerState_Name(state),
+             [state](const proto::ServerInfo& s) { return s.state() == state; });
+}
+
+void Cluster::WaitServer(int i, const std::string& what,
+                         const std::function<bool(const proto::ServerInfo&)>& wanted) {
   const auto deadline = Clock::now() + options_.start_timeout;
   for (;;) {
     const proto::ClusterMap map = GetMap();
     for (const auto& server : map.servers()) {
-      if (server.address() == servers_[i].address && server.state() == state) return;
+      if (server.address() == servers_[i].address && wanted(server)) return;
     }
     if (Clock::now() > deadline) {
-      throw std::runtime_error("server" + std::to_string(i) + " not " +
-                               proto::ServerState_Name(state) + " in time\n" + LogTails());
+      throw std::runtime_error("server" + std::to_string(i) + " not " + what + " in time\n" +
+                               LogTails());
     }
     std::this_thread::sleep_for(milliseconds(20));
   }

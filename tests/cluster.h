@@ -171,6 +171,10 @@ class Cluster {
   std::string NewManagerArgs();
   void LaunchManager(const std::string& listen);
   void LaunchServer(int i, const std::vector<std::string>& extra_args = {});
+  // Polls the map until it lists server i, at its current address, as `wanted` says; throws
+  // after the start timeout, naming `what` was awaited.
+  void WaitServer(int i, const std::string& what,
+                  const std::function<bool(const proto::ServerInfo&)>& wanted);
 
   ClusterOptions options_;
   std::string root_;

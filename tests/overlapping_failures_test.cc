@@ -51,6 +51,12 @@ class OverlappingFailuresTest : public ::testing::Test {
     if (writer_ != nullptr) sealfs_disconnect(writer_);
   }
 
+  // kill -9 of server i, and the manager has seen it.
+  void KillUntilDown(int i) {
+    cluster_->KillServer(i);
+    cluster_->WaitState(i, proto::SERVER_DOWN);
+  }
+
   // Overwrites every file with new contents, each write acknowledged.
   void OverwriteAll(std::mt19937_64& rng, int round) {
     for (int i = 0; i < kFiles; ++i) {
@@ -105,11 +111,9 @@ TEST_F(OverlappingFailuresTest, TwoCopiesOnThreeServersCopyThatMissedWritesNever
   std::mt19937_64 rng(TestSeed());
   StartCluster(3, 2);
   OverwriteAll(rng, 1);
-  cluster_->KillServer(0);
-  cluster_->WaitState(0, proto::SERVER_DOWN);
+  KillUntilDown(0);
   OverwriteAll(rng, 2);
-  cluster_->KillServer(1);
-  cluster_->WaitState(1, proto::SERVER_DOWN);
+  KillUntilDown(1);
   cluster_->StartServerLagging(0);
 
   const int unavailable = CheckReads(/*all_available=*/false, "with B down and A back");
@@ -121,8 +125,7 @@ TEST_F(OverlappingFailuresTest, TwoCopiesOnThreeServersCopyThatMissedWritesNever
   CheckReads(/*all_available=*/true, "after B came back");
   // A holds B's writes now: with C gone too, the groups A shares with C are served by A alone.
   OverwriteAll(rng, 3);
-  cluster_->KillServer(2);
-  cluster_->WaitState(2, proto::SERVER_DOWN);
+  KillUntilDown(2);
   CheckReads(/*all_available=*/true, "with C down after the catch-up");
 }
 
@@ -133,12 +136,10 @@ TEST_F(OverlappingFailuresTest, ThreeCopiesOnFiveServersThreeKills) {
   StartCluster(5, 3);
   OverwriteAll(rng, 1);
   for (int victim = 0; victim < 2; ++victim) {
-    cluster_->KillServer(victim);
-    cluster_->WaitState(victim, proto::SERVER_DOWN);
+    KillUntilDown(victim);
     OverwriteAll(rng, 2 + victim);
   }
-  cluster_->KillServer(2);  // the last complete copy of the groups the three shared
-  cluster_->WaitState(2, proto::SERVER_DOWN);
+  KillUntilDown(2);  // the last complete copy of the groups the three shared
   cluster_->StartServerLagging(0);
   cluster_->StartServerLagging(1);
   const int unavailable = CheckReads(/*all_available=*/false, "with the last one down");
