@@ -203,6 +203,13 @@ std::vector<std::string> ListDir(sealfs_client* client, const std::string& path)
 std::string RandomBytes(std::mt19937_64& rng, std::size_t size);
 // A seed from the environment variable SEALFS_TEST_SEED, else from the clock; printed.
 uint64_t TestSeed();
+// Whether this is the AddressSanitizer build, whose servers and clients run several times
+// slower: the longest tests do a smaller share of their work there, the normal build all of it.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kSanitizedBuild = true;
+#else
+inline constexpr bool kSanitizedBuild = false;
+#endif
 // A return value with the name of its errno, for messages: "-2 (ENOENT)", "0 (0)".
 std::string ErrName(long rc);
 

@@ -122,10 +122,11 @@ TEST_F(DirTest, ReaddirAfterTheEndKeepsReturningZero) {
   EXPECT_OK(sealfs_closedir(client_, dir));
 }
 
-// 100,000 entries in one directory (spread over every server), created by several threads
-// sharing the client, then listed completely: each name exactly once, nothing else.
-TEST_F(DirTest, HundredThousandEntriesListedCompletely) {
-  constexpr int kEntries = 100000;
+// 100,000 entries in one directory (20,000 in the sanitized build: still pages on every server),
+// spread over every server, created by several threads sharing the client, then listed
+// completely: each name exactly once, nothing else.
+TEST_F(DirTest, AHugeDirectoryIsListedCompletely) {
+  constexpr int kEntries = kSanitizedBuild ? 20000 : 100000;
   constexpr int kThreads = 16;
   ASSERT_OK(sealfs_mkdir(client_, "/big", 0755));
   const auto start = std::chrono::steady_clock::now();

@@ -37,11 +37,7 @@ constexpr int kFiles = 30;
 constexpr std::size_t kFileBytes = 3000;
 constexpr int kHeartbeatTimeoutMs = 1000;
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr int kDefaultSeconds = 15;  // the sanitized build runs every test again, slower
-#else
-constexpr int kDefaultSeconds = 40;
-#endif
+constexpr int kDefaultSeconds = kSanitizedBuild ? 15 : 40;
 
 std::chrono::seconds RunLength() {
   const char* env = std::getenv("SEALFS_NEMESIS_SECONDS");
