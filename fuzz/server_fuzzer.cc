@@ -10,6 +10,8 @@
 #include "chunk_store.h"
 #include "fuzz_input.h"
 #include "metadata_store.h"
+#include "replicator.h"
+#include "server/fixed_peers.h"
 #include "server_service.h"
 #include "storage.h"
 
@@ -20,6 +22,8 @@ struct Server {
   std::unique_ptr<sealfs::Storage> storage;
   std::unique_ptr<sealfs::MetadataStore> metadata;
   std::unique_ptr<sealfs::ChunkStore> chunks;
+  std::unique_ptr<sealfs::FixedPeers> peers = sealfs::FixedPeers::OneServer(1);
+  std::unique_ptr<sealfs::Replicator> replicator;
   std::unique_ptr<sealfs::ServerService> service;
 };
 
@@ -34,8 +38,13 @@ Server* OpenServer() {
     std::abort();
   }
   server->chunks = std::make_unique<sealfs::ChunkStore>(server->storage.get());
-  server->service = std::make_unique<sealfs::ServerService>(
-      server->storage.get(), server->metadata.get(), server->chunks.get());
+  // A server alone: it heads every record, and OP_REPLICATE reaches its replica side too.
+  server->replicator =
+      std::make_unique<sealfs::Replicator>(server->storage.get(), server->peers.get());
+  server->storage->set_committer(server->replicator.get());
+  server->service =
+      std::make_unique<sealfs::ServerService>(server->storage.get(), server->metadata.get(),
+                                              server->chunks.get(), server->replicator.get());
   return server;
 }
 

@@ -233,7 +233,7 @@ RpcResult IntentRunner::CallStep(const proto::IntentStep& step, uint64_t request
                      ? static_cast<proto::CreateRequest*>(message.get())
                      : nullptr;
   std::string serialized = step.message();
-  PeerMap& peers = replicator_->peers();
+  Peers& peers = replicator_->peers();
   const auto deadline = std::chrono::steady_clock::now() + kStepDeadline;
   for (;;) {
     RpcResult result{Status::IoError("no cluster map yet"), {}, {}};
@@ -255,16 +255,7 @@ RpcResult IntentRunner::CallStep(const proto::IntentStep& step, uint64_t request
         RpcReply served = local_(request);
         result = RpcResult{served.status, std::move(served.message), std::move(served.payload)};
       } else {
-        uint64_t id = request_id;
-        std::shared_ptr<RpcChannel> channel;
-        auto future =
-            peers.CallAsync(head, static_cast<uint16_t>(step.op()), *message, {}, &id, &channel);
-        if (future.wait_for(peers.call_timeout()) == std::future_status::ready) {
-          result = future.get();
-        } else {
-          if (channel) channel->Abandon(id);
-          result = RpcResult{{proto::STATUS_TIMED_OUT, "no reply from the step's head"}, {}, {}};
-        }
+        result = peers.Call(head, static_cast<uint16_t>(step.op()), *message, {}, request_id);
       }
     }
     if (!result.status.transient() || std::chrono::steady_clock::now() > deadline || stopping()) {

@@ -53,10 +53,10 @@ Status PeerMap::Refresh() {
   std::vector<std::pair<std::future<RpcResult>, std::shared_ptr<RpcChannel>>> asked;
   for (const auto& server : map->map.servers()) {
     if (server.id() == self_ || server.state() == proto::SERVER_OUT) continue;
-    std::shared_ptr<RpcChannel> channel;
-    uint64_t request_id = 0;
-    auto reply = CallAsync(server.id(), proto::OP_GET_CLUSTER_MAP, proto::GetClusterMapRequest(),
-                           {}, &request_id, &channel);
+    Status unreachable;
+    std::shared_ptr<RpcChannel> channel = cache_.ChannelTo(server.id(), &unreachable);
+    if (!channel) continue;
+    auto reply = channel->CallAsync(proto::OP_GET_CLUSTER_MAP, proto::GetClusterMapRequest());
     asked.emplace_back(std::move(reply), std::move(channel));
   }
   for (auto& [reply, channel] : asked) {
@@ -80,31 +80,22 @@ void PeerMap::NoteEpoch(uint64_t epoch) {
 
 std::shared_ptr<const MapSnapshot> PeerMap::snapshot() const { return cache_.snapshot(); }
 
-uint64_t PeerMap::epoch() const {
-  auto map = cache_.snapshot();
-  return map ? map->epoch() : 0;
-}
-
 bool PeerMap::BehindLocked() const { return epoch() == 0 || wanted_epoch_ > epoch(); }
 
-std::future<RpcResult> PeerMap::CallAsync(ServerId peer, uint16_t op,
-                                          const google::protobuf::MessageLite& request,
-                                          std::string_view payload, uint64_t* request_id,
-                                          std::shared_ptr<RpcChannel>* channel) {
-  Status status;
-  *channel = cache_.ChannelTo(peer, &status);
-  if (*channel) return (*channel)->CallAsync(op, request, payload, request_id);
-  std::promise<RpcResult> failed;
-  failed.set_value(RpcResult{status, {}, {}});
-  return failed.get_future();
-}
-
 RpcResult PeerMap::Call(ServerId peer, uint16_t op, const google::protobuf::MessageLite& request,
-                        std::string_view payload) {
+                        std::string_view payload, uint64_t request_id) {
   Status status;
   std::shared_ptr<RpcChannel> channel = cache_.ChannelTo(peer, &status);
   if (!channel) return RpcResult{status, {}, {}};
-  return channel->Call(op, request, call_timeout_, payload);
+  if (request_id == 0) return channel->Call(op, request, call_timeout_, payload);
+  std::future<RpcResult> reply = channel->CallAsync(op, request, payload, &request_id);
+  if (reply.wait_for(call_timeout_) == std::future_status::ready || !channel->Abandon(request_id)) {
+    return reply.get();
+  }
+  return RpcResult{{proto::STATUS_TIMED_OUT,
+                    fmt::format("no reply from {:016x} within {} ms", peer, call_timeout_.count())},
+                   {},
+                   {}};
 }
 
 void PeerMap::RefreshLoop() {

@@ -1,5 +1,5 @@
-// PeerMap: this server's picture of the cluster: the latest map from the manager, its placement,
-// and one RpcChannel per other server (for replication).
+// PeerMap: the Peers of a real server (peers.h): the latest map from the manager, its placement,
+// and one RpcChannel per other server.
 //
 // The map is fetched from the manager at start, whenever a heartbeat reply or a peer reveals a
 // newer epoch (NoteEpoch wakes a background thread), and on demand (Refresh) when a peer refuses
@@ -19,16 +19,17 @@
 #include "map_cache.h"
 #include "placement.h"
 #include "rpc.h"
+#include "server/peers.h"
 
 namespace sealfs {
 
-class PeerMap {
+class PeerMap final : public Peers {
  public:
   // `incarnation`: this process's (ManagerLinkOptions); until a map shows it, this server heads
   // nothing and runs no pass (Placement).
   PeerMap(std::string manager_address, ServerId self, uint64_t incarnation,
           std::chrono::milliseconds call_timeout);
-  ~PeerMap();  // Stop()
+  ~PeerMap() override;  // Stop()
   PeerMap(const PeerMap&) = delete;
   PeerMap& operator=(const PeerMap&) = delete;
 
@@ -39,28 +40,19 @@ class PeerMap {
   // Fetches the map from the manager now; keeps the newer of it and the one held. When the
   // manager cannot be reached, asks the other servers for theirs (OP_GET_CLUSTER_MAP), so that a
   // server that missed the last change before the manager went away still learns it.
-  Status Refresh();
+  Status Refresh() override;
   // Asks the background thread to fetch the map when `epoch` is newer than the one held.
-  void NoteEpoch(uint64_t epoch);
+  void NoteEpoch(uint64_t epoch) override;
 
   // The latest map; null until the first fetch succeeded.
-  [[nodiscard]] std::shared_ptr<const MapSnapshot> snapshot() const;
-  [[nodiscard]] uint64_t epoch() const;
-  [[nodiscard]] ServerId self() const { return self_; }
+  [[nodiscard]] std::shared_ptr<const MapSnapshot> snapshot() const override;
+  [[nodiscard]] ServerId self() const override { return self_; }
   [[nodiscard]] uint64_t incarnation() const { return incarnation_; }
-  // True when `map` shows this process (its incarnation) alive: it may head and pass.
-  [[nodiscard]] bool KnowsThisProcess(const MapSnapshot& map) const;
-  [[nodiscard]] std::chrono::milliseconds call_timeout() const { return call_timeout_; }
+  [[nodiscard]] bool KnowsThisProcess(const MapSnapshot& map) const override;
 
-  // Starts a call to another server at its address in the latest map. The future fails with
-  // STATUS_UNREACHABLE when the server is not in the map.
-  std::future<RpcResult> CallAsync(ServerId peer, uint16_t op,
-                                   const google::protobuf::MessageLite& request,
-                                   std::string_view payload, uint64_t* request_id,
-                                   std::shared_ptr<RpcChannel>* channel);
-  // A call with the call timeout.
+  // To the server's address in the latest map, within the call timeout.
   RpcResult Call(ServerId peer, uint16_t op, const google::protobuf::MessageLite& request,
-                 std::string_view payload = {});
+                 std::string_view payload = {}, uint64_t request_id = 0) override;
 
  private:
   void RefreshLoop();

@@ -34,8 +34,8 @@
 #include <string_view>
 #include <vector>
 
-#include "peer_map.h"
 #include "sealfs.pb.h"
+#include "server/peers.h"
 #include "storage.h"
 
 namespace sealfs {
@@ -97,7 +97,7 @@ bool PlacementKeyOfRecord(Storage::Family family, std::string_view key, std::str
 
 class Replicator : public BatchCommitter {
  public:
-  Replicator(Storage* storage, PeerMap* peers) : storage_(storage), peers_(peers) {}
+  Replicator(Storage* storage, Peers* peers) : storage_(storage), peers_(peers) {}
 
   // Head side: see above. STATUS_NOT_HEAD when the map changed and this server is no longer
   // the head of a record in the batch before every copy held it (the batch is not applied here;
@@ -120,7 +120,7 @@ class Replicator : public BatchCommitter {
   // True when records have copies on other servers in the current map.
   [[nodiscard]] bool replicating() const;
   [[nodiscard]] KeyLocks& locks() { return locks_; }
-  [[nodiscard]] PeerMap& peers() { return *peers_; }
+  [[nodiscard]] Peers& peers() { return *peers_; }
 
  private:
   struct Piece;
@@ -135,7 +135,7 @@ class Replicator : public BatchCommitter {
   void RevertCopies(const rocksdb::WriteBatch& batch, const std::vector<Piece>& pieces);
 
   Storage* const storage_;
-  PeerMap* const peers_;
+  Peers* const peers_;
   KeyLocks locks_;
   std::shared_mutex epoch_mutex_;   // Apply: shared to apply a batch, exclusive to raise the epoch
   uint64_t newest_epoch_seen_ = 0;  // GUARDED_BY(epoch_mutex_)

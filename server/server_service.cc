@@ -43,7 +43,6 @@ bool ServerService::HoldsLease(const MapSnapshot& map) const {
 }
 
 ServerService::HeadTest ServerService::HeadInCurrentMap() const {
-  if (replicator_ == nullptr) return [](std::string_view) { return true; };
   auto map = replicator_->peers().snapshot();
   const ServerId self = replicator_->peers().self();
   return [map, self](std::string_view placement_key) {
@@ -56,14 +55,13 @@ bool ServerService::IsHead(std::string_view placement_key) const {
 }
 
 bool ServerService::HeadsBothPlacedAlike(std::string_view first, std::string_view second) const {
-  if (replicator_ == nullptr) return true;
   auto map = replicator_->peers().snapshot();
   return map && map->placement.IsHead(first, replicator_->peers().self()) &&
          map->placement.PlacedAlike(first, second);
 }
 
 Status ServerService::CheckEpoch(uint64_t sender_epoch) const {
-  if (replicator_ == nullptr || sender_epoch == 0) return Status::Ok();
+  if (sender_epoch == 0) return Status::Ok();
   const uint64_t epoch = replicator_->peers().epoch();
   if (sender_epoch == epoch) return Status::Ok();
   if (sender_epoch > epoch) replicator_->peers().NoteEpoch(sender_epoch);
@@ -74,7 +72,6 @@ Status ServerService::CheckEpoch(uint64_t sender_epoch) const {
 RpcReply ServerService::AsHead(const RpcRequest& request, const std::vector<std::string>& keys,
                                Access access, const google::protobuf::MessageLite* reply,
                                const std::function<RpcReply()>& serve) {
-  if (replicator_ == nullptr) return serve();
   auto map = replicator_->peers().snapshot();
   if (!map) return MakeErrorReply({proto::STATUS_NOT_HEAD, "no cluster map yet"});
   if (!HoldsLease(*map)) {
@@ -212,17 +209,14 @@ RpcReply ServerService::ReadDir(const RpcRequest& request) {
   Status epoch = CheckEpoch(in.epoch());
   if (!epoch.ok()) return MakeErrorReply(epoch);
   proto::ReadDirReply out;
-  MetadataStore::NameFilter served;
-  if (replicator_ != nullptr) {
-    // Without its lease this server heads nothing: an empty page would be a short listing.
-    auto map = replicator_->peers().snapshot();
-    if (!map || !HoldsLease(*map)) {
-      return MakeErrorReply({proto::STATUS_NOT_HEAD, "no lease: cannot serve a directory page"});
-    }
-    served = [&, is_head = HeadInCurrentMap()](std::string_view name) {
-      return is_head(DentryPlacementKey(in.parent(), name));
-    };
+  // Without its lease this server heads nothing: an empty page would be a short listing.
+  auto map = replicator_->peers().snapshot();
+  if (!map || !HoldsLease(*map)) {
+    return MakeErrorReply({proto::STATUS_NOT_HEAD, "no lease: cannot serve a directory page"});
   }
+  auto served = [&, is_head = HeadInCurrentMap()](std::string_view name) {
+    return is_head(DentryPlacementKey(in.parent(), name));
+  };
   return Finish(metadata_->ReadDir(in, &out, served), out);
 }
 
@@ -286,7 +280,6 @@ RpcReply ServerService::ReadChunk(const RpcRequest& request) {
 // Truncation and hole punching reach every server; each changes the chunks it is the head for,
 // under every key lock (the chunks are known only from the scan).
 ChunkStore::ChunkFilter ServerService::ServedChunks() const {
-  if (replicator_ == nullptr) return {};
   return [is_head = HeadInCurrentMap()](uint64_t ino, uint64_t index) {
     return is_head(ChunkPlacementKey(ino, index));
   };
@@ -338,7 +331,6 @@ RpcReply ServerService::StatFs(const RpcRequest& request) {
 }
 
 RpcReply ServerService::Replicate(const RpcRequest& request) {
-  if (replicator_ == nullptr) return MakeErrorReply({proto::STATUS_UNKNOWN_OP, "not replicating"});
   proto::ReplicateRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   return Finish(replicator_->Apply(in, request.payload), proto::Empty());
@@ -348,7 +340,7 @@ RpcReply ServerService::Replicate(const RpcRequest& request) {
 RpcReply ServerService::GetClusterMap(const RpcRequest& request) {
   proto::GetClusterMapRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
-  auto map = replicator_ != nullptr ? replicator_->peers().snapshot() : nullptr;
+  auto map = replicator_->peers().snapshot();
   if (!map) return MakeErrorReply({proto::STATUS_UNKNOWN_OP, "no cluster map here"});
   proto::GetClusterMapReply out;
   *out.mutable_map() = map->map;
@@ -366,7 +358,7 @@ RpcReply ServerService::SyncCheck(const RpcRequest& request) {
 // The runner holds no key lock while the steps run: a step whose record this server heads takes
 // its own locks, and other servers' steps never wait for this one's.
 RpcReply ServerService::RunIntent(const RpcRequest& request) {
-  if (intents_ == nullptr || replicator_ == nullptr) {
+  if (intents_ == nullptr) {
     return MakeErrorReply({proto::STATUS_UNKNOWN_OP, "intents are not served here"});
   }
   proto::RunIntentRequest in;

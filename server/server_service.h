@@ -1,9 +1,9 @@
 // ServerService: the RpcHandler of sealfs-server. Decodes each request, runs it on the
 // metadata or chunk store and encodes the reply; one function per op.
 //
-// With a Replicator (every real server; tests of the stores alone go without), a request about
-// a record is served only by the head of the record's chain in this server's map, and only while
-// it holds its lease (lease.h); others are refused with STATUS_NOT_HEAD; it holds the record's
+// A request about a record is served only by the head of the record's chain in this server's
+// map (a server alone, over FixedPeers::OneServer, heads everything), and only while it holds
+// its lease (lease.h); others are refused with STATUS_NOT_HEAD; it holds the record's
 // KeyLocks stripe (shared to read, exclusive to write) while it runs. A write that is not
 // idempotent (create, setattr, link and unlink steps, xattr changes) stores its reply under the
 // request id in the same atomic write as the change, replicated with it: a retry of it, on this
@@ -34,7 +34,7 @@ namespace sealfs {
 class ServerService {
  public:
   ServerService(Storage* storage, MetadataStore* metadata, ChunkStore* chunks,
-                Replicator* replicator = nullptr, Resync* resync = nullptr)
+                Replicator* replicator, Resync* resync = nullptr)
       : storage_(storage),
         metadata_(metadata),
         chunks_(chunks),
@@ -52,12 +52,11 @@ class ServerService {
   // key lock, the disk or replicas) and goes to the worker pool.
   static bool RunsInline(uint16_t op);
 
-  // True when this server is the head of `placement_key` in its map (always without a
-  // Replicator).
+  // True when this server is the head of `placement_key` in its map.
   [[nodiscard]] bool IsHead(std::string_view placement_key) const;
   // True when this server heads both keys and they are placed alike (Placement::PlacedAlike), so
   // that a write of both reaches every copy as one piece and no later head holds one without
-  // the other (always without a Replicator).
+  // the other.
   [[nodiscard]] bool HeadsBothPlacedAlike(std::string_view first, std::string_view second) const;
   // The same test against the map as it is now, taken once: for a request that tests many keys
   // (a directory page, a truncation), so that all are judged by one map and it is read once.
