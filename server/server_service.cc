@@ -85,6 +85,15 @@ RpcReply ServerService::AsHead(const RpcRequest& request, const std::vector<std:
     }
   }
   KeyLocks::Guard guard(&replicator_->locks(), keys, access != Access::kRead);
+  if (access == Access::kWrite && request.request_id != 0) {
+    if (applied_.Contains(request.request_id)) {
+      spdlog::debug("request {:016x} (op {}) was applied already", request.request_id, request.op);
+      return MakeReply(proto::Empty());
+    }
+    RpcReply served = serve();
+    if (served.status.ok()) applied_.Add(request.request_id);
+    return served;
+  }
   if (access != Access::kRecordedWrite || request.request_id == 0 || keys.empty()) return serve();
   std::string request_key = keys::RequestKey(request.request_id, keys.front());
   std::string recorded;

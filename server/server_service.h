@@ -7,8 +7,11 @@
 // KeyLocks stripe (shared to read, exclusive to write) while it runs. A write that is not
 // idempotent (create, setattr, link and unlink steps, xattr changes) stores its reply under the
 // request id in the same atomic write as the change, replicated with it: a retry of it, on this
-// server or on the head that takes over, gets that reply and changes nothing. Operations across
-// servers come as intents (OP_RUN_INTENT, intents.h), run by the head of their coordinator key.
+// server or on the head that takes over, gets that reply and changes nothing. Any other write
+// (chunk writes, truncations) is applied at most once per request id by this process
+// (applied_requests.h), so that an attempt that comes late never lands after its retry. Operations
+// across servers come as intents (OP_RUN_INTENT, intents.h), run by the head of their coordinator
+// key.
 //
 // A request message that does not parse is answered STATUS_BAD_FRAME; an op this process does
 // not serve (manager ops included) STATUS_UNKNOWN_OP. Never throws.
@@ -26,6 +29,7 @@
 #include "replicator.h"
 #include "resync.h"
 #include "rpc.h"
+#include "server/applied_requests.h"
 #include "server/lease.h"
 #include "storage.h"
 
@@ -110,6 +114,7 @@ class ServerService {
   Resync* const resync_;
   IntentRunner* intents_ = nullptr;
   const Lease* lease_ = nullptr;
+  AppliedRequests applied_;
   // True when this server may act as a head on `map` now: it holds its lease.
   [[nodiscard]] bool HoldsLease(const MapSnapshot& map) const;
 };

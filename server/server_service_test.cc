@@ -26,12 +26,13 @@ class ServerServiceTest : public ::testing::Test {
   }
 
   RpcReply Call(proto::Op op, const google::protobuf::MessageLite& request,
-                std::string_view payload = {}) {
+                std::string_view payload = {}, uint64_t request_id = 0) {
     message_ = request.SerializeAsString();
     RpcRequest raw;
     raw.op = static_cast<uint16_t>(op);
     raw.message = message_;
     raw.payload = payload;
+    raw.request_id = request_id;
     return service_->Handle(raw);
   }
 
@@ -127,6 +128,55 @@ TEST_F(ServerServiceTest, ChunkAndXattrPayloads) {
   EXPECT_EQ(reply.payload, "value");
   get.set_name("user.none");
   EXPECT_EQ(Call(proto::OP_GET_XATTR, get).status.code(), proto::STATUS_NO_DATA);
+}
+
+// The first attempt of a write may be served after its retry (same request id) and after a
+// later write the client made once the retry was acknowledged (it waited in a socket or a
+// queue): it is answered without being applied, so that the later write stays.
+TEST_F(ServerServiceTest, AnAttemptThatComesLateNeverLandsAfterItsRetryAndALaterWrite) {
+  proto::WriteChunkRequest write;
+  write.set_ino(5);
+  write.set_index(0);
+  proto::ReadChunkRequest read;
+  read.set_ino(5);
+  read.set_index(0);
+  read.set_length(100);
+  ASSERT_TRUE(Call(proto::OP_WRITE_CHUNK, write, "old", /*request_id=*/11).status.ok());
+  ASSERT_TRUE(Call(proto::OP_WRITE_CHUNK, write, "new", 12).status.ok());
+  EXPECT_TRUE(Call(proto::OP_WRITE_CHUNK, write, "old", 11).status.ok());
+  EXPECT_EQ(Call(proto::OP_READ_CHUNK, read).payload, "new");
+
+  proto::TruncateChunksRequest truncate;
+  truncate.set_ino(5);
+  ASSERT_TRUE(Call(proto::OP_TRUNCATE_CHUNKS, truncate, {}, 13).status.ok());
+  ASSERT_TRUE(Call(proto::OP_WRITE_CHUNK, write, "written after the truncation", 14).status.ok());
+  EXPECT_TRUE(Call(proto::OP_TRUNCATE_CHUNKS, truncate, {}, 13).status.ok());
+  EXPECT_EQ(Call(proto::OP_READ_CHUNK, read).payload, "written after the truncation");
+
+  proto::DeleteChunksRequest punch;
+  punch.set_ino(5);
+  punch.set_end_index(1);
+  ASSERT_TRUE(Call(proto::OP_DELETE_CHUNKS, punch, {}, 15).status.ok());
+  ASSERT_TRUE(Call(proto::OP_WRITE_CHUNK, write, "refilled", 16).status.ok());
+  EXPECT_TRUE(Call(proto::OP_DELETE_CHUNKS, punch, {}, 15).status.ok());
+  EXPECT_EQ(Call(proto::OP_READ_CHUNK, read).payload, "refilled");
+}
+
+// Forgotten after kKeepFor, and the oldest first beyond kMaxIds.
+TEST(AppliedRequestsTest, KeepsIdsForAWhileAndABoundedNumber) {
+  AppliedRequests applied;
+  const auto start = AppliedRequests::Clock::now();
+  applied.Add(1, start);
+  applied.Add(2, start + std::chrono::minutes(5));
+  EXPECT_TRUE(applied.Contains(1));
+  applied.Add(3, start + AppliedRequests::kKeepFor + std::chrono::seconds(1));
+  EXPECT_FALSE(applied.Contains(1));
+  EXPECT_TRUE(applied.Contains(2));
+  EXPECT_TRUE(applied.Contains(3));
+  for (uint64_t id = 100; id < 100 + AppliedRequests::kMaxIds; ++id)
+    applied.Add(id, start + std::chrono::minutes(6));
+  EXPECT_FALSE(applied.Contains(2));
+  EXPECT_TRUE(applied.Contains(100 + AppliedRequests::kMaxIds - 1));
 }
 
 TEST_F(ServerServiceTest, BadMessagesAreBadFrame) {
