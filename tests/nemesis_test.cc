@@ -1,8 +1,10 @@
 // A randomised checker in the spirit of Jepsen: 5 servers with 2 copies and with 3, several
 // clients (each with its own connection and map) on one shared set of files, each file written
 // by one client and read by the others, while a nemesis kills servers with -9 (up to the number
-// of copies down at once, back in any order), restarts servers within the heartbeat timeout and
-// pauses them (SIGSTOP). Every read is checked against the history of its file: it must return
+// of copies down at once, back in any order), restarts servers within the heartbeat timeout,
+// pauses them (SIGSTOP), cuts one off from the manager while the clients still reach it (a
+// network namespace; needs root) and fills one's disk (a tmpfs; needs root). Every read is
+// checked against the history of its file: it must return
 // the bytes of the last write acknowledged before the read began, or of a write that was on its
 // way (begun before the read ended, not acknowledged or acknowledged later); never older bytes,
 // never bytes nobody wrote. Reads and writes may fail while every complete copy of a record is
@@ -11,6 +13,9 @@
 // in the sanitized build).
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -24,6 +29,7 @@
 #include <vector>
 
 #include "cluster.h"
+#include "netns.h"
 
 namespace sealfs::test {
 namespace {
@@ -33,6 +39,8 @@ using std::chrono::milliseconds;
 
 constexpr int kServers = 5;
 constexpr int kClients = 3;
+constexpr int kCutOffServer = 1;    // in a network namespace: cut off from the manager alone
+constexpr int kFullDiskServer = 3;  // its data dir is a small tmpfs the nemesis fills
 constexpr int kFiles = 30;
 constexpr std::size_t kFileBytes = 3000;
 constexpr int kHeartbeatTimeoutMs = 1000;
@@ -111,6 +119,7 @@ class History {
 struct Totals {
   std::atomic<uint64_t> writes_acked{0}, writes_failed{0}, reads_checked{0}, reads_failed{0};
   std::atomic<uint64_t> kills{0}, overlapping_kills{0}, quick_restarts{0}, pauses{0};
+  std::atomic<uint64_t> cut_offs{0}, full_disks{0};
   std::atomic<int> most_down{0};
 };
 
@@ -183,8 +192,12 @@ class NemesisTest : public ::testing::TestWithParam<int> {
     auto is_down = [&](int i) { return std::find(down.begin(), down.end(), i) != down.end(); };
     while (Clock::now() < until) {
       std::this_thread::sleep_for(milliseconds(300 + rng() % 1200));
-      const int victim = static_cast<int>(rng() % kServers);
-      const int action = static_cast<int>(rng() % 10);
+      int victim = static_cast<int>(rng() % kServers);
+      int action = static_cast<int>(rng() % 12);
+      // Cut-offs and full disks happen to their own server, where this machine allows them.
+      if ((action == 10 && !net_) || (action == 11 && !disk_mounted_)) action = 9;
+      if (action == 10) victim = kCutOffServer;
+      if (action == 11) victim = kFullDiskServer;
       const int count = static_cast<int>(down.size());
       if (count > 0 && (count == replicas || action < 4)) {
         // Mostly the first to go down comes back first: the copy that missed the most.
@@ -203,15 +216,77 @@ class NemesisTest : public ::testing::TestWithParam<int> {
         cluster_->KillServer(victim);  // and back before the manager noticed
         cluster_->StartServerLagging(victim);
         ++totals_.quick_restarts;
-      } else {
+      } else if (action < 10) {
         cluster_->PauseServer(victim);
         std::this_thread::sleep_for(milliseconds(200 + rng() % 2000));
         cluster_->ResumeServer(victim);
         ++totals_.pauses;
+      } else if (action == 10) {
+        // Long enough, at times, for the manager to mark it DOWN and appoint other heads while
+        // clients on the old map still ask it.
+        net_->CutSide();
+        std::this_thread::sleep_for(milliseconds(500 + rng() % 3000));
+        net_->RestoreSide();
+        ++totals_.cut_offs;
+      } else {
+        FillDisk();
+        std::this_thread::sleep_for(milliseconds(500 + rng() % 2500));
+        FreeDisk();
+        ++totals_.full_disks;
       }
     }
     for (int i : down) cluster_->StartServerLagging(i);
   }
+
+  // The cluster, with kCutOffServer in a network namespace and kFullDiskServer on a tmpfs when
+  // this machine allows them (root); without, the nemesis does the rest.
+  void StartCluster(int replicas) {
+    std::string why_not;
+    net_ = IsolatedNetwork::Create(&why_not);
+    if (!net_) std::cout << "[nemesis] no cut-offs: " << why_not << "\n";
+    ClusterOptions options;
+    options.servers = kServers;
+    options.replicas = replicas;
+    options.heartbeat_timeout_ms = kHeartbeatTimeoutMs;
+    if (net_) {
+      options.manager_host = net_->side_address();
+      options.server_placement = [net = net_.get()](int i) {
+        ServerPlacement placement;
+        placement.listen_host = net->host_address();
+        if (i == kCutOffServer) {
+          placement.listen_host = net->inside_address();
+          placement.wrapper = net->exec_prefix();
+        }
+        return placement;
+      };
+    }
+    cluster_ = std::make_unique<Cluster>(options);
+    full_dir_ = cluster_->server_data_dir(kFullDiskServer);
+    disk_mounted_ =
+        ::geteuid() == 0 && ::mount("tmpfs", full_dir_.c_str(), "tmpfs", 0, "size=64m") == 0;
+    if (!disk_mounted_) std::cout << "[nemesis] no full disks: cannot mount a tmpfs here\n";
+    cluster_->Start();
+  }
+
+  void TearDown() override {
+    cluster_.reset();  // the servers stop before their namespace and their disk go
+    if (disk_mounted_) ::umount2(full_dir_.c_str(), MNT_DETACH);
+    net_.reset();
+  }
+
+  // Takes all but nothing of the tmpfs's free space with a ballast file beside the database.
+  void FillDisk() {
+    struct statvfs fs {};
+    if (::statvfs(full_dir_.c_str(), &fs) != 0) throw std::runtime_error("statvfs failed");
+    const auto free_bytes = static_cast<off_t>(fs.f_bavail * fs.f_frsize);
+    const int fd = ::open(Ballast().c_str(), O_CREAT | O_WRONLY, 0600);
+    if (fd < 0) throw std::runtime_error("cannot create the ballast file");
+    const int rc = free_bytes > 0 ? ::posix_fallocate(fd, 0, free_bytes) : 0;
+    ::close(fd);
+    if (rc != 0 && rc != ENOSPC) throw std::runtime_error("cannot fill the disk");
+  }
+  void FreeDisk() { ::unlink(Ballast().c_str()); }
+  [[nodiscard]] std::string Ballast() const { return full_dir_ + "/ballast"; }
 
   void Violation(const std::string& what) {
     const std::lock_guard lock(mutex_);
@@ -219,7 +294,10 @@ class NemesisTest : public ::testing::TestWithParam<int> {
     ++violation_count_;
   }
 
+  std::unique_ptr<IsolatedNetwork> net_;
   std::unique_ptr<Cluster> cluster_;
+  std::string full_dir_;
+  bool disk_mounted_ = false;
   std::vector<History> histories_ = std::vector<History>(kFiles);
   Totals totals_;
   std::mutex mutex_;
@@ -230,12 +308,7 @@ class NemesisTest : public ::testing::TestWithParam<int> {
 TEST_P(NemesisTest, EveryReadMatchesTheAcknowledgedHistory) {
   const int replicas = GetParam();
   const uint64_t seed = TestSeed();
-  ClusterOptions options;
-  options.servers = kServers;
-  options.replicas = replicas;
-  options.heartbeat_timeout_ms = kHeartbeatTimeoutMs;
-  cluster_ = std::make_unique<Cluster>(options);
-  cluster_->Start();
+  StartCluster(replicas);
   {
     sealfs_client* setup = ConnectOrThrow(cluster_->manager_address());
     ASSERT_OK(sealfs_mkdir(setup, "/reg", 0755));
@@ -280,11 +353,13 @@ TEST_P(NemesisTest, EveryReadMatchesTheAcknowledgedHistory) {
   std::cout << fmt::format(
       "[nemesis] seed {} | 5 servers, {} copies, {} clients, {} s | writes acknowledged {}, "
       "failed {} | reads checked {}, failed {} | kills {} ({} overlapping, at most {} down at "
-      "once), restarts within the heartbeat timeout {}, pauses {} | violations {}\n",
+      "once), restarts within the heartbeat timeout {}, pauses {}, cut off from the manager {}, "
+      "full disks {} | violations {}\n",
       seed, replicas, kClients, RunLength().count(), totals_.writes_acked.load(),
       totals_.writes_failed.load(), totals_.reads_checked.load(), totals_.reads_failed.load(),
       totals_.kills.load(), totals_.overlapping_kills.load(), totals_.most_down.load(),
-      totals_.quick_restarts.load(), totals_.pauses.load(), violation_count_);
+      totals_.quick_restarts.load(), totals_.pauses.load(), totals_.cut_offs.load(),
+      totals_.full_disks.load(), violation_count_);
   const std::lock_guard lock(mutex_);
   EXPECT_EQ(violation_count_, 0) << "first: " << (violations_.empty() ? "" : violations_.front());
   for (const std::string& violation : violations_)
