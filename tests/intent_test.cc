@@ -72,7 +72,12 @@ class IntentTest : public ::testing::Test {
   void ArmServerZero(int step, const std::string& headed_path) {
     cluster_->KillServer(0);
     cluster_->StartServer(0, {"--crash-after-intent-step", std::to_string(step)});
-    (void)Exists(headed_path);  // answered, found or not, only by the head
+    // Back UP, server 0 heads the path again once it holds the map that says so: a client with
+    // the newest map asks it until it answers (found or not, only the head answers).
+    sealfs_client* fresh = ConnectOrThrow(cluster_->manager_address());
+    struct stat st {};
+    (void)sealfs_stat(fresh, headed_path.c_str(), &st);
+    sealfs_disconnect(fresh);
   }
 
   bool Exists(const std::string& path) {
