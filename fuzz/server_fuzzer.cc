@@ -33,15 +33,14 @@ Server* OpenServer() {
   std::string dir = (std::filesystem::temp_directory_path() / "sealfs-fuzz-server-XXXXXX").string();
   if (mkdtemp(dir.data()) == nullptr) std::abort();
   server->dir = dir;
-  if (!sealfs::Storage::Open(server->dir, sealfs::StorageOptions(), &server->storage).ok() ||
-      !sealfs::MetadataStore::Open(server->storage.get(), &server->metadata).ok()) {
+  if (!sealfs::Storage::Open(server->dir, sealfs::StorageOptions(), &server->storage).ok()) {
     std::abort();
   }
+  server->metadata = std::make_unique<sealfs::MetadataStore>(server->storage.get());
   server->chunks = std::make_unique<sealfs::ChunkStore>(server->storage.get());
   // A server alone: it heads every record, and OP_REPLICATE reaches its replica side too.
   server->replicator =
       std::make_unique<sealfs::Replicator>(server->storage.get(), server->peers.get());
-  server->storage->set_committer(server->replicator.get());
   server->service =
       std::make_unique<sealfs::ServerService>(server->storage.get(), server->metadata.get(),
                                               server->chunks.get(), server->replicator.get());

@@ -11,27 +11,25 @@
 namespace sealfs {
 
 Status ChunkStore::WriteChunk(uint64_t ino, uint64_t index, uint32_t offset, std::string_view data,
-                              bool sync, uint32_t chunk_size) {
+                              uint32_t chunk_size, rocksdb::WriteBatch* batch) {
   if (static_cast<uint64_t>(offset) + data.size() > kMaxPayloadLength) {
     return Status::Invalid("write past the largest chunk");
   }
   if (data.empty()) return Status::Ok();
   std::string key = keys::ChunkKey(ino, index);
-  rocksdb::WriteBatch batch;
   rocksdb::Status status;
   rocksdb::Slice data_slice(data.data(), data.size());
   if (chunk_size != 0 && offset == 0 && data.size() == chunk_size) {
-    status = batch.Put(storage_->chunks(), key, data_slice);
+    status = batch->Put(storage_->chunks(), key, data_slice);
   } else {
     // The operand is the header and the data, passed in two parts to spare a copy.
     std::string header = keys::PatchOperandHeader(offset);
     rocksdb::Slice key_slice(key);
     rocksdb::Slice value_parts[2] = {rocksdb::Slice(header), data_slice};
-    status = batch.Merge(storage_->chunks(), rocksdb::SliceParts(&key_slice, 1),
-                         rocksdb::SliceParts(value_parts, 2));
+    status = batch->Merge(storage_->chunks(), rocksdb::SliceParts(&key_slice, 1),
+                          rocksdb::SliceParts(value_parts, 2));
   }
-  if (!status.ok()) return FromRocks(status);
-  return storage_->Write(&batch, sync);
+  return FromRocks(status);
 }
 
 Status ChunkStore::ReadChunk(uint64_t ino, uint64_t index, uint32_t offset, uint32_t length,
@@ -53,7 +51,7 @@ Status ChunkStore::ReadChunk(uint64_t ino, uint64_t index, uint32_t offset, uint
 }
 
 Status ChunkStore::TruncateChunks(uint64_t ino, uint64_t size, uint32_t chunk_size,
-                                  const ChunkFilter& served) {
+                                  const ChunkFilter& served, rocksdb::WriteBatch* batch) {
   if (size != 0 && (chunk_size == 0 || chunk_size > kMaxPayloadLength)) {
     return Status::Invalid("bad chunk size");
   }
@@ -73,7 +71,6 @@ Status ChunkStore::TruncateChunks(uint64_t ino, uint64_t size, uint32_t chunk_si
   read_options.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(
       storage_->db()->NewIterator(read_options, storage_->chunks()));
-  rocksdb::WriteBatch batch;
   rocksdb::Status status;
   // Chunks below the one that holds size stay as they are: start the scan there.
   uint64_t first_scanned = cut != 0 ? first_gone - 1 : first_gone;
@@ -87,19 +84,17 @@ Status ChunkStore::TruncateChunks(uint64_t ino, uint64_t size, uint32_t chunk_si
     }
     if (served && !served(ino, index)) continue;
     if (index >= first_gone) {
-      status = batch.Delete(storage_->chunks(), it->key());
+      status = batch->Delete(storage_->chunks(), it->key());
     } else if (it->value().size() > cut) {
-      status = batch.Merge(storage_->chunks(), it->key(), keys::TruncateOperand(cut));
+      status = batch->Merge(storage_->chunks(), it->key(), keys::TruncateOperand(cut));
     }
     if (!status.ok()) return FromRocks(status);
   }
-  if (!it->status().ok()) return FromRocks(it->status());
-  if (batch.Count() == 0) return Status::Ok();
-  return storage_->Write(&batch, false);
+  return FromRocks(it->status());
 }
 
 Status ChunkStore::DeleteChunks(uint64_t ino, uint64_t first_index, uint64_t end_index,
-                                const ChunkFilter& served) {
+                                const ChunkFilter& served, rocksdb::WriteBatch* batch) {
   if (first_index >= end_index) return Status::Ok();
   std::string end = keys::ChunkKey(ino, end_index);
   rocksdb::Slice end_slice(end);
@@ -108,7 +103,6 @@ Status ChunkStore::DeleteChunks(uint64_t ino, uint64_t first_index, uint64_t end
   read_options.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(
       storage_->db()->NewIterator(read_options, storage_->chunks()));
-  rocksdb::WriteBatch batch;
   for (it->Seek(keys::ChunkKey(ino, first_index)); it->Valid(); it->Next()) {
     uint64_t key_ino = 0;
     uint64_t index = 0;
@@ -117,12 +111,10 @@ Status ChunkStore::DeleteChunks(uint64_t ino, uint64_t first_index, uint64_t end
                    !served(key_ino, index))) {
       continue;
     }
-    rocksdb::Status status = batch.Delete(storage_->chunks(), it->key());
+    rocksdb::Status status = batch->Delete(storage_->chunks(), it->key());
     if (!status.ok()) return FromRocks(status);
   }
-  if (!it->status().ok()) return FromRocks(it->status());
-  if (batch.Count() == 0) return Status::Ok();
-  return storage_->Write(&batch, false);
+  return FromRocks(it->status());
 }
 
 }  // namespace sealfs

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -9,6 +10,7 @@
 #include "chunk_merge_operator.h"
 #include "frame.h"
 #include "rocksdb/status.h"
+#include "rocksdb/write_batch.h"
 #include "test_util.h"
 
 namespace sealfs {
@@ -26,6 +28,30 @@ class ChunkStoreTest : public ::testing::Test {
     chunks_.reset();
     storage_.reset();
     Open();
+  }
+
+  // The store's writes, decided and applied here as the request handler commits them.
+  Status WriteChunk(uint64_t ino, uint64_t index, uint32_t offset, std::string_view data, bool sync,
+                    uint32_t chunk_size = 0) {
+    return Apply(sync, [&](rocksdb::WriteBatch* batch) {
+      return chunks_->WriteChunk(ino, index, offset, data, chunk_size, batch);
+    });
+  }
+  Status TruncateChunks(uint64_t ino, uint64_t size, uint32_t chunk_size) {
+    return Apply(false, [&](rocksdb::WriteBatch* batch) {
+      return chunks_->TruncateChunks(ino, size, chunk_size, {}, batch);
+    });
+  }
+  Status DeleteChunks(uint64_t ino, uint64_t first_index, uint64_t end_index) {
+    return Apply(false, [&](rocksdb::WriteBatch* batch) {
+      return chunks_->DeleteChunks(ino, first_index, end_index, {}, batch);
+    });
+  }
+  Status Apply(bool sync, const std::function<Status(rocksdb::WriteBatch*)>& decide) {
+    rocksdb::WriteBatch batch;
+    Status status = decide(&batch);
+    if (status.ok() && batch.Count() > 0) status = storage_->WriteLocal(&batch, sync);
+    return status;
   }
 
   std::string Read(uint64_t ino, uint64_t index, uint32_t offset, uint32_t length) {
@@ -55,9 +81,9 @@ std::string RandomBytes(std::mt19937_64* random, std::size_t size) {
 TEST_F(ChunkStoreTest, ReadOfMissingChunkIsEmpty) { EXPECT_EQ(Read(1, 0, 0, 4096), ""); }
 
 TEST_F(ChunkStoreTest, PartialWritesAndHoles) {
-  ASSERT_TRUE(chunks_->WriteChunk(1, 0, 10, "hello", false).ok());
+  ASSERT_TRUE(WriteChunk(1, 0, 10, "hello", false).ok());
   EXPECT_EQ(Read(1, 0, 0, 100), std::string(10, '\0') + "hello");
-  ASSERT_TRUE(chunks_->WriteChunk(1, 0, 12, "LLOWORLD", false).ok());
+  ASSERT_TRUE(WriteChunk(1, 0, 12, "LLOWORLD", false).ok());
   EXPECT_EQ(Read(1, 0, 0, 100), std::string(10, '\0') + "heLLOWORLD");
   EXPECT_EQ(Read(1, 0, 12, 3), "LLO");
   EXPECT_EQ(Read(1, 0, 19, 100), "D");
@@ -68,21 +94,21 @@ TEST_F(ChunkStoreTest, PartialWritesAndHoles) {
 }
 
 TEST_F(ChunkStoreTest, WholeChunkWriteReplaces) {
-  ASSERT_TRUE(chunks_->WriteChunk(1, 0, 0, std::string(8, 'a'), false).ok());
-  ASSERT_TRUE(chunks_->WriteChunk(1, 0, 0, "bbbb", false, /*chunk_size=*/4).ok());
+  ASSERT_TRUE(WriteChunk(1, 0, 0, std::string(8, 'a'), false).ok());
+  ASSERT_TRUE(WriteChunk(1, 0, 0, "bbbb", false, /*chunk_size=*/4).ok());
   EXPECT_EQ(Read(1, 0, 0, 100), "bbbb");
-  ASSERT_TRUE(chunks_->WriteChunk(1, 0, 2, "cc", true).ok());
+  ASSERT_TRUE(WriteChunk(1, 0, 2, "cc", true).ok());
   EXPECT_EQ(Read(1, 0, 0, 100), "bbcc");
 }
 
 TEST_F(ChunkStoreTest, LimitsAreInvalid) {
   std::string out;
-  EXPECT_EQ(chunks_->WriteChunk(1, 0, kMaxPayloadLength, "x", false).code(), proto::STATUS_INVALID);
-  EXPECT_EQ(chunks_->WriteChunk(1, 0, UINT32_MAX, "x", false).code(), proto::STATUS_INVALID);
+  EXPECT_EQ(WriteChunk(1, 0, kMaxPayloadLength, "x", false).code(), proto::STATUS_INVALID);
+  EXPECT_EQ(WriteChunk(1, 0, UINT32_MAX, "x", false).code(), proto::STATUS_INVALID);
   EXPECT_EQ(chunks_->ReadChunk(1, 0, UINT32_MAX, UINT32_MAX, &out).code(), proto::STATUS_INVALID);
-  EXPECT_TRUE(chunks_->WriteChunk(1, 0, kMaxPayloadLength - 1, "x", false).ok());
-  EXPECT_TRUE(chunks_->WriteChunk(1, 0, 5, "", false).ok());
-  EXPECT_EQ(chunks_->TruncateChunks(1, 10, 0).code(), proto::STATUS_INVALID);
+  EXPECT_TRUE(WriteChunk(1, 0, kMaxPayloadLength - 1, "x", false).ok());
+  EXPECT_TRUE(WriteChunk(1, 0, 5, "", false).ok());
+  EXPECT_EQ(TruncateChunks(1, 10, 0).code(), proto::STATUS_INVALID);
 }
 
 // Random partial writes into a few chunks, checked byte for byte against the model while in the
@@ -109,7 +135,7 @@ TEST_F(ChunkStoreTest, RandomWritesMatchModel) {
       uint32_t length = 1 + static_cast<uint32_t>(random() % (i % 10 == 0 ? 70000 : 5000));
       uint32_t offset = static_cast<uint32_t>(random() % (kChunkSize - length));
       std::string data = RandomBytes(&random, length);
-      ASSERT_TRUE(chunks_->WriteChunk(ino, index, offset, data, i % 50 == 0).ok());
+      ASSERT_TRUE(WriteChunk(ino, index, offset, data, i % 50 == 0).ok());
       ModelWrite(&model[{ino, index}], offset, data);
     }
   };
@@ -130,17 +156,17 @@ TEST_F(ChunkStoreTest, RandomWritesMatchModel) {
 
 TEST_F(ChunkStoreTest, DeleteChunksLeavesTheOthers) {
   for (uint64_t index = 0; index < 6; ++index) {
-    ASSERT_TRUE(chunks_->WriteChunk(7, index, 0, std::string(10, 'a' + index), false).ok());
+    ASSERT_TRUE(WriteChunk(7, index, 0, std::string(10, 'a' + index), false).ok());
   }
-  ASSERT_TRUE(chunks_->WriteChunk(8, 2, 0, "other", false).ok());
-  ASSERT_TRUE(chunks_->DeleteChunks(7, 2, 4).ok());
+  ASSERT_TRUE(WriteChunk(8, 2, 0, "other", false).ok());
+  ASSERT_TRUE(DeleteChunks(7, 2, 4).ok());
   EXPECT_EQ(Read(7, 1, 0, 100), std::string(10, 'b'));
   EXPECT_EQ(Read(7, 2, 0, 100), "");
   EXPECT_EQ(Read(7, 3, 0, 100), "");
   EXPECT_EQ(Read(7, 4, 0, 100), std::string(10, 'e'));
   EXPECT_EQ(Read(8, 2, 0, 100), "other");
-  EXPECT_TRUE(chunks_->DeleteChunks(7, 5, 5).ok()) << "an empty range";
-  EXPECT_TRUE(chunks_->DeleteChunks(7, 0, UINT64_MAX).ok());
+  EXPECT_TRUE(DeleteChunks(7, 5, 5).ok()) << "an empty range";
+  EXPECT_TRUE(DeleteChunks(7, 0, UINT64_MAX).ok());
   EXPECT_EQ(Read(7, 5, 0, 100), "");
   EXPECT_EQ(Read(8, 2, 0, 100), "other");
 }
@@ -148,11 +174,11 @@ TEST_F(ChunkStoreTest, DeleteChunksLeavesTheOthers) {
 TEST_F(ChunkStoreTest, TruncateChunks) {
   constexpr uint32_t kChunkSize = 100;
   for (uint64_t index = 0; index < 5; ++index) {
-    ASSERT_TRUE(chunks_->WriteChunk(7, index, 0, std::string(kChunkSize, 'a' + index), false).ok());
+    ASSERT_TRUE(WriteChunk(7, index, 0, std::string(kChunkSize, 'a' + index), false).ok());
   }
-  ASSERT_TRUE(chunks_->WriteChunk(8, 0, 0, "other", false).ok());
+  ASSERT_TRUE(WriteChunk(8, 0, 0, "other", false).ok());
 
-  ASSERT_TRUE(chunks_->TruncateChunks(7, 250, kChunkSize).ok());  // keeps 0, 1, half of 2
+  ASSERT_TRUE(TruncateChunks(7, 250, kChunkSize).ok());  // keeps 0, 1, half of 2
   EXPECT_EQ(Read(7, 0, 0, 1000), std::string(100, 'a'));
   EXPECT_EQ(Read(7, 1, 0, 1000), std::string(100, 'b'));
   EXPECT_EQ(Read(7, 2, 0, 1000), std::string(50, 'c'));
@@ -160,31 +186,31 @@ TEST_F(ChunkStoreTest, TruncateChunks) {
   EXPECT_EQ(Read(7, 4, 0, 1000), "");
 
   // Writing past the cut after truncation leaves zeros in between, not the old bytes.
-  ASSERT_TRUE(chunks_->WriteChunk(7, 2, 90, "zz", false).ok());
+  ASSERT_TRUE(WriteChunk(7, 2, 90, "zz", false).ok());
   EXPECT_EQ(Read(7, 2, 0, 1000), std::string(50, 'c') + std::string(40, '\0') + "zz");
 
-  ASSERT_TRUE(chunks_->TruncateChunks(7, 200, kChunkSize).ok());  // on a chunk boundary
+  ASSERT_TRUE(TruncateChunks(7, 200, kChunkSize).ok());  // on a chunk boundary
   EXPECT_EQ(Read(7, 1, 0, 1000), std::string(100, 'b'));
   EXPECT_EQ(Read(7, 2, 0, 1000), "");
 
   ASSERT_TRUE(storage_->CompactAll().ok());
   EXPECT_EQ(Read(7, 1, 0, 1000), std::string(100, 'b'));
-  ASSERT_TRUE(chunks_->TruncateChunks(7, 0, 0).ok());
+  ASSERT_TRUE(TruncateChunks(7, 0, 0).ok());
   EXPECT_EQ(Read(7, 0, 0, 1000), "");
   EXPECT_EQ(Read(7, 1, 0, 1000), "");
   EXPECT_EQ(Read(8, 0, 0, 1000), "other");  // another inode keeps its data
 }
 
 TEST_F(ChunkStoreTest, TruncateToLongerSizeKeepsShortChunk) {
-  ASSERT_TRUE(chunks_->WriteChunk(3, 0, 0, "abc", false).ok());
-  ASSERT_TRUE(chunks_->TruncateChunks(3, 50, 100).ok());
+  ASSERT_TRUE(WriteChunk(3, 0, 0, "abc", false).ok());
+  ASSERT_TRUE(TruncateChunks(3, 50, 100).ok());
   EXPECT_EQ(Read(3, 0, 0, 100), "abc");
 }
 
 TEST_F(ChunkStoreTest, LargestInode) {
-  ASSERT_TRUE(chunks_->WriteChunk(UINT64_MAX, UINT64_MAX, 0, "end", false).ok());
+  ASSERT_TRUE(WriteChunk(UINT64_MAX, UINT64_MAX, 0, "end", false).ok());
   EXPECT_EQ(Read(UINT64_MAX, UINT64_MAX, 0, 10), "end");
-  ASSERT_TRUE(chunks_->TruncateChunks(UINT64_MAX, 0, 0).ok());
+  ASSERT_TRUE(TruncateChunks(UINT64_MAX, 0, 0).ok());
   EXPECT_EQ(Read(UINT64_MAX, UINT64_MAX, 0, 10), "");
 }
 

@@ -139,7 +139,7 @@ RpcReply IntentRunner::Run(uint64_t request_id, const proto::RunIntentRequest& r
   {
     KeyLocks::Guard guard(&replicator_->locks(), {coordinator_key}, /*exclusive=*/true);
     std::string recorded;
-    if (RecordedRequest::Find(*storage_, key, &recorded)) {
+    if (FindRecordedReply(*storage_, key, &recorded)) {
       return RpcReply{Status::Ok(), std::move(recorded), {}};  // it ran to its end before
     }
     std::string value;
@@ -169,7 +169,7 @@ Status IntentRunner::Store(const std::string& key, const std::string& coordinato
   KeyLocks::Guard guard(&replicator_->locks(), {coordinator_key}, /*exclusive=*/true);
   rocksdb::WriteBatch batch;
   Status status = FromRocks(batch.Put(storage_->intents(), key, intent.SerializeAsString()));
-  if (status.ok()) status = storage_->Write(&batch, /*sync=*/false);
+  if (status.ok()) status = replicator_->Commit(&batch, /*sync=*/false);
   return status;
 }
 
@@ -222,8 +222,8 @@ Status IntentRunner::Execute(const std::string& key, const std::string& coordina
   rocksdb::WriteBatch batch;
   Status status = FromRocks(batch.Delete(storage_->intents(), key));
   if (!status.ok()) return status;
-  RecordedRequest record(key, reply);
-  return storage_->Write(&batch, /*sync=*/false);
+  const RecordedReply recorded{key, reply};
+  return replicator_->Commit(&batch, /*sync=*/false, &recorded);
 }
 
 RpcResult IntentRunner::CallStep(const proto::IntentStep& step, uint64_t request_id) {

@@ -65,14 +65,11 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
   std::unique_ptr<sealfs::Storage> storage;
   status = sealfs::Storage::Open(flags.data_dir, sealfs::StorageOptions(), &storage);
   if (!status.ok()) return Fail("open storage in " + flags.data_dir, status);
-  std::unique_ptr<sealfs::MetadataStore> metadata;
-  status = sealfs::MetadataStore::Open(storage.get(), &metadata);
-  if (!status.ok()) return Fail("open metadata store", status);
+  auto metadata = std::make_unique<sealfs::MetadataStore>(storage.get());
   sealfs::ChunkStore chunks(storage.get());
   const uint64_t incarnation = sealfs::DrawRandomId();
   sealfs::PeerMap peers(flags.manager, server_id, incarnation, std::chrono::milliseconds(5000));
   sealfs::Replicator replicator(storage.get(), &peers);
-  storage->set_committer(&replicator);
   // The manager learns of a finished pass at once: a SYNCING server waits for that report.
   sealfs::ManagerLink* link_for_reports = nullptr;
   const auto scrub_interval =
@@ -109,7 +106,7 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
     spdlog::warn("advertising the wildcard address {}; pass --advertise HOST:PORT", advertised);
   }
   spdlog::info("server {:016x} serving {} on {} (advertised {}), {} inodes", server_id,
-               flags.data_dir, bound, advertised, metadata->inode_count());
+               flags.data_dir, bound, advertised, storage->inode_count());
 
   sealfs::ManagerLinkOptions link_options;
   link_options.manager_address = flags.manager;

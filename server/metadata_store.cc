@@ -42,48 +42,6 @@ Status Corrupt(std::string_view what) {
 
 }  // namespace
 
-// Locks the stripes of a few record keys in index order (so that two locks never deadlock) and
-// unlocks them when it goes out of scope.
-class MetadataStore::StripeLock {
- public:
-  StripeLock(MetadataStore* store, std::initializer_list<std::string_view> keys) : store_(store) {
-    for (std::string_view key : keys) indexes_.push_back(StripeOf(key));
-    std::sort(indexes_.begin(), indexes_.end());
-    indexes_.erase(std::unique(indexes_.begin(), indexes_.end()), indexes_.end());
-    for (std::size_t index : indexes_) store_->stripes_[index].lock();
-  }
-  ~StripeLock() {
-    for (auto it = indexes_.rbegin(); it != indexes_.rend(); ++it) store_->stripes_[*it].unlock();
-  }
-  StripeLock(const StripeLock&) = delete;
-  StripeLock& operator=(const StripeLock&) = delete;
-
- private:
-  MetadataStore* const store_;
-  std::vector<std::size_t> indexes_;
-};
-
-Status MetadataStore::Open(Storage* storage, std::unique_ptr<MetadataStore>* out) {
-  std::unique_ptr<MetadataStore> store(new MetadataStore(storage));
-  rocksdb::ReadOptions options;
-  options.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(storage->db()->NewIterator(options, storage->inodes()));
-  uint64_t count = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) ++count;
-  if (!it->status().ok()) return FromRocks(it->status());
-  store->inode_count_ = count;
-  *out = std::move(store);
-  return Status::Ok();
-}
-
-std::size_t MetadataStore::StripeOf(std::string_view record_key) {
-  return std::hash<std::string_view>()(record_key) % kStripes;
-}
-
-Status MetadataStore::Write(rocksdb::WriteBatch* batch) {
-  return storage_->Write(batch, storage_->options().sync_metadata_writes);
-}
-
 Status MetadataStore::GetInode(uint64_t ino, proto::InodeAttr* attr, bool* found) {
   std::string value;
   rocksdb::Status status =
@@ -158,7 +116,8 @@ Status MetadataStore::Lookup(const proto::LookupRequest& request, proto::LookupR
   return GetLocalAttr(reply->entry().ino(), reply);
 }
 
-Status MetadataStore::Create(const proto::CreateRequest& request, proto::CreateReply* reply) {
+Status MetadataStore::Create(const proto::CreateRequest& request, proto::CreateReply* reply,
+                             rocksdb::WriteBatch* batch) {
   // The root has an inode and no entry: parent 0 with an empty name creates just the inode.
   const bool root = request.parent() == 0 && request.name().empty();
   Status status = root ? Status::Ok() : ValidateEntryName(request.name());
@@ -172,8 +131,6 @@ Status MetadataStore::Create(const proto::CreateRequest& request, proto::CreateR
 
   std::string dentry_key = keys::DentryKey(request.parent(), request.name());
   std::string inode_key = keys::InodeKey(attr.ino());
-  StripeLock lock(this, {dentry_key, inode_key});
-
   bool found = false;
   if (!root) {
     status = GetDentry(request.parent(), request.name(), reply->mutable_entry(), &found);
@@ -193,18 +150,13 @@ Status MetadataStore::Create(const proto::CreateRequest& request, proto::CreateR
   entry.set_type(attr.mode() & S_IFMT);
   proto::InodeAttr stored = attr;
   if (stored.nlink() == 0) stored.set_nlink(IsDirectory(stored) ? 2 : 1);
-  rocksdb::WriteBatch batch;
   rocksdb::Status put;
-  if (!root) put = batch.Put(storage_->dentries(), dentry_key, entry.SerializeAsString());
-  if (put.ok()) put = batch.Put(storage_->inodes(), inode_key, stored.SerializeAsString());
+  if (!root) put = batch->Put(storage_->dentries(), dentry_key, entry.SerializeAsString());
+  if (put.ok()) put = batch->Put(storage_->inodes(), inode_key, stored.SerializeAsString());
   if (!put.ok()) return FromRocks(put);
-  // The reply is complete before the write: a replicated write records it (server_service.h).
   reply->set_created(true);
   if (!root) *reply->mutable_entry() = entry;
   *reply->mutable_attr() = std::move(stored);
-  status = Write(&batch);
-  if (!status.ok()) return status;
-  ++inode_count_;
   return Status::Ok();
 }
 
@@ -215,9 +167,9 @@ Status MetadataStore::GetAttr(const proto::GetAttrRequest& request, proto::GetAt
   return found ? Status::Ok() : Status::NotFound();
 }
 
-Status MetadataStore::SetAttr(const proto::SetAttrRequest& request, proto::SetAttrReply* reply) {
+Status MetadataStore::SetAttr(const proto::SetAttrRequest& request, proto::SetAttrReply* reply,
+                              rocksdb::WriteBatch* batch) {
   std::string inode_key = keys::InodeKey(request.ino());
-  StripeLock lock(this, {inode_key});
   proto::InodeAttr* attr = reply->mutable_attr();
   bool found = false;
   Status status = GetInode(request.ino(), attr, &found);
@@ -239,12 +191,11 @@ Status MetadataStore::SetAttr(const proto::SetAttrRequest& request, proto::SetAt
   if (request.has_ctime()) *attr->mutable_ctime() = request.ctime();
   attr->set_nlink(static_cast<uint32_t>(nlink));
 
-  rocksdb::WriteBatch batch;
   bool remove = nlink == 0 && request.nlink_delta() != 0;
   if (remove) {
-    status = DeleteInodeInBatch(request.ino(), &batch);
+    status = DeleteInodeInBatch(request.ino(), batch);
   } else {
-    status = FromRocks(batch.Put(storage_->inodes(), inode_key, attr->SerializeAsString()));
+    status = FromRocks(batch->Put(storage_->inodes(), inode_key, attr->SerializeAsString()));
   }
   if (!status.ok()) return status;
   reply->set_removed(remove);
@@ -252,18 +203,15 @@ Status MetadataStore::SetAttr(const proto::SetAttrRequest& request, proto::SetAt
     spdlog::trace("inode {:016x}: link count {} -> {}", request.ino(),
                   static_cast<int64_t>(nlink) - request.nlink_delta(), nlink);
   }
-  status = Write(&batch);
-  if (!status.ok()) return status;
-  if (remove) --inode_count_;
   return Status::Ok();
 }
 
-Status MetadataStore::InsertDentry(const proto::InsertDentryRequest& request) {
+Status MetadataStore::InsertDentry(const proto::InsertDentryRequest& request,
+                                   rocksdb::WriteBatch* batch) {
   Status status = ValidateEntryName(request.name());
   if (!status.ok()) return status;
   if (request.entry().ino() == 0) return Status::Invalid("inode number 0");
   std::string dentry_key = keys::DentryKey(request.parent(), request.name());
-  StripeLock lock(this, {dentry_key});
   proto::Dentry current;
   bool found = false;
   status = GetDentry(request.parent(), request.name(), &current, &found);
@@ -275,79 +223,59 @@ Status MetadataStore::InsertDentry(const proto::InsertDentryRequest& request) {
   } else if (current.ino() != request.expected_ino()) {
     return {proto::STATUS_CONFLICT, "entry points elsewhere"};
   }
-  rocksdb::WriteBatch batch;
-  status =
-      FromRocks(batch.Put(storage_->dentries(), dentry_key, request.entry().SerializeAsString()));
-  if (!status.ok()) return status;
-  return Write(&batch);
+  return FromRocks(
+      batch->Put(storage_->dentries(), dentry_key, request.entry().SerializeAsString()));
 }
 
 Status MetadataStore::RemoveDentry(const proto::RemoveDentryRequest& request,
-                                   proto::RemoveDentryReply* reply) {
+                                   proto::RemoveDentryReply* reply, rocksdb::WriteBatch* batch) {
   Status status = ValidateEntryName(request.name());
   if (!status.ok()) return status;
   std::string dentry_key = keys::DentryKey(request.parent(), request.name());
-  // The inode to lock is known only after reading the entry: read it, lock both stripes, and
-  // start over if the entry changed in between.
-  for (;;) {
-    proto::Dentry seen;
-    bool found = false;
-    status = GetDentry(request.parent(), request.name(), &seen, &found);
-    if (!status.ok()) return status;
-    if (!found) return Status::NotFound();
-    std::string inode_key = keys::InodeKey(seen.ino());
-    StripeLock lock(this, {dentry_key, inode_key});
+  proto::Dentry* entry = reply->mutable_entry();
+  bool found = false;
+  status = GetDentry(request.parent(), request.name(), entry, &found);
+  if (!status.ok()) return status;
+  if (!found) return Status::NotFound();
+  if (request.expected_ino() != 0 && entry->ino() != request.expected_ino()) {
+    return {proto::STATUS_CONFLICT, "entry points elsewhere"};
+  }
+  if (request.reject_directory() && S_ISDIR(entry->type())) {
+    return {proto::STATUS_IS_DIR, "entry is a directory"};
+  }
 
-    proto::Dentry* entry = reply->mutable_entry();
-    status = GetDentry(request.parent(), request.name(), entry, &found);
+  bool handled = false;
+  bool removed = false;
+  if (request.unlink_inode() &&
+      (!unlink_filter_ || unlink_filter_(request.parent(), request.name(), entry->ino()))) {
+    proto::InodeAttr attr;
+    status = GetInode(entry->ino(), &attr, &handled);
     if (!status.ok()) return status;
-    if (!found) return Status::NotFound();
-    if (entry->ino() != seen.ino()) continue;
-    if (request.expected_ino() != 0 && entry->ino() != request.expected_ino()) {
-      return {proto::STATUS_CONFLICT, "entry points elsewhere"};
-    }
-    if (request.reject_directory() && S_ISDIR(entry->type())) {
-      return {proto::STATUS_IS_DIR, "entry is a directory"};
-    }
-
-    rocksdb::WriteBatch batch;
-    status = FromRocks(batch.Delete(storage_->dentries(), dentry_key));
-    if (!status.ok()) return status;
-    bool handled = false;
-    bool removed = false;
-    if (request.unlink_inode() &&
-        (!unlink_filter_ || unlink_filter_(request.parent(), request.name(), entry->ino()))) {
-      proto::InodeAttr attr;
-      status = GetInode(entry->ino(), &attr, &handled);
-      if (!status.ok()) return status;
-      if (handled) {
-        *reply->mutable_attr() = attr;
-        removed = IsDirectory(attr) || attr.nlink() <= 1;
-        spdlog::trace("inode {:016x}: link count {} -> {} (entry {} removed)", entry->ino(),
-                      attr.nlink(), removed ? 0 : attr.nlink() - 1, request.name());
-        if (removed) {
-          status = DeleteInodeInBatch(entry->ino(), &batch);
-        } else {
-          attr.set_nlink(attr.nlink() - 1);
-          if (request.has_ctime()) *attr.mutable_ctime() = request.ctime();
-          status = FromRocks(batch.Put(storage_->inodes(), inode_key, attr.SerializeAsString()));
-        }
-        if (!status.ok()) return status;
+    if (handled) {
+      *reply->mutable_attr() = attr;
+      removed = IsDirectory(attr) || attr.nlink() <= 1;
+      spdlog::trace("inode {:016x}: link count {} -> {} (entry {} removed)", entry->ino(),
+                    attr.nlink(), removed ? 0 : attr.nlink() - 1, request.name());
+      if (removed) {
+        status = DeleteInodeInBatch(entry->ino(), batch);
+      } else {
+        attr.set_nlink(attr.nlink() - 1);
+        if (request.has_ctime()) *attr.mutable_ctime() = request.ctime();
+        status = FromRocks(
+            batch->Put(storage_->inodes(), keys::InodeKey(entry->ino()), attr.SerializeAsString()));
       }
+      if (!status.ok()) return status;
     }
-    if (request.unlink_inode() && request.only_with_inode() && !handled) {
-      spdlog::trace("entry {} of inode {:016x}: the inode is elsewhere", request.name(),
-                    entry->ino());
-      reply->set_inode_elsewhere(true);
-      return Status::Ok();
-    }
-    reply->set_inode_handled(handled);
-    reply->set_inode_removed(removed);
-    status = Write(&batch);
-    if (!status.ok()) return status;
-    if (removed) --inode_count_;
+  }
+  if (request.unlink_inode() && request.only_with_inode() && !handled) {
+    spdlog::trace("entry {} of inode {:016x}: the inode is elsewhere", request.name(),
+                  entry->ino());
+    reply->set_inode_elsewhere(true);  // nothing changes: the caller goes to the inode first
     return Status::Ok();
   }
+  reply->set_inode_handled(handled);
+  reply->set_inode_removed(removed);
+  return FromRocks(batch->Delete(storage_->dentries(), dentry_key));
 }
 
 Status MetadataStore::ReadDir(const proto::ReadDirRequest& request, proto::ReadDirReply* reply,
@@ -382,7 +310,8 @@ Status MetadataStore::ReadDir(const proto::ReadDirRequest& request, proto::ReadD
   return FromRocks(it->status());
 }
 
-Status MetadataStore::SetXattr(const proto::SetXattrRequest& request, std::string_view value) {
+Status MetadataStore::SetXattr(const proto::SetXattrRequest& request, std::string_view value,
+                               rocksdb::WriteBatch* batch) {
   Status status = ValidateXattrName(request.name());
   if (!status.ok()) return status;
   int32_t flags = request.flags();
@@ -390,8 +319,6 @@ Status MetadataStore::SetXattr(const proto::SetXattrRequest& request, std::strin
     return Status::Invalid("bad xattr flags");
   }
   if (value.size() > kMaxXattrValueLength) return {proto::STATUS_TOO_BIG, "xattr value too big"};
-  std::string inode_key = keys::InodeKey(request.ino());
-  StripeLock lock(this, {inode_key});
   status = RequireInode(request.ino());
   if (!status.ok()) return status;
   std::string key = keys::XattrKey(request.ino(), request.name());
@@ -403,10 +330,7 @@ Status MetadataStore::SetXattr(const proto::SetXattrRequest& request, std::strin
     if (flags == kXattrCreate && get.ok()) return Status::Exists();
     if (flags == kXattrReplace && get.IsNotFound()) return {proto::STATUS_NO_DATA, {}};
   }
-  rocksdb::WriteBatch batch;
-  status = FromRocks(batch.Put(storage_->xattrs(), key, ToSlice(value)));
-  if (!status.ok()) return status;
-  return Write(&batch);
+  return FromRocks(batch->Put(storage_->xattrs(), key, ToSlice(value)));
 }
 
 Status MetadataStore::GetXattr(const proto::GetXattrRequest& request, std::string* value) {
@@ -436,11 +360,10 @@ Status MetadataStore::ListXattr(const proto::ListXattrRequest& request,
   return FromRocks(it->status());
 }
 
-Status MetadataStore::RemoveXattr(const proto::RemoveXattrRequest& request) {
+Status MetadataStore::RemoveXattr(const proto::RemoveXattrRequest& request,
+                                  rocksdb::WriteBatch* batch) {
   Status status = ValidateXattrName(request.name());
   if (!status.ok()) return status;
-  std::string inode_key = keys::InodeKey(request.ino());
-  StripeLock lock(this, {inode_key});
   status = RequireInode(request.ino());
   if (!status.ok()) return status;
   std::string key = keys::XattrKey(request.ino(), request.name());
@@ -449,10 +372,7 @@ Status MetadataStore::RemoveXattr(const proto::RemoveXattrRequest& request) {
       storage_->db()->Get(rocksdb::ReadOptions(), storage_->xattrs(), key, &existing);
   if (get.IsNotFound()) return {proto::STATUS_NO_DATA, {}};
   if (!get.ok()) return FromRocks(get);
-  rocksdb::WriteBatch batch;
-  status = FromRocks(batch.Delete(storage_->xattrs(), key));
-  if (!status.ok()) return status;
-  return Write(&batch);
+  return FromRocks(batch->Delete(storage_->xattrs(), key));
 }
 
 }  // namespace sealfs

@@ -3,9 +3,12 @@
 // Replies carry the child's InodeAttr (Lookup, Create) only when that inode is stored here: the
 // attr field is then present (has_attr()).
 //
-// Every operation is atomic on this server: a check and the write that depends on it happen
-// under the striped mutex of the records involved, and a change to several records is one
-// RocksDB WriteBatch. Reads take no lock. Semantics of each operation: sealfs.proto.
+// A write decides: it reads the records involved, checks, fills its reply and adds its change to
+// `batch` (one atomic RocksDB WriteBatch), and applies nothing; the caller commits the batch
+// (ServerService, through the Replicator) while it holds the exclusive key locks of the records'
+// placement keys from before the decision until the commit returns, so that the check and the
+// write are one step. On an error the caller drops the batch. Reads take no lock. Semantics of
+// each operation: sealfs.proto.
 //
 // Names (entry names and xattr names) are rejected when empty, "." or ".." (entries only), when
 // they contain '/' (entries only) or '\0' (STATUS_INVALID), or when longer than 255 bytes
@@ -14,12 +17,9 @@
 // Thread-safe.
 #pragma once
 
-#include <array>
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,29 +45,31 @@ inline constexpr uint32_t kMaxReadDirLimit = 4096;
 
 class MetadataStore {
  public:
-  // Counts the inode records already stored (one scan of the inodes column family).
-  static Status Open(Storage* storage, std::unique_ptr<MetadataStore>* out);
+  explicit MetadataStore(Storage* storage) : storage_(storage) {}
 
   Status Lookup(const proto::LookupRequest& request, proto::LookupReply* reply);
   // A request with parent 0 and an empty name creates only the inode: the root, which has no
   // entry. An existing inode then fails with STATUS_EXISTS.
-  Status Create(const proto::CreateRequest& request, proto::CreateReply* reply);
+  Status Create(const proto::CreateRequest& request, proto::CreateReply* reply,
+                rocksdb::WriteBatch* batch);
   Status GetAttr(const proto::GetAttrRequest& request, proto::GetAttrReply* reply);
-  Status SetAttr(const proto::SetAttrRequest& request, proto::SetAttrReply* reply);
-  Status InsertDentry(const proto::InsertDentryRequest& request);
-  Status RemoveDentry(const proto::RemoveDentryRequest& request, proto::RemoveDentryReply* reply);
+  Status SetAttr(const proto::SetAttrRequest& request, proto::SetAttrReply* reply,
+                 rocksdb::WriteBatch* batch);
+  Status InsertDentry(const proto::InsertDentryRequest& request, rocksdb::WriteBatch* batch);
+  // Changes the entry's inode too (unlink_inode) only where set_unlink_filter allows: the caller
+  // holds the entry's key locks, which cover its inode only when the two are placed alike.
+  Status RemoveDentry(const proto::RemoveDentryRequest& request, proto::RemoveDentryReply* reply,
+                      rocksdb::WriteBatch* batch);
   // Lists the entries `served` accepts (all when empty): a server lists only the entries it is
   // the head for, so that a client merging every server's list sees each entry once.
   using NameFilter = std::function<bool(std::string_view name)>;
   Status ReadDir(const proto::ReadDirRequest& request, proto::ReadDirReply* reply,
                  const NameFilter& served = {});
-  Status SetXattr(const proto::SetXattrRequest& request, std::string_view value);
+  Status SetXattr(const proto::SetXattrRequest& request, std::string_view value,
+                  rocksdb::WriteBatch* batch);
   Status GetXattr(const proto::GetXattrRequest& request, std::string* value);
   Status ListXattr(const proto::ListXattrRequest& request, proto::ListXattrReply* reply);
-  Status RemoveXattr(const proto::RemoveXattrRequest& request);
-
-  // The number of inode records stored here.
-  [[nodiscard]] uint64_t inode_count() const { return inode_count_.load(); }
+  Status RemoveXattr(const proto::RemoveXattrRequest& request, rocksdb::WriteBatch* batch);
 
   // Which inodes count as stored here for the replies that carry an inode beside an entry
   // (Lookup, Create) and for RemoveDentry's unlink_inode: with copies on several servers, only
@@ -84,13 +86,6 @@ class MetadataStore {
   void set_unlink_filter(UnlinkFilter placed_alike) { unlink_filter_ = std::move(placed_alike); }
 
  private:
-  static constexpr std::size_t kStripes = 64;
-  class StripeLock;
-
-  explicit MetadataStore(Storage* storage) : storage_(storage) {}
-
-  static std::size_t StripeOf(std::string_view record_key);
-  Status Write(rocksdb::WriteBatch* batch);
   // Reads a record; *found says whether it exists.
   Status GetInode(uint64_t ino, proto::InodeAttr* attr, bool* found);
   Status GetDentry(uint64_t parent, std::string_view name, proto::Dentry* entry, bool* found);
@@ -103,10 +98,6 @@ class MetadataStore {
   Status DeleteInodeInBatch(uint64_t ino, rocksdb::WriteBatch* batch);
 
   Storage* const storage_;
-  // Guard the check-then-write of the records whose keys hash to them; several are taken in
-  // index order. Xattr records are guarded by the stripe of their inode.
-  std::array<std::mutex, kStripes> stripes_;
-  std::atomic<uint64_t> inode_count_{0};
   std::function<bool(uint64_t ino)> inode_served_;
   UnlinkFilter unlink_filter_;
 };

@@ -4,11 +4,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "rocksdb/write_batch.h"
 #include "test_util.h"
 
 namespace sealfs {
@@ -23,7 +24,15 @@ class MetadataStoreTest : public ::testing::Test {
   void Open() {
     storage_ = OpenTestStorage(dir_.path());
     ASSERT_NE(storage_, nullptr);
-    ASSERT_TRUE(MetadataStore::Open(storage_.get(), &store_).ok());
+    store_ = std::make_unique<MetadataStore>(storage_.get());
+  }
+
+  // Decides a write with the store and applies it here, as the request handler commits it.
+  Status Apply(const std::function<Status(rocksdb::WriteBatch*)>& decide) {
+    rocksdb::WriteBatch batch;
+    Status status = decide(&batch);
+    if (status.ok() && batch.Count() > 0) status = storage_->WriteLocal(&batch, /*sync=*/false);
+    return status;
   }
   void Reopen() {
     store_.reset();
@@ -49,8 +58,9 @@ class MetadataStoreTest : public ::testing::Test {
     *request.mutable_attr() = Attr(ino, mode, (mode & S_IFMT) == S_IFDIR ? 2 : 1);
     request.set_exclusive(exclusive);
     proto::CreateReply reply;
-    Status status = store_->Create(request, out != nullptr ? out : &reply);
-    return status;
+    return Apply([&](rocksdb::WriteBatch* batch) {
+      return store_->Create(request, out != nullptr ? out : &reply, batch);
+    });
   }
 
   Status Lookup(uint64_t parent, const std::string& name, proto::LookupReply* reply) {
@@ -62,7 +72,9 @@ class MetadataStoreTest : public ::testing::Test {
 
   Status SetAttr(const proto::SetAttrRequest& request, proto::SetAttrReply* reply = nullptr) {
     proto::SetAttrReply ignored;
-    return store_->SetAttr(request, reply != nullptr ? reply : &ignored);
+    return Apply([&](rocksdb::WriteBatch* batch) {
+      return store_->SetAttr(request, reply != nullptr ? reply : &ignored, batch);
+    });
   }
 
   StatusCode GetAttrCode(uint64_t ino) {
@@ -79,7 +91,7 @@ class MetadataStoreTest : public ::testing::Test {
     request.mutable_entry()->set_ino(ino);
     request.mutable_entry()->set_type(S_IFREG);
     request.set_expected_ino(expected);
-    return store_->InsertDentry(request);
+    return Apply([&](rocksdb::WriteBatch* batch) { return store_->InsertDentry(request, batch); });
   }
 
   Status Remove(uint64_t parent, const std::string& name, uint64_t expected, bool unlink,
@@ -89,7 +101,8 @@ class MetadataStoreTest : public ::testing::Test {
     request.set_name(name);
     request.set_expected_ino(expected);
     request.set_unlink_inode(unlink);
-    return store_->RemoveDentry(request, reply);
+    return Apply(
+        [&](rocksdb::WriteBatch* batch) { return store_->RemoveDentry(request, reply, batch); });
   }
 
   Status SetXattr(uint64_t ino, const std::string& name, const std::string& value, int flags) {
@@ -97,7 +110,8 @@ class MetadataStoreTest : public ::testing::Test {
     request.set_ino(ino);
     request.set_name(name);
     request.set_flags(flags);
-    return store_->SetXattr(request, value);
+    return Apply(
+        [&](rocksdb::WriteBatch* batch) { return store_->SetXattr(request, value, batch); });
   }
 
   Status GetXattr(uint64_t ino, const std::string& name, std::string* value) {
@@ -138,7 +152,7 @@ TEST_F(MetadataStoreTest, CreateThenLookup) {
   proto::LookupReply missing;
   EXPECT_EQ(Lookup(kRoot, "other", &missing).code(), proto::STATUS_NOT_FOUND);
   EXPECT_EQ(Lookup(2, "file", &missing).code(), proto::STATUS_NOT_FOUND);
-  EXPECT_EQ(store_->inode_count(), 1U);
+  EXPECT_EQ(storage_->inode_count(), 1U);
 }
 
 TEST_F(MetadataStoreTest, LookupWithoutLocalInodeHasNoAttr) {
@@ -154,14 +168,19 @@ TEST_F(MetadataStoreTest, RootIsAnInodeWithoutAnEntry) {
   request.set_parent(0);
   *request.mutable_attr() = Attr(kRoot, S_IFDIR | 0755, 2);
   proto::CreateReply reply;
-  ASSERT_TRUE(store_->Create(request, &reply).ok());
+  ASSERT_TRUE(Apply([&](rocksdb::WriteBatch* batch) {
+                return store_->Create(request, &reply, batch);
+              }).ok());
   EXPECT_TRUE(reply.created());
   proto::GetAttrRequest get;
   get.set_ino(kRoot);
   proto::GetAttrReply attr;
   ASSERT_TRUE(store_->GetAttr(get, &attr).ok());
   EXPECT_TRUE(S_ISDIR(attr.attr().mode()));
-  EXPECT_EQ(store_->Create(request, &reply).code(), proto::STATUS_EXISTS);
+  EXPECT_EQ(Apply([&](rocksdb::WriteBatch* batch) {
+              return store_->Create(request, &reply, batch);
+            }).code(),
+            proto::STATUS_EXISTS);
   proto::ReadDirRequest list;
   list.set_parent(0);
   proto::ReadDirReply entries;
@@ -181,7 +200,7 @@ TEST_F(MetadataStoreTest, CreateExisting) {
   // Neither attempt left an inode behind.
   EXPECT_EQ(GetAttrCode(101), proto::STATUS_NOT_FOUND);
   EXPECT_EQ(GetAttrCode(102), proto::STATUS_NOT_FOUND);
-  EXPECT_EQ(store_->inode_count(), 1U);
+  EXPECT_EQ(storage_->inode_count(), 1U);
 }
 
 TEST_F(MetadataStoreTest, CreateWithTakenInodeNumberConflicts) {
@@ -205,7 +224,11 @@ TEST_F(MetadataStoreTest, BadNamesAndRequests) {
     *request.mutable_attr() = Attr(100, S_IFREG | 0644, 1);
     request.mutable_attr()->set_chunk_size(chunk_size);
     proto::CreateReply reply;
-    EXPECT_EQ(store_->Create(request, &reply).code(), proto::STATUS_INVALID) << chunk_size;
+    EXPECT_EQ(Apply([&](rocksdb::WriteBatch* batch) {
+                return store_->Create(request, &reply, batch);
+              }).code(),
+              proto::STATUS_INVALID)
+        << chunk_size;
   }
   EXPECT_TRUE(Create(kRoot, std::string(255, 'x'), 100).ok());
   EXPECT_EQ(Create(kRoot, "zero", 0).code(), proto::STATUS_INVALID);
@@ -275,7 +298,7 @@ TEST_F(MetadataStoreTest, NlinkReachingZeroRemovesFileAndXattrs) {
   EXPECT_TRUE(reply.removed());
   EXPECT_EQ(reply.attr().nlink(), 0U);
   EXPECT_EQ(GetAttrCode(100), proto::STATUS_NOT_FOUND);
-  EXPECT_EQ(store_->inode_count(), 0U);
+  EXPECT_EQ(storage_->inode_count(), 0U);
   // A new inode with the same number starts without the old attributes.
   ASSERT_TRUE(Create(kRoot, "g", 100).ok());
   EXPECT_TRUE(ListXattr(100).empty());
@@ -307,18 +330,6 @@ TEST_F(MetadataStoreTest, InsertDentryCompareAndSet) {
   EXPECT_EQ(reply.entry().ino(), 11U);
 }
 
-TEST_F(MetadataStoreTest, InsertDentryRaceHasOneWinner) {
-  std::atomic<int> winners{0};
-  std::vector<std::thread> threads;
-  for (int i = 1; i <= 8; ++i) {
-    threads.emplace_back([&, i] {
-      if (Insert(kRoot, "race", 1000 + i, 0).ok()) ++winners;
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  EXPECT_EQ(winners.load(), 1);
-}
-
 TEST_F(MetadataStoreTest, RemoveDentryChecksAndUnlinks) {
   ASSERT_TRUE(Create(kRoot, "f", 100).ok());
   ASSERT_TRUE(Insert(kRoot, "link", 100, 0).ok());
@@ -343,7 +354,7 @@ TEST_F(MetadataStoreTest, RemoveDentryChecksAndUnlinks) {
   EXPECT_TRUE(reply.inode_handled());
   EXPECT_TRUE(reply.inode_removed());
   EXPECT_EQ(GetAttrCode(100), proto::STATUS_NOT_FOUND);
-  EXPECT_EQ(store_->inode_count(), 0U);
+  EXPECT_EQ(storage_->inode_count(), 0U);
 }
 
 TEST_F(MetadataStoreTest, RemoveDentryForUnlinkRefusesDirectoriesAndReportsTheInode) {
@@ -355,7 +366,10 @@ TEST_F(MetadataStoreTest, RemoveDentryForUnlinkRefusesDirectoriesAndReportsTheIn
   request.set_unlink_inode(true);
   request.set_reject_directory(true);
   proto::RemoveDentryReply reply;
-  EXPECT_EQ(store_->RemoveDentry(request, &reply).code(), proto::STATUS_IS_DIR);
+  EXPECT_EQ(Apply([&](rocksdb::WriteBatch* batch) {
+              return store_->RemoveDentry(request, &reply, batch);
+            }).code(),
+            proto::STATUS_IS_DIR);
   EXPECT_EQ(GetAttrCode(300), proto::STATUS_OK) << "a refused unlink leaves the directory";
 
   ASSERT_TRUE(Insert(kRoot, "second", 301, 0).ok());
@@ -365,7 +379,9 @@ TEST_F(MetadataStoreTest, RemoveDentryForUnlinkRefusesDirectoriesAndReportsTheIn
   ASSERT_TRUE(SetAttr(add_link).ok());
   request.set_name("file");
   request.mutable_ctime()->set_sec(1234);
-  ASSERT_TRUE(store_->RemoveDentry(request, &reply).ok());
+  ASSERT_TRUE(Apply([&](rocksdb::WriteBatch* batch) {
+                return store_->RemoveDentry(request, &reply, batch);
+              }).ok());
   EXPECT_TRUE(reply.inode_handled());
   EXPECT_FALSE(reply.inode_removed());
   EXPECT_EQ(reply.attr().ino(), 301U);
@@ -483,12 +499,17 @@ TEST_F(MetadataStoreTest, XattrFlagsAndErrors) {
   proto::RemoveXattrRequest remove;
   remove.set_ino(100);
   remove.set_name("user.a");
-  ASSERT_TRUE(store_->RemoveXattr(remove).ok());
-  EXPECT_EQ(store_->RemoveXattr(remove).code(), proto::STATUS_NO_DATA);
+  ASSERT_TRUE(
+      Apply([&](rocksdb::WriteBatch* batch) { return store_->RemoveXattr(remove, batch); }).ok());
+  EXPECT_EQ(
+      Apply([&](rocksdb::WriteBatch* batch) { return store_->RemoveXattr(remove, batch); }).code(),
+      proto::STATUS_NO_DATA);
   EXPECT_EQ(GetXattr(100, "user.a", &value).code(), proto::STATUS_NO_DATA);
   EXPECT_EQ(ListXattr(100), (std::vector<std::string>{"user.b", "user.empty"}));
   remove.set_ino(101);
-  EXPECT_EQ(store_->RemoveXattr(remove).code(), proto::STATUS_NOT_FOUND);
+  EXPECT_EQ(
+      Apply([&](rocksdb::WriteBatch* batch) { return store_->RemoveXattr(remove, batch); }).code(),
+      proto::STATUS_NOT_FOUND);
   proto::ListXattrRequest list;
   list.set_ino(101);
   proto::ListXattrReply listed;
@@ -501,9 +522,9 @@ TEST_F(MetadataStoreTest, InodeCountSurvivesReopen) {
   }
   proto::RemoveDentryReply reply;
   ASSERT_TRUE(Remove(kRoot, "f100", 0, true, &reply).ok());
-  EXPECT_EQ(store_->inode_count(), 9U);
+  EXPECT_EQ(storage_->inode_count(), 9U);
   Reopen();
-  EXPECT_EQ(store_->inode_count(), 9U);
+  EXPECT_EQ(storage_->inode_count(), 9U);
 }
 
 }  // namespace

@@ -22,8 +22,6 @@ namespace {
 constexpr std::chrono::seconds kReplicationDeadline{300};
 constexpr std::chrono::milliseconds kRetryPause{100};
 
-thread_local const RecordedRequest* current_request = nullptr;
-
 }  // namespace
 
 uint64_t UnixSeconds() {
@@ -64,24 +62,13 @@ KeyLocks::Guard::~Guard() {
 }
 
 std::size_t KeyLocks::StripeOf(std::string_view placement_key) {
-  return std::hash<std::string_view>()(placement_key) % kStripes;
+  return PlacementGroupOf(placement_key, kStripes);
 }
 
 // ---------------------------------------------------------------------------------------------
-// RecordedRequest
+// Recorded replies
 
-RecordedRequest::RecordedRequest(std::string request_key,
-                                 const google::protobuf::MessageLite* reply)
-    : request_key_(std::move(request_key)), reply_(reply), previous_(current_request) {
-  current_request = this;
-}
-
-RecordedRequest::~RecordedRequest() { current_request = previous_; }
-
-const RecordedRequest* RecordedRequest::current() { return current_request; }
-
-bool RecordedRequest::Find(const Storage& storage, const std::string& request_key,
-                           std::string* reply) {
+bool FindRecordedReply(const Storage& storage, const std::string& request_key, std::string* reply) {
   std::string value;
   rocksdb::Status status =
       storage.db()->Get(rocksdb::ReadOptions(), storage.requests(), request_key, &value);
@@ -221,10 +208,10 @@ bool Replicator::replicating() const {
   return map && !map->placement.single_copy();
 }
 
-Status Replicator::Commit(rocksdb::WriteBatch* batch, bool sync) {
-  if (const RecordedRequest* request = RecordedRequest::current(); request != nullptr) {
-    std::string reply = request->reply() != nullptr ? request->reply()->SerializeAsString() : "";
-    Status status = FromRocks(batch->Put(storage_->requests(), request->request_key(),
+Status Replicator::Commit(rocksdb::WriteBatch* batch, bool sync, const RecordedReply* recorded) {
+  if (recorded != nullptr) {
+    std::string reply = recorded->reply != nullptr ? recorded->reply->SerializeAsString() : "";
+    Status status = FromRocks(batch->Put(storage_->requests(), recorded->request_key,
                                          keys::RequestValue(UnixSeconds(), reply)));
     if (!status.ok()) return status;
   }

@@ -1,8 +1,9 @@
 // Replicator: chain replication of every write, decided by the head (docs/design.md,
 // "Replication").
 //
-// On the head, the stores decide a write (compare-and-set, merge operand, deletions) and hand the
-// resulting RocksDB WriteBatch to Commit: it is sent as is (OP_REPLICATE) to the other replicas
+// On the head, the request handler has a store decide a write (compare-and-set, merge operand,
+// deletions) into a RocksDB WriteBatch and hands it to Commit, with the reply to record for a
+// non-idempotent request (server_service.h): it is sent as is (OP_REPLICATE) to the other replicas
 // of its records, one after the other in chain order, and applied here last, once every replica
 // in the chain holds it (durably when `sync`). A replica that cannot be reached is retried until
 // the manager marks it DOWN, which takes it out of the chain, or until it answers at its new
@@ -20,7 +21,8 @@
 // Ordering: the caller holds the exclusive KeyLocks stripe of every placement key in the batch
 // from before its decision until Commit returns, so that writes of one record reach every
 // replica in the order the head applied them, and nobody reads a record on the head while a
-// write of it is on its way down the chain.
+// write of it is on its way down the chain. These are the only locks of a write: the stores
+// take none.
 //
 // Thread-safe.
 #pragma once
@@ -40,7 +42,9 @@
 
 namespace sealfs {
 
-// Reader-writer locks striped by placement key.
+// Reader-writer locks striped by placement key: a key's stripe is its placement group among
+// kStripes groups, so that keys placed alike (Placement::PlacedAlike, an entry and the inode
+// drawn in its group) share one stripe, and locking one locks both.
 class KeyLocks {
  public:
   static constexpr std::size_t kStripes = 256;
@@ -64,29 +68,17 @@ class KeyLocks {
   std::array<std::shared_mutex, kStripes> stripes_;
 };
 
-// While alive on a thread, each batch that thread commits also stores `reply` under
-// `request_key` (keys::RequestKey) in the requests family, in the same atomic write: a retry of
-// the request finds the reply instead of applying the request again (server_service.h). The
-// record is placed like the request's first record, so it reaches the same replicas.
-class RecordedRequest {
- public:
-  RecordedRequest(std::string request_key, const google::protobuf::MessageLite* reply);
-  ~RecordedRequest();
-  RecordedRequest(const RecordedRequest&) = delete;
-  RecordedRequest& operator=(const RecordedRequest&) = delete;
-
-  // The request being served on this thread, or null.
-  static const RecordedRequest* current();
-  // The reply stored under `request_key` by an earlier run of the request, if there is one.
-  static bool Find(const Storage& storage, const std::string& request_key, std::string* reply);
-  [[nodiscard]] const std::string& request_key() const { return request_key_; }
-  [[nodiscard]] const google::protobuf::MessageLite* reply() const { return reply_; }
-
- private:
-  std::string request_key_;
-  const google::protobuf::MessageLite* reply_;
-  const RecordedRequest* previous_;
+// The reply of a non-idempotent request, stored with its write under `request_key`
+// (keys::RequestKey) in the requests family, in the same atomic write: a retry of the request
+// finds the reply instead of applying the request again (server_service.h). The record is
+// placed like the request's first record, so it reaches the same copies.
+struct RecordedReply {
+  std::string request_key;
+  const google::protobuf::MessageLite* reply = nullptr;
 };
+
+// The reply stored under `request_key` by an earlier run of the request, if there is one.
+bool FindRecordedReply(const Storage& storage, const std::string& request_key, std::string* reply);
 
 // Seconds since the Unix epoch: the time stamped on recorded replies and intents.
 uint64_t UnixSeconds();
@@ -95,7 +87,7 @@ uint64_t UnixSeconds();
 // record key does not decode or its family is not placed (default).
 bool PlacementKeyOfRecord(Storage::Family family, std::string_view key, std::string* out);
 
-class Replicator : public BatchCommitter {
+class Replicator {
  public:
   Replicator(Storage* storage, Peers* peers) : storage_(storage), peers_(peers) {}
 
@@ -103,8 +95,9 @@ class Replicator : public BatchCommitter {
   // the head of a record in the batch before every copy held it (the batch is not applied here;
   // copies that took it are repaired by the next head's passes, or answer the client's retry).
   // A batch every copy of the map it was sent under holds is applied here even if the map moved
-  // on meanwhile, unless a later head has written its records here since.
-  Status Commit(rocksdb::WriteBatch* batch, bool sync) override;
+  // on meanwhile, unless a later head has written its records here since. `recorded`
+  // (optional): the reply to store with the write.
+  Status Commit(rocksdb::WriteBatch* batch, bool sync, const RecordedReply* recorded = nullptr);
 
   // Replica side (OP_REPLICATE): applies a batch the head decided. STATUS_STALE_MAP when the
   // head's map is older than ours; STATUS_INVALID when the batch holds anything but puts,

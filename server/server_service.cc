@@ -1,10 +1,12 @@
 #include "server_service.h"
 
 #include <exception>
+#include <optional>
 
 #include "key_encoding.h"
 #include "placement.h"
 #include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
 #include "spdlog/spdlog.h"
 
 namespace sealfs {
@@ -69,44 +71,62 @@ Status ServerService::CheckEpoch(uint64_t sender_epoch) const {
           fmt::format("request for map epoch {}, this server is at {}", sender_epoch, epoch)};
 }
 
-RpcReply ServerService::AsHead(const RpcRequest& request, const std::vector<std::string>& keys,
-                               Access access, const google::protobuf::MessageLite* reply,
-                               const std::function<RpcReply()>& serve) {
+Status ServerService::CheckHead(const std::vector<std::string>& keys) const {
   auto map = replicator_->peers().snapshot();
-  if (!map) return MakeErrorReply({proto::STATUS_NOT_HEAD, "no cluster map yet"});
+  if (!map) return {proto::STATUS_NOT_HEAD, "no cluster map yet"};
   if (!HoldsLease(*map)) {
-    return MakeErrorReply({proto::STATUS_NOT_HEAD,
-                           "no lease: the manager has not confirmed this server's role lately"});
+    return {proto::STATUS_NOT_HEAD,
+            "no lease: the manager has not confirmed this server's role lately"};
   }
   for (const std::string& key : keys) {
     if (!map->placement.IsHead(key, replicator_->peers().self())) {
-      return MakeErrorReply(
-          {proto::STATUS_NOT_HEAD, fmt::format("not the head at epoch {}", map->epoch())});
+      return {proto::STATUS_NOT_HEAD, fmt::format("not the head at epoch {}", map->epoch())};
     }
   }
-  KeyLocks::Guard guard(&replicator_->locks(), keys, access != Access::kRead);
-  if (access == Access::kWrite && request.request_id != 0) {
-    if (applied_.Contains(request.request_id)) {
-      spdlog::debug("request {:016x} (op {}) was applied already", request.request_id, request.op);
-      return MakeReply(proto::Empty());
+  return Status::Ok();
+}
+
+RpcReply ServerService::ReadAsHead(const std::vector<std::string>& keys,
+                                   const std::function<RpcReply()>& serve) {
+  Status head = CheckHead(keys);
+  if (!head.ok()) return MakeErrorReply(head);
+  KeyLocks::Guard guard(&replicator_->locks(), keys, /*exclusive=*/false);
+  return serve();
+}
+
+RpcReply ServerService::WriteAsHead(const RpcRequest& request, const std::vector<std::string>& keys,
+                                    Write kind, const google::protobuf::MessageLite& reply,
+                                    bool sync, const Decide& decide) {
+  Status status = CheckHead(keys);
+  if (!status.ok()) return MakeErrorReply(status);
+  KeyLocks::Guard guard(&replicator_->locks(), keys, /*exclusive=*/true);
+  std::optional<RecordedReply> recorded;
+  if (request.request_id != 0 && kind == Write::kUnrecorded &&
+      applied_.Contains(request.request_id)) {
+    spdlog::debug("request {:016x} (op {}) was applied already", request.request_id, request.op);
+    return MakeReply(reply);
+  }
+  if (request.request_id != 0 && kind == Write::kRecorded && !keys.empty()) {
+    std::string request_key = keys::RequestKey(request.request_id, keys.front());
+    std::string found;
+    if (FindRecordedReply(*storage_, request_key, &found)) {
+      spdlog::debug("request {:016x} (op {}) answered from its record", request.request_id,
+                    request.op);
+      return RpcReply{Status::Ok(), std::move(found), {}};
     }
-    RpcReply served = serve();
-    if (served.status.ok()) applied_.Add(request.request_id);
-    return served;
+    recorded = RecordedReply{std::move(request_key), &reply};
   }
-  if (access != Access::kRecordedWrite || request.request_id == 0 || keys.empty()) return serve();
-  std::string request_key = keys::RequestKey(request.request_id, keys.front());
-  std::string recorded;
-  if (RecordedRequest::Find(*storage_, request_key, &recorded)) {
-    spdlog::debug("request {:016x} (op {}) answered from its record", request.request_id,
-                  request.op);
-    return RpcReply{Status::Ok(), std::move(recorded), {}};
+  rocksdb::WriteBatch batch;
+  status = decide(&batch);
+  // Nothing to change (a create that found its entry, a truncation of nothing here): nothing
+  // to record either, as a retry decides the same.
+  if (status.ok() && batch.Count() > 0) {
+    status = replicator_->Commit(&batch, sync, recorded ? &*recorded : nullptr);
   }
-  RecordedRequest record(std::move(request_key), reply);
-  RpcReply served = serve();
-  spdlog::trace("request {:016x} (op {}): {}", request.request_id, request.op,
-                served.status.ToString());
-  return served;
+  spdlog::trace("request {:016x} (op {}): {}", request.request_id, request.op, status.ToString());
+  if (!status.ok()) return MakeErrorReply(status);
+  if (request.request_id != 0 && kind == Write::kUnrecorded) applied_.Add(request.request_id);
+  return MakeReply(reply);
 }
 
 RpcReply ServerService::Dispatch(const RpcRequest& request) {
@@ -163,8 +183,8 @@ RpcReply ServerService::Lookup(const RpcRequest& request) {
   proto::LookupRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::LookupReply out;
-  return AsHead(request, {DentryPlacementKey(in.parent(), in.name())}, Access::kRead, &out,
-                [&] { return Finish(metadata_->Lookup(in, &out), out); });
+  return ReadAsHead({DentryPlacementKey(in.parent(), in.name())},
+                    [&] { return Finish(metadata_->Lookup(in, &out), out); });
 }
 
 RpcReply ServerService::Create(const RpcRequest& request) {
@@ -176,40 +196,46 @@ RpcReply ServerService::Create(const RpcRequest& request) {
   std::vector<std::string> keys;
   if (in.parent() != 0) keys.push_back(DentryPlacementKey(in.parent(), in.name()));
   keys.push_back(InodePlacementKey(in.attr().ino()));
-  return AsHead(request, keys, Access::kRecordedWrite, &out,
-                [&] { return Finish(metadata_->Create(in, &out), out); });
+  return WriteAsHead(
+      request, keys, Write::kRecorded, out, MetadataSync(),
+      [&](rocksdb::WriteBatch* batch) { return metadata_->Create(in, &out, batch); });
 }
 
 RpcReply ServerService::GetAttr(const RpcRequest& request) {
   proto::GetAttrRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::GetAttrReply out;
-  return AsHead(request, {InodePlacementKey(in.ino())}, Access::kRead, &out,
-                [&] { return Finish(metadata_->GetAttr(in, &out), out); });
+  return ReadAsHead({InodePlacementKey(in.ino())},
+                    [&] { return Finish(metadata_->GetAttr(in, &out), out); });
 }
 
 RpcReply ServerService::SetAttr(const RpcRequest& request) {
   proto::SetAttrRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::SetAttrReply out;
-  return AsHead(request, {InodePlacementKey(in.ino())}, Access::kRecordedWrite, &out,
-                [&] { return Finish(metadata_->SetAttr(in, &out), out); });
+  return WriteAsHead(
+      request, {InodePlacementKey(in.ino())}, Write::kRecorded, out, MetadataSync(),
+      [&](rocksdb::WriteBatch* batch) { return metadata_->SetAttr(in, &out, batch); });
 }
 
 RpcReply ServerService::InsertDentry(const RpcRequest& request) {
   proto::InsertDentryRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::InsertDentryReply out;
-  return AsHead(request, {DentryPlacementKey(in.parent(), in.name())}, Access::kRecordedWrite, &out,
-                [&] { return Finish(metadata_->InsertDentry(in), out); });
+  return WriteAsHead(
+      request, {DentryPlacementKey(in.parent(), in.name())}, Write::kRecorded, out, MetadataSync(),
+      [&](rocksdb::WriteBatch* batch) { return metadata_->InsertDentry(in, batch); });
 }
 
 RpcReply ServerService::RemoveDentry(const RpcRequest& request) {
   proto::RemoveDentryRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::RemoveDentryReply out;
-  return AsHead(request, {DentryPlacementKey(in.parent(), in.name())}, Access::kRecordedWrite, &out,
-                [&] { return Finish(metadata_->RemoveDentry(in, &out), out); });
+  // The entry's stripe covers its inode when the two are placed alike, the only case in which
+  // the inode changes with it (MetadataStore::set_unlink_filter).
+  return WriteAsHead(
+      request, {DentryPlacementKey(in.parent(), in.name())}, Write::kRecorded, out, MetadataSync(),
+      [&](rocksdb::WriteBatch* batch) { return metadata_->RemoveDentry(in, &out, batch); });
 }
 
 RpcReply ServerService::ReadDir(const RpcRequest& request) {
@@ -233,15 +259,16 @@ RpcReply ServerService::SetXattr(const RpcRequest& request) {
   proto::SetXattrRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::Empty out;
-  return AsHead(request, {InodePlacementKey(in.ino())}, Access::kRecordedWrite, &out,
-                [&] { return Finish(metadata_->SetXattr(in, request.payload), out); });
+  return WriteAsHead(
+      request, {InodePlacementKey(in.ino())}, Write::kRecorded, out, MetadataSync(),
+      [&](rocksdb::WriteBatch* batch) { return metadata_->SetXattr(in, request.payload, batch); });
 }
 
 RpcReply ServerService::GetXattr(const RpcRequest& request) {
   proto::GetXattrRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::Empty out;
-  return AsHead(request, {InodePlacementKey(in.ino())}, Access::kRead, &out, [&] {
+  return ReadAsHead({InodePlacementKey(in.ino())}, [&] {
     std::string value;
     Status status = metadata_->GetXattr(in, &value);
     return Finish(status, out, std::move(value));
@@ -252,34 +279,34 @@ RpcReply ServerService::ListXattr(const RpcRequest& request) {
   proto::ListXattrRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::ListXattrReply out;
-  return AsHead(request, {InodePlacementKey(in.ino())}, Access::kRead, &out,
-                [&] { return Finish(metadata_->ListXattr(in, &out), out); });
+  return ReadAsHead({InodePlacementKey(in.ino())},
+                    [&] { return Finish(metadata_->ListXattr(in, &out), out); });
 }
 
 RpcReply ServerService::RemoveXattr(const RpcRequest& request) {
   proto::RemoveXattrRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::Empty out;
-  return AsHead(request, {InodePlacementKey(in.ino())}, Access::kRecordedWrite, &out,
-                [&] { return Finish(metadata_->RemoveXattr(in), out); });
+  return WriteAsHead(request, {InodePlacementKey(in.ino())}, Write::kRecorded, out, MetadataSync(),
+                     [&](rocksdb::WriteBatch* batch) { return metadata_->RemoveXattr(in, batch); });
 }
 
 RpcReply ServerService::WriteChunk(const RpcRequest& request) {
   proto::WriteChunkRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::Empty out;
-  return AsHead(request, {ChunkPlacementKey(in.ino(), in.index())}, Access::kWrite, &out, [&] {
-    return Finish(chunks_->WriteChunk(in.ino(), in.index(), in.offset(), request.payload, in.sync(),
-                                      in.chunk_size()),
-                  out);
-  });
+  return WriteAsHead(request, {ChunkPlacementKey(in.ino(), in.index())}, Write::kUnrecorded, out,
+                     in.sync(), [&](rocksdb::WriteBatch* batch) {
+                       return chunks_->WriteChunk(in.ino(), in.index(), in.offset(),
+                                                  request.payload, in.chunk_size(), batch);
+                     });
 }
 
 RpcReply ServerService::ReadChunk(const RpcRequest& request) {
   proto::ReadChunkRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::Empty out;
-  return AsHead(request, {ChunkPlacementKey(in.ino(), in.index())}, Access::kRead, &out, [&] {
+  return ReadAsHead({ChunkPlacementKey(in.ino(), in.index())}, [&] {
     std::string data;
     Status status = chunks_->ReadChunk(in.ino(), in.index(), in.offset(), in.length(), &data);
     return Finish(status, out, std::move(data));
@@ -300,10 +327,10 @@ RpcReply ServerService::TruncateChunks(const RpcRequest& request) {
   Status epoch = CheckEpoch(in.epoch());
   if (!epoch.ok()) return MakeErrorReply(epoch);
   proto::Empty out;
-  return AsHead(request, {}, Access::kWrite, &out, [&] {
-    return Finish(chunks_->TruncateChunks(in.ino(), in.size(), in.chunk_size(), ServedChunks()),
-                  out);
-  });
+  return WriteAsHead(
+      request, {}, Write::kUnrecorded, out, /*sync=*/false, [&](rocksdb::WriteBatch* batch) {
+        return chunks_->TruncateChunks(in.ino(), in.size(), in.chunk_size(), ServedChunks(), batch);
+      });
 }
 
 RpcReply ServerService::DeleteChunks(const RpcRequest& request) {
@@ -312,10 +339,11 @@ RpcReply ServerService::DeleteChunks(const RpcRequest& request) {
   Status epoch = CheckEpoch(in.epoch());
   if (!epoch.ok()) return MakeErrorReply(epoch);
   proto::Empty out;
-  return AsHead(request, {}, Access::kWrite, &out, [&] {
-    return Finish(chunks_->DeleteChunks(in.ino(), in.first_index(), in.end_index(), ServedChunks()),
-                  out);
-  });
+  return WriteAsHead(request, {}, Write::kUnrecorded, out, /*sync=*/false,
+                     [&](rocksdb::WriteBatch* batch) {
+                       return chunks_->DeleteChunks(in.ino(), in.first_index(), in.end_index(),
+                                                    ServedChunks(), batch);
+                     });
 }
 
 RpcReply ServerService::Sync(const RpcRequest& request) {
@@ -335,7 +363,7 @@ RpcReply ServerService::StatFs(const RpcRequest& request) {
   out.set_total_bytes(total);
   out.set_free_bytes(free);
   out.set_available_bytes(available);
-  out.set_inodes(metadata_->inode_count());
+  out.set_inodes(storage_->inode_count());
   return Finish(status, out);
 }
 

@@ -33,6 +33,10 @@
 #include "server/lease.h"
 #include "storage.h"
 
+namespace rocksdb {
+class WriteBatch;
+}  // namespace rocksdb
+
 namespace sealfs {
 
 class ServerService {
@@ -74,13 +78,21 @@ class ServerService {
   }
 
  private:
-  enum class Access { kRead, kWrite, kRecordedWrite };
-  // Runs `serve` as the head of `keys` (see above). `reply` is what serve fills, stored for a
-  // kRecordedWrite under the request id and keys.front(), which must be the same in every retry.
-  RpcReply AsHead(const RpcRequest& request, const std::vector<std::string>& keys, Access access,
-                  const google::protobuf::MessageLite* reply,
-                  const std::function<RpcReply()>& serve);
+  // Refuses (STATUS_NOT_HEAD) unless this server heads every key in its map and holds its lease.
+  [[nodiscard]] Status CheckHead(const std::vector<std::string>& keys) const;
+  // Runs `serve` as the head of `keys` (see above), under their shared key locks.
+  RpcReply ReadAsHead(const std::vector<std::string>& keys, const std::function<RpcReply()>& serve);
+  // The head's write: under the exclusive key locks of `keys` (every key `decide` may touch; all
+  // of them when empty), `decide` fills `reply` and the batch from the records as they are, and
+  // the batch is committed through the Replicator, down every copy, in one call. A recorded
+  // write stores `reply` with it under the request id and keys.front(), which must be the same
+  // in every retry; an unrecorded one is applied at most once per request id (AppliedRequests).
+  enum class Write { kUnrecorded, kRecorded };
+  using Decide = std::function<Status(rocksdb::WriteBatch* batch)>;
+  RpcReply WriteAsHead(const RpcRequest& request, const std::vector<std::string>& keys, Write kind,
+                       const google::protobuf::MessageLite& reply, bool sync, const Decide& decide);
   [[nodiscard]] ChunkStore::ChunkFilter ServedChunks() const;
+  [[nodiscard]] bool MetadataSync() const { return storage_->options().sync_metadata_writes; }
   // For requests sent to every server: STATUS_STALE_MAP unless the sender's epoch is ours.
   [[nodiscard]] Status CheckEpoch(uint64_t sender_epoch) const;
 

@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "server/fixed_peers.h"
 #include "test_util.h"
@@ -17,10 +20,9 @@ class ServerServiceTest : public ::testing::Test {
   void SetUp() override {
     storage_ = OpenTestStorage(dir_.path());
     ASSERT_NE(storage_, nullptr);
-    ASSERT_TRUE(MetadataStore::Open(storage_.get(), &metadata_).ok());
+    metadata_ = std::make_unique<MetadataStore>(storage_.get());
     chunks_ = std::make_unique<ChunkStore>(storage_.get());
     replicator_ = std::make_unique<Replicator>(storage_.get(), peers_.get());
-    storage_->set_committer(replicator_.get());
     service_ = std::make_unique<ServerService>(storage_.get(), metadata_.get(), chunks_.get(),
                                                replicator_.get());
   }
@@ -177,6 +179,29 @@ TEST(AppliedRequestsTest, KeepsIdsForAWhileAndABoundedNumber) {
     applied.Add(id, start + std::chrono::minutes(6));
   EXPECT_FALSE(applied.Contains(2));
   EXPECT_TRUE(applied.Contains(100 + AppliedRequests::kMaxIds - 1));
+}
+
+// The compare-and-set of an entry is one step with its write: the handler decides and commits
+// under the entry's exclusive key lock.
+TEST_F(ServerServiceTest, InsertDentryRaceHasOneWinner) {
+  std::atomic<int> winners{0};
+  std::vector<std::thread> threads;
+  for (int i = 1; i <= 8; ++i) {
+    threads.emplace_back([&, i] {
+      proto::InsertDentryRequest insert;
+      insert.set_parent(1);
+      insert.set_name("race");
+      insert.mutable_entry()->set_ino(1000 + i);
+      insert.mutable_entry()->set_type(S_IFREG);
+      RpcRequest raw;
+      raw.op = proto::OP_INSERT_DENTRY;
+      const std::string message = insert.SerializeAsString();
+      raw.message = message;
+      if (service_->Handle(raw).status.ok()) ++winners;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(winners.load(), 1);
 }
 
 TEST_F(ServerServiceTest, BadMessagesAreBadFrame) {

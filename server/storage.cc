@@ -3,6 +3,10 @@
 #include <sys/statvfs.h>
 
 #include <cerrno>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "chunk_merge_operator.h"
 #include "rocksdb/cache.h"
@@ -11,6 +15,7 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
 #include "rocksdb_log.h"
 
 namespace sealfs {
@@ -117,22 +122,68 @@ Status Storage::Open(const std::string& data_dir, const StorageOptions& options,
       rocksdb::DB::Open(db_options, storage->data_dir_ + "/db", families, &storage->handles_, &db);
   if (!status.ok()) return FromRocks(status);
   storage->db_ = db;
+  rocksdb::ReadOptions scan;
+  scan.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(scan, storage->inodes()));
+  int64_t inodes = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++inodes;
+  if (!it->status().ok()) return FromRocks(it->status());
+  storage->inode_count_ = inodes;
   *out = std::move(storage);
   return Status::Ok();
 }
 
+namespace {
+
+// The inode keys a batch puts and deletes, in order.
+class InodeKeys : public rocksdb::WriteBatch::Handler {
+ public:
+  explicit InodeKeys(uint32_t inodes_id) : inodes_id_(inodes_id) {}
+  rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& key, const rocksdb::Slice&) override {
+    if (id == inodes_id_) changes.emplace_back(key.ToString(), true);
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t id, const rocksdb::Slice& key) override {
+    if (id == inodes_id_) changes.emplace_back(key.ToString(), false);
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    return rocksdb::Status::OK();
+  }
+  std::vector<std::pair<std::string, bool>> changes;  // key, and whether it is put
+
+ private:
+  const uint32_t inodes_id_;
+};
+
+}  // namespace
+
 Storage::~Storage() { Close(); }
 
-Status Storage::Write(rocksdb::WriteBatch* batch, bool sync) {
-  if (committer_ != nullptr) return committer_->Commit(batch, sync);
-  return WriteLocal(batch, sync);
-}
-
+// Writes of one record reach this server one at a time (the head holds the record's key lock
+// until every copy applied a write), so that reading whether an inode exists just before the
+// write counts it right.
 Status Storage::WriteLocal(rocksdb::WriteBatch* batch, bool sync) {
   if (db_ == nullptr) return Status::IoError("storage is closed");
+  InodeKeys inode_keys(inodes()->GetID());
+  if (!batch->Iterate(&inode_keys).ok()) return Status::Invalid("batch does not parse");
+  int64_t delta = 0;
+  std::map<std::string, bool> present;  // whether each inode exists, as the batch goes
+  for (const auto& [key, put] : inode_keys.changes) {
+    auto [it, first] = present.try_emplace(key, false);
+    if (first) {
+      std::string value;
+      it->second = db_->Get(rocksdb::ReadOptions(), inodes(), key, &value).ok();
+    }
+    if (put && !it->second) ++delta;
+    if (!put && it->second) --delta;
+    it->second = put;
+  }
   rocksdb::WriteOptions options;
   options.sync = sync;
-  return FromRocks(db_->Write(options, batch));
+  Status status = FromRocks(db_->Write(options, batch));
+  if (status.ok()) inode_count_ += delta;
+  return status;
 }
 
 Storage::Family Storage::FamilyOfId(uint32_t column_family_id) const {

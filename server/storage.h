@@ -11,10 +11,15 @@
 // survives a crash of the process) before it returns; SyncWal() or a write with sync makes it
 // survive a crash of the machine.
 //
-// Only storage.cc and the stores (metadata_store.cc, chunk_store.cc) include RocksDB headers.
+// The stores decide writes into a WriteBatch and never apply them: the request handler commits
+// each through the Replicator (server_service.h), which applies it here with WriteLocal once
+// every copy holds it.
+//
 // Thread-safe: RocksDB is; Close() must not race with other calls.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -54,14 +59,6 @@ struct StorageOptions {
 // STATUS_IO_ERROR (with RocksDB's message, for the log).
 Status FromRocks(const rocksdb::Status& status);
 
-// Where the stores send their writes. The server's replicator applies a batch here and on the
-// other replicas of its records (replicator.h); without one, Storage writes locally.
-class BatchCommitter {
- public:
-  virtual ~BatchCommitter() = default;
-  virtual Status Commit(rocksdb::WriteBatch* batch, bool sync) = 0;
-};
-
 class Storage {
  public:
   // Column families, in the order they are opened. On disk by name: never rename one.
@@ -76,19 +73,21 @@ class Storage {
     kFamilyCount
   };
 
-  // Opens (creating when missing) the database in <data_dir>/db. data_dir must exist.
+  // Opens (creating when missing) the database in <data_dir>/db, and counts its inode records
+  // (one scan). data_dir must exist.
   static Status Open(const std::string& data_dir, const StorageOptions& options,
                      std::unique_ptr<Storage>* out);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
 
-  // Every write of the stores: through the committer when one is set, else WriteLocal.
-  Status Write(rocksdb::WriteBatch* batch, bool sync);
-  // Applies a batch to this server's database only.
+  // Applies a batch to this server's database only: as the head once every copy took it, or as
+  // a copy (Replicator).
   Status WriteLocal(rocksdb::WriteBatch* batch, bool sync);
-  // Set once, before the stores are used; not owned.
-  void set_committer(BatchCommitter* committer) { committer_ = committer; }
+  // The inode records stored here, copies included: counted at Open and kept by WriteLocal.
+  [[nodiscard]] uint64_t inode_count() const {
+    return static_cast<uint64_t>(std::max<int64_t>(0, inode_count_.load()));
+  }
 
   // Makes every write so far durable (syncs the write-ahead log).
   Status SyncWal();
@@ -121,7 +120,7 @@ class Storage {
   const StorageOptions options_;
   rocksdb::DB* db_ = nullptr;                          // owned; null once closed
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned, indexed by Family
-  BatchCommitter* committer_ = nullptr;
+  std::atomic<int64_t> inode_count_{0};
 };
 
 }  // namespace sealfs

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "chunk_store.h"
+#include "rocksdb/write_batch.h"
 #include "rocksdb_log_testing.h"
 #include "test_util.h"
 
@@ -17,7 +18,9 @@ TEST(StorageLogTest, NoLogFileInTheDataDir) {
     std::unique_ptr<Storage> storage = OpenTestStorage(dir.path());
     ASSERT_NE(storage, nullptr);
     ChunkStore chunks(storage.get());
-    ASSERT_TRUE(chunks.WriteChunk(1, 0, 0, std::string(4096, 'x'), /*sync=*/true).ok());
+    rocksdb::WriteBatch batch;
+    ASSERT_TRUE(chunks.WriteChunk(1, 0, 0, std::string(4096, 'x'), 0, &batch).ok());
+    ASSERT_TRUE(storage->WriteLocal(&batch, /*sync=*/true).ok());
     ASSERT_TRUE(storage->CompactAll().ok());  // flushes and compacts: RocksDB logs both
     ASSERT_TRUE(storage->Close().ok());
   }
