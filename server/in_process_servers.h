@@ -1,9 +1,10 @@
 // A test fixture of several servers in one process, for the unit tests of the replication core
-// (as 3FS tests its storage sync): each server has its own RocksDB in a temp dir, Replicator,
-// passes (Resync, not started unless a test starts them) and FixedPeers; calls between them go
-// straight to the other server's replica side (OP_REPLICATE, OP_SYNC_CHECK). The test sets each
-// server's map when a rule needs it, and can run code before a call is delivered (change a
-// map, fail the call, write as another head).
+// (as 3FS tests its storage sync): each server has its own RocksDB in a temp dir, stores,
+// Replicator, passes (Resync, not started unless a test starts them), IntentRunner (its sweeper
+// not started), FixedPeers and ServerService (no lease); a call between them goes straight to
+// the other server's ServerService::Handle. The test sets each server's map when a rule needs
+// it, and can run code before a call is delivered (change a map, fail the call, write as
+// another head).
 #pragma once
 
 #include <fmt/format.h>
@@ -20,12 +21,16 @@
 #include <string>
 #include <vector>
 
+#include "chunk_store.h"
+#include "intents.h"
 #include "key_encoding.h"
+#include "metadata_store.h"
 #include "replicator.h"
 #include "resync.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "server/fixed_peers.h"
+#include "server_service.h"
 #include "test_util.h"
 
 namespace sealfs {
@@ -35,16 +40,47 @@ inline constexpr uint32_t kTestGroups = 64;
 struct InProcessServer {
   explicit InProcessServer(ServerId server_id) : id(server_id), peers(server_id) {
     storage = OpenTestStorage(dir.path());
+    metadata = std::make_unique<MetadataStore>(storage.get());
+    chunks = std::make_unique<ChunkStore>(storage.get());
     replicator = std::make_unique<Replicator>(storage.get(), &peers);
     resync = std::make_unique<Resync>(storage.get(), replicator.get(),
                                       std::chrono::milliseconds(3600 * 1000));
+    service = std::make_unique<ServerService>(storage.get(), metadata.get(), chunks.get(),
+                                              replicator.get(), resync.get());
+    intents = std::make_unique<IntentRunner>(
+        storage.get(), replicator.get(),
+        [this](const RpcRequest& request) { return service->Handle(request); },
+        std::chrono::milliseconds(0));
+    service->set_intents(intents.get());
   }
+  ~InProcessServer() {
+    intents->Stop();
+    resync->Stop();
+  }
+  InProcessServer(const InProcessServer&) = delete;
+  InProcessServer& operator=(const InProcessServer&) = delete;
+
+  // A request to this server as it comes off the wire.
+  RpcReply Handle(uint16_t op, const google::protobuf::MessageLite& message,
+                  uint64_t request_id = 0) {
+    const std::string bytes = message.SerializeAsString();
+    RpcRequest request;
+    request.op = op;
+    request.message = bytes;
+    request.request_id = request_id;
+    return service->Handle(request);
+  }
+
   ServerId id;
   TempDir dir;
   std::unique_ptr<Storage> storage;
+  std::unique_ptr<MetadataStore> metadata;
+  std::unique_ptr<ChunkStore> chunks;
   FixedPeers peers;
   std::unique_ptr<Replicator> replicator;
   std::unique_ptr<Resync> resync;
+  std::unique_ptr<ServerService> service;
+  std::unique_ptr<IntentRunner> intents;
 };
 
 class InProcessServers : public ::testing::Test {
@@ -56,15 +92,13 @@ class InProcessServers : public ::testing::Test {
     for (auto& from : servers_) {
       for (auto& to : servers_) {
         if (from == to) continue;
-        from->peers.Connect(to->id, [this, target = to.get()](uint16_t op, std::string_view message,
-                                                              std::string_view payload, uint64_t) {
-          return Deliver(*target, op, message, payload);
-        });
+        from->peers.Connect(
+            to->id, [this, target = to.get()](uint16_t op, std::string_view message,
+                                              std::string_view payload, uint64_t request_id) {
+              return Deliver(*target, op, message, payload, request_id);
+            });
       }
     }
-  }
-  void TearDown() override {
-    for (auto& server : servers_) server->resync->Stop();
   }
 
   // Every server UP and complete.
@@ -122,7 +156,7 @@ class InProcessServers : public ::testing::Test {
   }
 
   RpcResult Deliver(InProcessServer& target, uint16_t op, std::string_view message,
-                    std::string_view payload) {
+                    std::string_view payload, uint64_t request_id) {
     std::function<Status()> hook;
     {
       std::lock_guard lock(mutex_);
@@ -136,19 +170,13 @@ class InProcessServers : public ::testing::Test {
       Status status = hook();
       if (!status.ok()) return RpcResult{status, {}, {}};
     }
-    if (op == proto::OP_REPLICATE) {
-      proto::ReplicateRequest request;
-      if (!ParseMessage(message, &request)) return RpcResult{Status::Invalid("parse"), {}, {}};
-      return RpcResult{target.replicator->Apply(request, payload), {}, {}};
-    }
-    if (op == proto::OP_SYNC_CHECK) {
-      proto::SyncCheckRequest request;
-      proto::SyncCheckReply reply;
-      if (!ParseMessage(message, &request)) return RpcResult{Status::Invalid("parse"), {}, {}};
-      Status status = target.resync->Check(request, &reply);
-      return RpcResult{status, status.ok() ? reply.SerializeAsString() : "", {}};
-    }
-    return RpcResult{{proto::STATUS_UNKNOWN_OP, "not served in process"}, {}, {}};
+    RpcRequest request;
+    request.op = op;
+    request.message = message;
+    request.payload = payload;
+    request.request_id = request_id;
+    RpcReply reply = target.service->Handle(request);
+    return RpcResult{reply.status, std::move(reply.message), std::move(reply.payload)};
   }
 
   // Inode records: a write as a request handler makes it (under the record's exclusive key
