@@ -5,11 +5,13 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <iostream>
 #include <map>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cluster.h"
@@ -162,6 +164,33 @@ TEST_F(OverlappingFailuresTest, ARestartWithinTheHeartbeatTimeoutLosesNothing) {
   }
   cluster_->WaitReady();
   CheckReads(/*all_available=*/true, "after the restarts");
+}
+
+// A server joins 2 copies on 3 servers while a client keeps overwriting every file. Once it is
+// UP it holds its share complete: with each of the original servers killed in turn (one down at
+// a time), every file reads back its last acknowledged bytes, the newcomer serving what it took.
+TEST_F(OverlappingFailuresTest, AJoinUnderLoadLosesNothing) {
+  std::mt19937_64 rng(TestSeed());
+  StartCluster(3, 2);
+  OverwriteAll(rng, 1);
+  std::atomic<bool> joined{false};
+  std::atomic<int> rounds{0};
+  std::thread load([&] {
+    for (int round = 2; !joined || round < 4; ++round) {
+      OverwriteAll(rng, round);
+      ++rounds;
+    }
+  });
+  cluster_->AddServer();
+  joined = true;
+  load.join();
+  std::cout << "[overlapping] " << rounds.load() << " rounds of " << kFiles
+            << " overwrites while the server joined\n";
+  for (int i = 0; i < 3; ++i) {
+    KillUntilDown(i);
+    CheckReads(/*all_available=*/true, "after the join, server " + std::to_string(i) + " down");
+    cluster_->StartServer(i);
+  }
 }
 
 // 3 copies, at least 2 of them complete for a write (the default): with one alive, reads go on
