@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -116,6 +117,13 @@ class InProcessServers : public ::testing::Test {
     }
     return map;
   }
+  // The next map: `server` DOWN.
+  static proto::ClusterMap WithDown(const proto::ClusterMap& map, ServerId server) {
+    proto::ClusterMap next = map;
+    next.set_epoch(map.epoch() + 1);
+    Info(&next, server)->set_state(proto::SERVER_DOWN);
+    return next;
+  }
   static proto::ServerInfo* Info(proto::ClusterMap* map, ServerId id) {
     for (auto& server : *map->mutable_servers()) {
       if (server.id() == id) return &server;
@@ -153,6 +161,21 @@ class InProcessServers : public ::testing::Test {
   void BeforeCallTo(const InProcessServer& target, std::function<Status()> hook) {
     std::lock_guard lock(mutex_);
     hooks_[target.id] = std::move(hook);
+  }
+
+  // The next call to a server, held on its way until the test releases it.
+  struct HeldCall {
+    std::promise<void> arrived;
+    std::promise<void> released;
+  };
+  std::shared_ptr<HeldCall> HoldNextCallTo(const InProcessServer& target) {
+    auto held = std::make_shared<HeldCall>();
+    BeforeCallTo(target, [held, go = held->released.get_future().share()] {
+      held->arrived.set_value();
+      go.wait();
+      return Status::Ok();
+    });
+    return held;
   }
 
   RpcResult Deliver(InProcessServer& target, uint16_t op, std::string_view message,

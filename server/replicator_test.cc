@@ -76,9 +76,7 @@ TEST_F(ReplicatorTest, AHeadThatLosesItsRoleBeforeEveryCopyHoldsTheWriteAppliesN
   const proto::ClusterMap map = Map(1, 3);
   SetMapEverywhere(map);
   const std::vector<InProcessServer*> chain = ChainOf(map);
-  proto::ClusterMap head_down = map;
-  head_down.set_epoch(2);
-  Info(&head_down, chain[0]->id)->set_state(proto::SERVER_DOWN);
+  const proto::ClusterMap head_down = WithDown(map, chain[0]->id);
   // The first copy does not answer, and meanwhile the head learns that it is DOWN.
   BeforeCallTo(*chain[1], [&] {
     chain[0]->peers.SetMap(head_down);
@@ -93,9 +91,7 @@ TEST_F(ReplicatorTest, AWriteEveryCopyOfItsMapTookIsAppliedThoughTheMapMovedOn) 
   const proto::ClusterMap map = Map(1, 3);
   SetMapEverywhere(map);
   const std::vector<InProcessServer*> chain = ChainOf(map);
-  proto::ClusterMap head_down = map;
-  head_down.set_epoch(2);
-  Info(&head_down, chain[0]->id)->set_state(proto::SERVER_DOWN);
+  const proto::ClusterMap head_down = WithDown(map, chain[0]->id);
   BeforeCallTo(*chain[2], [&] {
     chain[0]->peers.SetMap(head_down);
     return Status::Ok();
@@ -169,16 +165,9 @@ TEST_F(ReplicatorTest, WaitForWritesOfOlderMapsWaitsForTheWriteInFlight) {
   const proto::ClusterMap map = Map(1, 3);
   SetMapEverywhere(map);
   const std::vector<InProcessServer*> chain = ChainOf(map);
-  std::promise<void> entered;
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  BeforeCallTo(*chain[2], [&] {
-    entered.set_value();
-    released.wait();
-    return Status::Ok();
-  });
+  auto held = HoldNextCallTo(*chain[2]);
   std::thread writer([&] { EXPECT_TRUE(Write(*chain[0], "v1").ok()); });
-  entered.get_future().wait();
+  held->arrived.get_future().wait();
   std::atomic<bool> waited{false};
   std::thread pass([&] {
     chain[0]->replicator->WaitForWritesOfOlderMaps();
@@ -186,7 +175,7 @@ TEST_F(ReplicatorTest, WaitForWritesOfOlderMapsWaitsForTheWriteInFlight) {
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_FALSE(waited.load()) << "returned while a write of the older map was on its way";
-  release.set_value();
+  held->released.set_value();
   writer.join();
   pass.join();
   EXPECT_TRUE(waited.load());

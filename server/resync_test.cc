@@ -95,22 +95,15 @@ TEST_F(ResyncTest, APassDuringAWriteOfAnOlderMapLeavesEveryCopyWithIt) {
   const std::vector<InProcessServer*> chain = ChainOf(map, ino);
   proto::ClusterMap next = map;
   next.set_epoch(2);
-  std::promise<void> entered;
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  BeforeCallTo(*chain[2], [&] {
-    entered.set_value();
-    released.wait();
-    return Status::Ok();
-  });
+  auto held = HoldNextCallTo(*chain[2]);
   std::thread writer([&] { EXPECT_TRUE(Write(*chain[0], ino, "in flight").ok()); });
-  entered.get_future().wait();
+  held->arrived.get_future().wait();
   for (InProcessServer* server : {chain[0], chain[1]}) server->peers.SetMap(next);
   chain[0]->resync->Start();
   std::this_thread::sleep_for(milliseconds(200));
   EXPECT_LT(chain[0]->resync->progress().synced_epoch(), 2U)
       << "a pass finished while a write of the older map was on its way";
-  release.set_value();
+  held->released.set_value();
   writer.join();
   SetMapEverywhere(next);
   PassEverywhere(2);

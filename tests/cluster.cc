@@ -452,6 +452,17 @@ void Cluster::RestartAll(bool kill) {
   Start();
 }
 
+std::function<ServerPlacement(int)> AllOnHostButOne(const std::string& host, int elsewhere,
+                                                    const std::string& elsewhere_host,
+                                                    const std::vector<std::string>& wrapper) {
+  return [=](int i) {
+    ServerPlacement placement;
+    placement.listen_host = i == elsewhere ? elsewhere_host : host;
+    if (i == elsewhere) placement.wrapper = wrapper;
+    return placement;
+  };
+}
+
 proto::ClusterMap Cluster::GetMap() {
   static IoThreads* io = new IoThreads(1);  // lives for the process; channels are per call
   // A manager slowed by a loaded machine (sanitizers, 2 cores) gets three tries before the

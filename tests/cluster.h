@@ -81,6 +81,12 @@ struct ServerPlacement {
   std::vector<std::string> args;     // more flags for this server, e.g. {"--zone", "a"}
 };
 
+// Every server listening on `host` but server `elsewhere`, which listens on `elsewhere_host` and
+// starts under `wrapper` (a network namespace's exec prefix, tests/netns.h).
+std::function<ServerPlacement(int)> AllOnHostButOne(const std::string& host, int elsewhere,
+                                                    const std::string& elsewhere_host,
+                                                    const std::vector<std::string>& wrapper);
+
 struct ClusterOptions {
   int servers = 3;
   int heartbeat_timeout_ms = 5000;  // the manager's --heartbeat-timeout-ms

@@ -250,15 +250,8 @@ class NemesisTest : public ::testing::TestWithParam<int> {
     options.heartbeat_timeout_ms = kHeartbeatTimeoutMs;
     if (net_) {
       options.manager_host = net_->side_address();
-      options.server_placement = [net = net_.get()](int i) {
-        ServerPlacement placement;
-        placement.listen_host = net->host_address();
-        if (i == kCutOffServer) {
-          placement.listen_host = net->inside_address();
-          placement.wrapper = net->exec_prefix();
-        }
-        return placement;
-      };
+      options.server_placement = AllOnHostButOne(net_->host_address(), kCutOffServer,
+                                                 net_->inside_address(), net_->exec_prefix());
     }
     cluster_ = std::make_unique<Cluster>(options);
     full_dir_ = cluster_->server_data_dir(kFullDiskServer);

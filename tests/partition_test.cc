@@ -52,15 +52,8 @@ class PartitionTest : public ::testing::Test {
     options.heartbeat_timeout_ms = kHeartbeatTimeoutMs;
     options.chunk_size = 64 << 10;  // files of a few chunks spread over every server
     options.manager_host = manager_on_side ? net_->side_address() : net_->host_address();
-    options.server_placement = [net = net_.get()](int i) {
-      ServerPlacement placement;
-      placement.listen_host = net->host_address();
-      if (i == kIsolated) {
-        placement.listen_host = net->inside_address();
-        placement.wrapper = net->exec_prefix();
-      }
-      return placement;
-    };
+    options.server_placement = AllOnHostButOne(net_->host_address(), kIsolated,
+                                               net_->inside_address(), net_->exec_prefix());
     cluster_ = std::make_unique<Cluster>(options);
     cluster_->Start();
     const sealfs_options client_options = ClientOptions();
