@@ -70,7 +70,9 @@ class IntentsTest : public InProcessServers {
       proto::LookupReply reply;
       const uint64_t ino =
           ServerOf(id).metadata->Lookup(lookup, &reply).ok() ? reply.entry().ino() : 0;
-      if (agreed) EXPECT_EQ(*agreed, ino) << name << " differs between its copies";
+      if (agreed) {
+        EXPECT_EQ(*agreed, ino) << name << " differs between its copies";
+      }
       agreed = ino;
     }
     return agreed.value_or(0);
