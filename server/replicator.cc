@@ -124,6 +124,52 @@ struct BatchRecord {
 
 }  // namespace
 
+// RocksDB's WriteBatch format, read by our own code before RocksDB reads a batch that came off
+// the wire: Debian's RocksDB asserts (aborts the server) on some malformed batches rather than
+// returning an error. Only what SealFS writes passes: a 12-byte header (sequence, count), then
+// puts, deletions and merge operands, each naming its column family, as many as the header
+// counts.
+bool IsPlainWriteBatch(std::string_view data) {
+  constexpr std::size_t kHeader = 12;
+  constexpr uint8_t kDelete = 0x4;  // ValueType kTypeColumnFamilyDeletion
+  constexpr uint8_t kPut = 0x5;     // kTypeColumnFamilyValue
+  constexpr uint8_t kMerge = 0x6;   // kTypeColumnFamilyMerge
+  if (data.size() < kHeader) return false;
+  uint32_t count = 0;
+  for (int i = 0; i < 4; ++i)
+    count |= static_cast<uint32_t>(static_cast<uint8_t>(data[8 + i])) << (8 * i);
+  std::size_t pos = kHeader;
+  auto varint = [&](uint32_t* out) {
+    uint32_t value = 0;
+    for (int shift = 0; shift <= 28; shift += 7) {
+      if (pos >= data.size()) return false;
+      const auto byte = static_cast<uint8_t>(data[pos++]);
+      value |= static_cast<uint32_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) {
+        *out = value;
+        return true;
+      }
+    }
+    return false;
+  };
+  auto skip_bytes = [&] {
+    uint32_t length = 0;
+    if (!varint(&length) || length > data.size() - pos) return false;
+    pos += length;
+    return true;
+  };
+  uint32_t found = 0;
+  while (pos < data.size()) {
+    const auto tag = static_cast<uint8_t>(data[pos++]);
+    uint32_t family = 0;
+    if (tag != kDelete && tag != kPut && tag != kMerge) return false;
+    if (!varint(&family) || !skip_bytes()) return false;
+    if (tag != kDelete && !skip_bytes()) return false;
+    ++found;
+  }
+  return found == count;
+}
+
 struct Replicator::Piece {
   std::string placement_key;
   std::vector<BatchRecord> records;  // collected only when a batch holds several placement keys
@@ -398,7 +444,9 @@ void Replicator::WaitForWritesOfOlderMaps() {
 }
 
 Status Replicator::Apply(const proto::ReplicateRequest& request, std::string_view batch_data) {
-  if (batch_data.size() < 12) return Status::Invalid("replicated batch too short");
+  if (!IsPlainWriteBatch(batch_data)) {
+    return Status::Invalid("replicated batch is not puts, deletions and merges");
+  }
   rocksdb::WriteBatch batch{std::string(batch_data)};
   BatchSplitter check(storage_, /*collect=*/false);
   rocksdb::Status valid = batch.Iterate(&check);

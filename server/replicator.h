@@ -80,6 +80,11 @@ struct RecordedReply {
 // The reply stored under `request_key` by an earlier run of the request, if there is one.
 bool FindRecordedReply(const Storage& storage, const std::string& request_key, std::string* reply);
 
+// True when `data` is a RocksDB WriteBatch of puts, deletions and merge operands into named
+// column families, well formed and counted right: checked before RocksDB reads a replicated
+// batch, as RocksDB aborts on some malformed ones.
+bool IsPlainWriteBatch(std::string_view data);
+
 // Seconds since the Unix epoch: the time stamped on recorded replies and intents.
 uint64_t UnixSeconds();
 

@@ -202,6 +202,21 @@ TEST_F(ReplicatorTest, BatchesACopyCannotCheckAreRefusedAndChangeNothing) {
   ASSERT_TRUE(merged_inode.Merge(copy.storage->inodes(), keys::InodeKey(kIno), "patch").ok());
   EXPECT_EQ(copy.replicator->Apply(request, merged_inode.Data()).code(), proto::STATUS_INVALID);
 
+  // Malformed bytes are refused before RocksDB reads them (it aborts on some): a record kind
+  // SealFS never writes (a single deletion), a count that does not match, a cut-off record.
+  rocksdb::WriteBatch single_delete;
+  ASSERT_TRUE(single_delete.SingleDelete(copy.storage->inodes(), keys::InodeKey(kIno)).ok());
+  EXPECT_EQ(copy.replicator->Apply(request, single_delete.Data()).code(), proto::STATUS_INVALID);
+  std::string miscounted = InodeBatch(copy, kIno, "v1").Data();
+  miscounted[8] = 2;
+  EXPECT_EQ(copy.replicator->Apply(request, miscounted).code(), proto::STATUS_INVALID);
+  const std::string whole = InodeBatch(copy, kIno, "v1").Data();
+  for (std::size_t size = 12; size < whole.size(); ++size) {
+    EXPECT_EQ(copy.replicator->Apply(request, whole.substr(0, size)).code(), proto::STATUS_INVALID)
+        << "cut to " << size << " bytes";
+  }
+  EXPECT_TRUE(IsPlainWriteBatch(whole));
+
   // A batch with one bad record among good ones is refused whole.
   rocksdb::WriteBatch mixed = InodeBatch(copy, kIno, "v1");
   ASSERT_TRUE(mixed.Put(copy.storage->inodes(), "xyz", "value").ok());
