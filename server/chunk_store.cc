@@ -39,8 +39,7 @@ Status ChunkStore::ReadChunk(uint64_t ino, uint64_t index, uint32_t offset, uint
     return Status::Invalid("read past the largest chunk");
   }
   rocksdb::PinnableSlice value;
-  rocksdb::Status status = storage_->db()->Get(rocksdb::ReadOptions(), storage_->chunks(),
-                                               keys::ChunkKey(ino, index), &value);
+  rocksdb::Status status = storage_->Get(Storage::kChunks, keys::ChunkKey(ino, index), &value);
   if (status.IsNotFound()) return Status::Ok();
   if (!status.ok()) return FromRocks(status);
   if (offset < value.size()) {
@@ -69,8 +68,7 @@ Status ChunkStore::TruncateChunks(uint64_t ino, uint64_t size, uint32_t chunk_si
   rocksdb::ReadOptions read_options;
   if (!end.empty()) read_options.iterate_upper_bound = &end_slice;
   read_options.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(
-      storage_->db()->NewIterator(read_options, storage_->chunks()));
+  std::unique_ptr<rocksdb::Iterator> it(storage_->NewIterator(Storage::kChunks, read_options));
   rocksdb::Status status;
   // Chunks below the one that holds size stay as they are: start the scan there.
   uint64_t first_scanned = cut != 0 ? first_gone - 1 : first_gone;
@@ -101,8 +99,7 @@ Status ChunkStore::DeleteChunks(uint64_t ino, uint64_t first_index, uint64_t end
   rocksdb::ReadOptions read_options;
   read_options.iterate_upper_bound = &end_slice;
   read_options.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(
-      storage_->db()->NewIterator(read_options, storage_->chunks()));
+  std::unique_ptr<rocksdb::Iterator> it(storage_->NewIterator(Storage::kChunks, read_options));
   for (it->Seek(keys::ChunkKey(ino, first_index)); it->Valid(); it->Next()) {
     uint64_t key_ino = 0;
     uint64_t index = 0;

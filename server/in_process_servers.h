@@ -221,8 +221,7 @@ class InProcessServers : public ::testing::Test {
   }
   static std::optional<std::string> Read(const InProcessServer& server, uint64_t ino) {
     std::string value;
-    rocksdb::Status status = server.storage->db()->Get(
-        rocksdb::ReadOptions(), server.storage->inodes(), keys::InodeKey(ino), &value);
+    rocksdb::Status status = server.storage->Get(Storage::kInodes, keys::InodeKey(ino), &value);
     if (status.IsNotFound()) return std::nullopt;
     EXPECT_TRUE(status.ok()) << status.ToString();
     return value;

@@ -143,8 +143,7 @@ RpcReply IntentRunner::Run(uint64_t request_id, const proto::RunIntentRequest& r
       return RpcReply{Status::Ok(), std::move(recorded), {}};  // it ran to its end before
     }
     std::string value;
-    rocksdb::Status found =
-        storage_->db()->Get(rocksdb::ReadOptions(), storage_->intents(), key, &value);
+    rocksdb::Status found = storage_->Get(Storage::kIntents, key, &value);
     if (found.ok()) {
       if (!intent.ParseFromString(value)) return MakeErrorReply(Status::IoError("stored intent"));
       stored = true;  // a retry of a run cut short: go on with it
@@ -278,7 +277,7 @@ void IntentRunner::Sweep() {
   };
   std::vector<Due> due;
   std::unique_ptr<rocksdb::Iterator> it(
-      storage_->db()->NewIterator(rocksdb::ReadOptions(), storage_->intents()));
+      storage_->NewIterator(Storage::kIntents, rocksdb::ReadOptions()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string_view key(it->key().data(), it->key().size());
     uint64_t request_id = 0;
@@ -301,8 +300,7 @@ void IntentRunner::Sweep() {
     }
     std::string value;
     proto::Intent intent;
-    rocksdb::Status found =
-        storage_->db()->Get(rocksdb::ReadOptions(), storage_->intents(), entry.key, &value);
+    rocksdb::Status found = storage_->Get(Storage::kIntents, entry.key, &value);
     if (found.ok() && intent.ParseFromString(value)) {  // not finished by a retry meanwhile
       proto::RunIntentReply reply;
       Status status = Execute(entry.key, entry.coordinator_key, entry.request_id, &intent, &reply);

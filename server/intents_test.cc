@@ -145,10 +145,9 @@ TEST_F(IntentsTest, AnIntentLeftBehindIsFinishedByTheSweeper) {
   EXPECT_EQ(EntryIno("f"), 100U);
   EXPECT_EQ(EntryIno("g"), 101U);
   std::string left;
-  EXPECT_TRUE(head.storage->db()
-                  ->Get(rocksdb::ReadOptions(), head.storage->intents(),
-                        keys::RequestKey(9, request.coordinator_key()), &left)
-                  .IsNotFound())
+  EXPECT_TRUE(
+      head.storage->Get(Storage::kIntents, keys::RequestKey(9, request.coordinator_key()), &left)
+          .IsNotFound())
       << "the intent is still stored after it ran";
 }
 

@@ -44,8 +44,7 @@ Status Corrupt(std::string_view what) {
 
 Status MetadataStore::GetInode(uint64_t ino, proto::InodeAttr* attr, bool* found) {
   std::string value;
-  rocksdb::Status status =
-      storage_->db()->Get(rocksdb::ReadOptions(), storage_->inodes(), keys::InodeKey(ino), &value);
+  rocksdb::Status status = storage_->Get(Storage::kInodes, keys::InodeKey(ino), &value);
   *found = false;
   if (status.IsNotFound()) return Status::Ok();
   if (!status.ok()) return FromRocks(status);
@@ -69,8 +68,7 @@ Status MetadataStore::RequireInode(uint64_t ino) {
 Status MetadataStore::GetDentry(uint64_t parent, std::string_view name, proto::Dentry* entry,
                                 bool* found) {
   std::string value;
-  rocksdb::Status status = storage_->db()->Get(rocksdb::ReadOptions(), storage_->dentries(),
-                                               keys::DentryKey(parent, name), &value);
+  rocksdb::Status status = storage_->Get(Storage::kDentries, keys::DentryKey(parent, name), &value);
   *found = false;
   if (status.IsNotFound()) return Status::Ok();
   if (!status.ok()) return FromRocks(status);
@@ -87,7 +85,7 @@ Status MetadataStore::DeleteInodeInBatch(uint64_t ino, rocksdb::WriteBatch* batc
   rocksdb::Slice end_slice(end);
   rocksdb::ReadOptions options;
   if (!end.empty()) options.iterate_upper_bound = &end_slice;
-  std::unique_ptr<rocksdb::Iterator> it(storage_->db()->NewIterator(options, storage_->xattrs()));
+  std::unique_ptr<rocksdb::Iterator> it(storage_->NewIterator(Storage::kXattrs, options));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     status = batch->Delete(storage_->xattrs(), it->key());
     if (!status.ok()) return FromRocks(status);
@@ -287,7 +285,7 @@ Status MetadataStore::ReadDir(const proto::ReadDirRequest& request, proto::ReadD
   rocksdb::Slice end_slice(end);
   rocksdb::ReadOptions options;
   if (!end.empty()) options.iterate_upper_bound = &end_slice;
-  std::unique_ptr<rocksdb::Iterator> it(storage_->db()->NewIterator(options, storage_->dentries()));
+  std::unique_ptr<rocksdb::Iterator> it(storage_->NewIterator(Storage::kDentries, options));
   std::string start = keys::DentryKey(request.parent(), request.start_after());
   it->Seek(start);
   if (it->Valid() && it->key() == rocksdb::Slice(start)) it->Next();
@@ -324,8 +322,7 @@ Status MetadataStore::SetXattr(const proto::SetXattrRequest& request, std::strin
   std::string key = keys::XattrKey(request.ino(), request.name());
   if (flags != 0) {
     std::string existing;
-    rocksdb::Status get =
-        storage_->db()->Get(rocksdb::ReadOptions(), storage_->xattrs(), key, &existing);
+    rocksdb::Status get = storage_->Get(Storage::kXattrs, key, &existing);
     if (!get.ok() && !get.IsNotFound()) return FromRocks(get);
     if (flags == kXattrCreate && get.ok()) return Status::Exists();
     if (flags == kXattrReplace && get.IsNotFound()) return {proto::STATUS_NO_DATA, {}};
@@ -338,8 +335,8 @@ Status MetadataStore::GetXattr(const proto::GetXattrRequest& request, std::strin
   if (!status.ok()) return status;
   status = RequireInode(request.ino());
   if (!status.ok()) return status;
-  rocksdb::Status get = storage_->db()->Get(rocksdb::ReadOptions(), storage_->xattrs(),
-                                            keys::XattrKey(request.ino(), request.name()), value);
+  rocksdb::Status get =
+      storage_->Get(Storage::kXattrs, keys::XattrKey(request.ino(), request.name()), value);
   if (get.IsNotFound()) return {proto::STATUS_NO_DATA, {}};
   return FromRocks(get);
 }
@@ -353,7 +350,7 @@ Status MetadataStore::ListXattr(const proto::ListXattrRequest& request,
   rocksdb::Slice end_slice(end);
   rocksdb::ReadOptions options;
   if (!end.empty()) options.iterate_upper_bound = &end_slice;
-  std::unique_ptr<rocksdb::Iterator> it(storage_->db()->NewIterator(options, storage_->xattrs()));
+  std::unique_ptr<rocksdb::Iterator> it(storage_->NewIterator(Storage::kXattrs, options));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     reply->add_names(it->key().data() + keys::kInoSize, it->key().size() - keys::kInoSize);
   }
@@ -368,8 +365,7 @@ Status MetadataStore::RemoveXattr(const proto::RemoveXattrRequest& request,
   if (!status.ok()) return status;
   std::string key = keys::XattrKey(request.ino(), request.name());
   std::string existing;
-  rocksdb::Status get =
-      storage_->db()->Get(rocksdb::ReadOptions(), storage_->xattrs(), key, &existing);
+  rocksdb::Status get = storage_->Get(Storage::kXattrs, key, &existing);
   if (get.IsNotFound()) return {proto::STATUS_NO_DATA, {}};
   if (!get.ok()) return FromRocks(get);
   return FromRocks(batch->Delete(storage_->xattrs(), key));

@@ -70,8 +70,7 @@ std::size_t KeyLocks::StripeOf(std::string_view placement_key) {
 
 bool FindRecordedReply(const Storage& storage, const std::string& request_key, std::string* reply) {
   std::string value;
-  rocksdb::Status status =
-      storage.db()->Get(rocksdb::ReadOptions(), storage.requests(), request_key, &value);
+  rocksdb::Status status = storage.Get(Storage::kRequests, request_key, &value);
   uint64_t written = 0;
   std::string_view stored;
   if (!status.ok() || !keys::DecodeRequestValue(value, &written, &stored)) return false;
@@ -302,8 +301,7 @@ void Replicator::RevertCopies(const rocksdb::WriteBatch& batch, const std::vecto
     for (const BatchRecord& record : records) {
       std::string value;
       rocksdb::ColumnFamilyHandle* family = storage_->handle(record.family);
-      rocksdb::Status read =
-          storage_->db()->Get(rocksdb::ReadOptions(), family, record.key, &value);
+      rocksdb::Status read = storage_->Get(record.family, record.key, &value);
       if (read.IsNotFound()) {
         read = revert.Delete(family, record.key);
       } else if (read.ok()) {

@@ -164,8 +164,7 @@ Status Resync::PassFamily(const std::shared_ptr<const MapSnapshot>& map, Storage
   }
   rocksdb::ReadOptions options;
   options.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(
-      storage_->db()->NewIterator(options, storage_->handle(family)));
+  std::unique_ptr<rocksdb::Iterator> it(storage_->NewIterator(family, options));
   uint64_t checked = 0;
   std::vector<uint64_t> chunk_inos;  // of the chunks this server is the head for
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -233,8 +232,7 @@ Status Resync::RemoveOrphanChunks(const std::shared_ptr<const MapSnapshot>& map,
     Status known;
     if (inode_head == self) {
       std::string value;
-      rocksdb::Status read = storage_->db()->Get(rocksdb::ReadOptions(), storage_->inodes(),
-                                                 keys::InodeKey(ino), &value);
+      rocksdb::Status read = storage_->Get(Storage::kInodes, keys::InodeKey(ino), &value);
       known = read.IsNotFound() ? Status::NotFound() : FromRocks(read);
     } else {
       proto::GetAttrRequest request;
@@ -258,7 +256,7 @@ Status Resync::RemoveOrphanChunks(const std::shared_ptr<const MapSnapshot>& map,
     std::vector<std::string> placement_keys;
     const std::string prefix = keys::InoPrefix(ino);
     std::unique_ptr<rocksdb::Iterator> it(
-        storage_->db()->NewIterator(rocksdb::ReadOptions(), storage_->chunks()));
+        storage_->NewIterator(Storage::kChunks, rocksdb::ReadOptions()));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       uint64_t key_ino = 0;
       uint64_t index = 0;
@@ -329,8 +327,7 @@ Status Resync::Repair(const std::shared_ptr<const MapSnapshot>& map, Storage::Fa
     std::vector<ServerId> chain = map->placement.Chain(placement_key);
     if (chain.empty() || chain.front() != replicator_->peers().self()) continue;
     std::string value;
-    rocksdb::Status read =
-        storage_->db()->Get(rocksdb::ReadOptions(), storage_->handle(family), key, &value);
+    rocksdb::Status read = storage_->Get(family, key, &value);
     rocksdb::WriteBatch batch;
     if (read.IsNotFound()) {
       read = batch.Delete(storage_->handle(family), key);
@@ -378,8 +375,7 @@ Status Resync::Check(const proto::SyncCheckRequest& request, proto::SyncCheckRep
   rocksdb::ReadOptions options;
   options.fill_cache = false;
   rocksdb::Slice upper(request.last());
-  std::unique_ptr<rocksdb::Iterator> it(
-      storage_->db()->NewIterator(options, storage_->handle(family)));
+  std::unique_ptr<rocksdb::Iterator> it(storage_->NewIterator(family, options));
   if (request.after().empty()) {
     it->SeekToFirst();
   } else {

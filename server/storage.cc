@@ -186,6 +186,24 @@ Status Storage::WriteLocal(rocksdb::WriteBatch* batch, bool sync) {
   return status;
 }
 
+rocksdb::Status Storage::Get(Family family, std::string_view key, std::string* value) const {
+  if (db_ == nullptr) return rocksdb::Status::Aborted("storage is closed");
+  return db_->Get(rocksdb::ReadOptions(), handles_[family], rocksdb::Slice(key.data(), key.size()),
+                  value);
+}
+
+rocksdb::Status Storage::Get(Family family, std::string_view key,
+                             rocksdb::PinnableSlice* value) const {
+  if (db_ == nullptr) return rocksdb::Status::Aborted("storage is closed");
+  return db_->Get(rocksdb::ReadOptions(), handles_[family], rocksdb::Slice(key.data(), key.size()),
+                  value);
+}
+
+std::unique_ptr<rocksdb::Iterator> Storage::NewIterator(Family family,
+                                                        const rocksdb::ReadOptions& options) const {
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, handles_[family]));
+}
+
 Storage::Family Storage::FamilyOfId(uint32_t column_family_id) const {
   for (std::size_t i = 0; i < handles_.size(); ++i) {
     if (handles_[i]->GetID() == column_family_id) return static_cast<Family>(i);

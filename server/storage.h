@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "status.h"
@@ -31,6 +32,9 @@
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
+class Iterator;
+class PinnableSlice;
+struct ReadOptions;
 class Status;
 class WriteBatch;
 }  // namespace rocksdb
@@ -99,8 +103,14 @@ class Storage {
   // statvfs(2) of the data directory.
   Status StatFs(uint64_t* total_bytes, uint64_t* free_bytes, uint64_t* available_bytes) const;
 
+  // Every read of the stores, the passes and the intent runner: RocksDB's Get and iterators on
+  // one family of this database.
+  rocksdb::Status Get(Family family, std::string_view key, std::string* value) const;
+  rocksdb::Status Get(Family family, std::string_view key, rocksdb::PinnableSlice* value) const;
+  [[nodiscard]] std::unique_ptr<rocksdb::Iterator> NewIterator(
+      Family family, const rocksdb::ReadOptions& options) const;
+
   [[nodiscard]] const StorageOptions& options() const { return options_; }
-  [[nodiscard]] rocksdb::DB* db() const { return db_; }
   [[nodiscard]] rocksdb::ColumnFamilyHandle* inodes() const { return handles_[kInodes]; }
   [[nodiscard]] rocksdb::ColumnFamilyHandle* dentries() const { return handles_[kDentries]; }
   [[nodiscard]] rocksdb::ColumnFamilyHandle* xattrs() const { return handles_[kXattrs]; }
