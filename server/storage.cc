@@ -173,7 +173,7 @@ Status Storage::WriteLocal(rocksdb::WriteBatch* batch, bool sync) {
     auto [it, first] = present.try_emplace(key, false);
     if (first) {
       std::string value;
-      it->second = db_->Get(rocksdb::ReadOptions(), inodes(), key, &value).ok();
+      it->second = Get(kInodes, key, &value).ok();
     }
     if (put && !it->second) ++delta;
     if (!put && it->second) --delta;
