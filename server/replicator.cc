@@ -268,6 +268,7 @@ Status Replicator::Commit(rocksdb::WriteBatch* batch, bool sync, const RecordedR
   if (pieces.size() == 1) whole = std::string_view(batch->Data());
   uint64_t epoch = 0;
   status = Forward(&pieces, sync, whole, &epoch);
+  if (status.ok() && before_local_apply_) before_local_apply_();
   if (status.ok()) status = ApplyDelivered(batch, sync, pieces, epoch);
   if (!status.ok()) {
     spdlog::warn("a write did not reach every copy and is not applied here: {}", status.ToString());

@@ -30,6 +30,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -120,6 +121,12 @@ class Replicator {
   [[nodiscard]] KeyLocks& locks() { return locks_; }
   [[nodiscard]] Peers& peers() { return *peers_; }
 
+  // Tests only: runs between the moment every copy holds a batch and its apply here, the
+  // narrowest window a pass of a newer map must not read through.
+  void set_before_local_apply_for_test(std::function<void()> hook) {
+    before_local_apply_ = std::move(hook);
+  }
+
  private:
   struct Piece;
   Status SplitByPlacementKey(rocksdb::WriteBatch* batch, std::vector<Piece>* pieces) const;
@@ -139,6 +146,7 @@ class Replicator {
   uint64_t newest_epoch_seen_ = 0;  // GUARDED_BY(epoch_mutex_)
   // The newest epoch of a replicated batch applied here, by KeyLocks stripe of its records.
   std::array<std::atomic<uint64_t>, KeyLocks::kStripes> stripe_epochs_{};
+  std::function<void()> before_local_apply_;
 };
 
 }  // namespace sealfs

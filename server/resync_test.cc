@@ -110,5 +110,31 @@ TEST_F(ResyncTest, APassDuringAWriteOfAnOlderMapLeavesEveryCopyWithIt) {
   for (InProcessServer* server : chain) EXPECT_EQ(Read(*server, ino), "in flight");
 }
 
+// The narrowest window: every copy of the older map holds the write, the map moves on (adding a
+// copy), and the head's pass of the newer map starts before the head applied the write. Reading
+// then, the pass would not see the write, never give it to the new copy, and the manager would
+// count that copy complete without it.
+TEST_F(ResyncTest, APassOfANewerMapWaitsForAWriteItsHeadHasNotAppliedYet) {
+  const proto::ClusterMap map = Map(1, 3);
+  SetMapEverywhere(map);
+  const uint64_t ino = 17;
+  const std::vector<InProcessServer*> chain = ChainOf(map, ino);
+  InProcessServer* newcomer = Outside(chain);
+  const proto::ClusterMap next = Map(2, 4);  // every server a copy: the newcomer last
+  ASSERT_EQ(ChainOf(next, ino).front(), chain[0]);
+  chain[0]->replicator->set_before_local_apply_for_test([&] {
+    SetMapEverywhere(next);
+    chain[0]->resync->Start();
+    std::this_thread::sleep_for(milliseconds(300));
+    EXPECT_LT(chain[0]->resync->progress().synced_epoch(), 2U)
+        << "the pass finished before the head applied a write of the older map";
+  });
+  EXPECT_TRUE(Write(*chain[0], ino, "delivered, not yet applied on the head").ok());
+  chain[0]->replicator->set_before_local_apply_for_test(nullptr);
+  PassEverywhere(2);
+  EXPECT_EQ(Read(*newcomer, ino), "delivered, not yet applied on the head")
+      << "the new copy misses a write the pass should have given it";
+}
+
 }  // namespace
 }  // namespace sealfs
