@@ -12,6 +12,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -74,10 +75,10 @@ struct RpcServerOptions {
   int worker_threads = 8;  // run handlers (RocksDB calls block)
   // A connection with more requests in flight stops being read until replies drain.
   int max_in_flight_per_connection = 64;
-  // Ops for which this returns true run on the I/O thread that read them, saving two thread
-  // hops; only for handlers that never block for long (a metadata write to the memtable, not a
-  // synced write or a chunk). Null: every request goes to the worker pool.
-  std::function<bool(uint16_t op)> runs_inline;
+  // Tried first on the I/O thread that read a request, saving two thread hops: it answers
+  // requests it can serve without blocking for long, and returns nullopt for the others, which
+  // go to the worker pool. Null: every request goes to the worker pool.
+  std::function<std::optional<RpcReply>(const RpcRequest&)> serve_without_waiting;
 };
 
 class RpcServer {

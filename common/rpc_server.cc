@@ -132,13 +132,14 @@ class RpcServer::Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void Dispatch() {
-    const auto& runs_inline = server_->options_.runs_inline;
-    if (runs_inline && runs_inline(header_.op)) {
-      RpcReply reply =
-          server_->handler_(RpcRequest{header_.op, message_, payload_, header_.request_id});
-      Enqueue(header_.request_id, header_.op, std::move(reply));
-      ReadHeader();
-      return;
+    if (const auto& serve = server_->options_.serve_without_waiting) {
+      std::optional<RpcReply> reply =
+          serve(RpcRequest{header_.op, message_, payload_, header_.request_id});
+      if (reply) {
+        Enqueue(header_.request_id, header_.op, std::move(*reply));
+        ReadHeader();
+        return;
+      }
     }
     ++in_flight_;
     auto request = std::make_shared<std::pair<std::string, std::string>>(std::move(message_),

@@ -102,7 +102,10 @@ TEST_F(RpcTest, ManyCallsInFlightFromManyThreadsGetTheirOwnReplies) {
 
 TEST(RpcInlineTest, QuickOpsOnTheIoThreadAndSlowOnesOnWorkersBothGetTheirReplies) {
   RpcServerOptions options;
-  options.runs_inline = [](uint16_t op) { return op == kEchoOp; };
+  options.serve_without_waiting = [](const RpcRequest& request) -> std::optional<RpcReply> {
+    if (request.op != kEchoOp) return std::nullopt;
+    return TestHandler(request);
+  };
   RpcServer server(TestHandler, options);
   std::string address;
   ASSERT_TRUE(server.Start("127.0.0.1:0", &address).ok());

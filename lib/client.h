@@ -26,6 +26,8 @@
 #include <vector>
 
 #include "cluster_view.h"
+#include "dir_cache.h"
+#include "directory_touches.h"
 #include "file_table.h"
 #include "status.h"
 
@@ -40,6 +42,8 @@ struct ClientOptions {
   uint32_t gid = 0;
   uint32_t umask = 022;
   std::size_t max_open_files = 1 << 20;
+  // How long a directory looked up stays cached for path resolution (DirCache); 0: not at all.
+  std::chrono::milliseconds dir_cache{1000};
 };
 
 // One directory listing in progress: ".", "..", then each server's share of the entries (the
@@ -188,8 +192,10 @@ class Client {
 
   // Namespace (client_namespace.cc).
   Status Resolve(std::string_view path, bool follow_last, Resolved* out);
+  // use_cache: take the directories on the way from dir_cache_ where fresh; a name not found
+  // under a cached directory makes the walk start again without the cache.
   Status ResolveComponents(std::vector<std::string> components, bool follow_last, int depth,
-                           std::vector<uint64_t>* ancestors, Resolved* out);
+                           std::vector<uint64_t>* ancestors, Resolved* out, bool use_cache = true);
   // Resolves all but the last component. A path naming the root, or ending in "." or "..",
   // names a directory that cannot be created or removed: STATUS_EXISTS, with out->name empty,
   // "." or "..", once the directory is known to exist.
@@ -206,7 +212,8 @@ class Client {
                          proto::CreateReply* reply);
   // Bumps a directory's mtime and ctime and changes its link count by nlink_delta.
   static proto::SetAttrRequest TouchRequest(uint64_t dir_ino, int nlink_delta);
-  Status TouchDirectory(uint64_t dir_ino, int nlink_delta);
+  // Sends touches_'s SETATTRs, all at once.
+  void SendTouches(const std::vector<proto::SetAttrRequest>& touches);
   // Deletes the chunks of a file whose inode went with its last link.
   Status DeleteData(const proto::Dentry& entry, const proto::InodeAttr& last_attr);
   // DeleteData when `drop_reply`, the SetAttrReply of the step of an intent that dropped a link
@@ -265,6 +272,8 @@ class Client {
 
   ClientOptions options_;
   ClusterView cluster_;
+  DirCache dir_cache_;
+  DirectoryTouches touches_;  // after cluster_: sends its last touches before cluster_ goes
   FileTable files_;
   uint32_t default_chunk_size_ = 1U << 20;
   // Striped by inode: makes an O_APPEND write's size lookup and write one step (client_data.cc).

@@ -80,6 +80,7 @@ void AddStep(proto::Intent* intent, proto::IntentStep step, proto::IntentStep un
 // failed step comes back as its status; reply->failed_step() says which.
 Status Client::RunIntent(const std::string& coordinator_key, const proto::Intent& intent,
                          proto::RunIntentReply* reply) {
+  touches_.Flush();  // an intent's own touch of a directory must not be overtaken by an older one
   proto::RunIntentRequest request;
   request.set_coordinator_key(coordinator_key);
   *request.mutable_intent() = intent;
@@ -101,6 +102,8 @@ proto::Timespec Now() {
 Client::Client(const std::string& manager_address, const ClientOptions& options)
     : options_(options),
       cluster_(manager_address, options.timeouts),
+      dir_cache_(options.dir_cache),
+      touches_([this](const std::vector<proto::SetAttrRequest>& touches) { SendTouches(touches); }),
       files_(options.max_open_files),
       random_(std::random_device{}()) {}
 
@@ -161,6 +164,7 @@ uint64_t Client::NewInodeIdFor(std::string_view entry_key) {
 }
 
 Status Client::GetAttr(uint64_t ino, proto::InodeAttr* attr) {
+  touches_.FlushIfPending(ino);
   proto::GetAttrRequest request;
   request.set_ino(ino);
   RpcResult result = cluster_.CallHome(InodePlacementKey(ino), proto::OP_GET_ATTR, request);
@@ -178,6 +182,7 @@ Status Client::FillAttr(Resolved* resolved) {
 }
 
 Status Client::SetAttr(const proto::SetAttrRequest& request, proto::SetAttrReply* reply) {
+  touches_.FlushIfPending(request.ino());  // a pending touch must not land over this change
   RpcResult result =
       cluster_.CallHome(InodePlacementKey(request.ino()), proto::OP_SET_ATTR, request);
   proto::SetAttrReply ignored;
@@ -196,6 +201,11 @@ Status Client::Lookup(uint64_t parent, const std::string& name, Resolved* out) {
   out->type = reply.entry().type();
   out->has_attr = reply.has_attr();
   if (out->has_attr) out->attr = std::move(*reply.mutable_attr());
+  if (IsDir(out->type)) {
+    dir_cache_.Insert(parent, name, out->ino);
+    // Attributes read before this client's own touch of the directory reached its server.
+    if (touches_.FlushIfPending(out->ino)) out->has_attr = false;
+  }
   return Status::Ok();
 }
 
@@ -215,8 +225,9 @@ Status Client::Resolve(std::string_view path, bool follow_last, Resolved* out) {
 // Walks from the root. A symlink met on the way is replaced by its target and the walk starts
 // again from the root with the rest of the path appended, so ".." always means the real parent.
 Status Client::ResolveComponents(std::vector<std::string> components, bool follow_last, int depth,
-                                 std::vector<uint64_t>* ancestors, Resolved* out) {
+                                 std::vector<uint64_t>* ancestors, Resolved* out, bool use_cache) {
   std::vector<Resolved> stack;  // the directories walked through, root first
+  bool used_cache = false;
   Resolved root;
   root.ino = kRootIno;
   root.type = S_IFDIR;
@@ -229,10 +240,23 @@ Status Client::ResolveComponents(std::vector<std::string> components, bool follo
       if (stack.size() > 1) stack.pop_back();
       continue;
     }
-    Resolved next;
-    Status status = Lookup(stack.back().ino, name, &next);
-    if (!status.ok()) return status;
     bool last = i + 1 == components.size();
+    Resolved next;
+    if (std::optional<uint64_t> cached =
+            use_cache && !last ? dir_cache_.Find(stack.back().ino, name) : std::nullopt) {
+      next.ino = *cached;
+      next.type = S_IFDIR;
+      used_cache = true;
+      stack.push_back(std::move(next));
+      continue;
+    }
+    Status status = Lookup(stack.back().ino, name, &next);
+    if (status.code() == proto::STATUS_NOT_FOUND && used_cache) {
+      // A cached directory may be gone or renamed by another client: ask again all the way.
+      return ResolveComponents(std::move(components), follow_last, depth, ancestors, out,
+                               /*use_cache=*/false);
+    }
+    if (!status.ok()) return status;
     if (S_ISLNK(next.type) && (!last || follow_last)) {
       if (depth >= kMaxSymlinkDepth) return {proto::STATUS_LOOP, "too many symlinks"};
       status = FillAttr(&next);
@@ -249,7 +273,8 @@ Status Client::ResolveComponents(std::vector<std::string> components, bool follo
       if (!status.ok()) return status;
       target.insert(target.end(), components.begin() + static_cast<std::ptrdiff_t>(i) + 1,
                     components.end());
-      return ResolveComponents(std::move(target), follow_last, depth + 1, ancestors, out);
+      return ResolveComponents(std::move(target), follow_last, depth + 1, ancestors, out,
+                               use_cache);
     }
     stack.push_back(std::move(next));
   }
@@ -336,7 +361,7 @@ Status Client::CreateEntry(const ParentAndName& where, proto::InodeAttr attr, bo
     ++attempt;
     if (status.code() == proto::STATUS_CONFLICT) continue;  // the id was taken: draw again
     if (!status.ok()) return status;
-    if (reply->created()) return TouchDirectory(where.parent.ino, 0);
+    if (reply->created()) touches_.Touch(where.parent.ino, attr.ctime());
     return Status::Ok();
   }
   return {proto::STATUS_IO_ERROR, "could not find a free inode id"};
@@ -381,8 +406,13 @@ proto::SetAttrRequest Client::TouchRequest(uint64_t dir_ino, int nlink_delta) {
   return request;
 }
 
-Status Client::TouchDirectory(uint64_t dir_ino, int nlink_delta) {
-  return SetAttr(TouchRequest(dir_ino, nlink_delta), nullptr);
+void Client::SendTouches(const std::vector<proto::SetAttrRequest>& touches) {
+  std::vector<PendingCall> calls;
+  calls.reserve(touches.size());
+  for (const proto::SetAttrRequest& touch : touches) {
+    calls.push_back(cluster_.StartHome(InodePlacementKey(touch.ino()), proto::OP_SET_ATTR, touch));
+  }
+  for (PendingCall& call : calls) (void)cluster_.Finish(call);  // best effort, as in an intent
 }
 
 Status Client::DeleteData(const proto::Dentry& entry, const proto::InodeAttr& last_attr) {
@@ -406,12 +436,9 @@ Status Client::RemoveEntry(const ParentAndName& where, uint64_t expected_ino,
   Status status = cluster_.CallHome(entry_key, proto::OP_REMOVE_DENTRY, request).Decode(&reply);
   if (!status.ok()) return status;
   if (reply.inode_elsewhere()) return RemoveEntryAndLink(where, reply.entry(), request);
-  proto::SetAttrRequest touch = TouchRequest(where.parent.ino, 0);
-  PendingCall touch_call =
-      cluster_.StartHome(InodePlacementKey(touch.ino()), proto::OP_SET_ATTR, touch);
-  if (reply.inode_removed()) status = DeleteData(reply.entry(), reply.attr());
-  Status touched = cluster_.Finish(touch_call).status;
-  return status.ok() ? touched : status;
+  touches_.Touch(where.parent.ino, request.ctime());
+  if (reply.inode_removed()) return DeleteData(reply.entry(), reply.attr());
+  return Status::Ok();
 }
 
 Status Client::RemoveEntryAndLink(const ParentAndName& where, const proto::Dentry& entry,
@@ -529,7 +556,9 @@ Status Client::RemoveDirectory(const ParentAndName& where) {
   AddStep(&intent, SetAttrStep(drop, /*best_effort=*/true));
   AddStep(&intent, SetAttrStep(TouchRequest(where.parent.ino, -1), /*best_effort=*/true));
   proto::RunIntentReply reply;
-  return RunIntent(DentryPlacementKey(where.parent.ino, where.name), intent, &reply);
+  status = RunIntent(DentryPlacementKey(where.parent.ino, where.name), intent, &reply);
+  dir_cache_.Erase(where.parent.ino, where.name);
+  return status;
 }
 
 Status Client::Unlink(std::string_view path) {
@@ -574,6 +603,16 @@ Status Client::Rename(std::string_view from, std::string_view to, unsigned flags
 
 Status Client::RenameOnce(const ParentAndName& source, const ParentAndName& target, unsigned flags,
                           bool want_dir) {
+  // Whatever happens, neither name is taken from the cache afterwards.
+  struct ForgetNames {
+    DirCache& cache;
+    const ParentAndName& source;
+    const ParentAndName& target;
+    ~ForgetNames() {
+      cache.Erase(source.parent.ino, source.name);
+      cache.Erase(target.parent.ino, target.name);
+    }
+  } forget{dir_cache_, source, target};
   Status status = CheckName(target.name);
   if (!status.ok()) return status;
   Resolved moved;

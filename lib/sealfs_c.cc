@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -50,6 +51,7 @@ void sealfs_options_init(sealfs_options* options) {
   options->umask = 022;
   options->max_open_files = 1 << 20;
   options->failover_timeout_ms = 60000;
+  options->dir_cache_ms = 1000;
 }
 
 int sealfs_connect(const char* manager_address, const sealfs_options* options,
@@ -59,7 +61,10 @@ int sealfs_connect(const char* manager_address, const sealfs_options* options,
     sealfs_options defaults;
     sealfs_options_init(&defaults);
     if (options == nullptr) options = &defaults;
-    if (options->struct_size != sizeof(sealfs_options) || options->connect_timeout_ms <= 0 ||
+    // A program built against the header before dir_cache_ms passes the smaller size.
+    const bool has_dir_cache = options->struct_size == sizeof(sealfs_options);
+    if ((!has_dir_cache && options->struct_size != offsetof(sealfs_options, dir_cache_ms)) ||
+        (has_dir_cache && options->dir_cache_ms < 0) || options->connect_timeout_ms <= 0 ||
         options->request_timeout_ms <= 0 || options->max_open_files <= 0 ||
         options->failover_timeout_ms < 0) {
       return -EINVAL;
@@ -77,6 +82,8 @@ int sealfs_connect(const char* manager_address, const sealfs_options* options,
     client_options.gid = options->gid < 0 ? getgid() : static_cast<uint32_t>(options->gid);
     client_options.umask = options->umask & 0777;
     client_options.max_open_files = static_cast<std::size_t>(options->max_open_files);
+    client_options.dir_cache =
+        std::chrono::milliseconds(has_dir_cache ? options->dir_cache_ms : defaults.dir_cache_ms);
     auto client = std::make_unique<sealfs_client>();
     Status status = Client::Connect(manager_address, client_options, &client->core);
     if (!status.ok()) return ToResult(status);

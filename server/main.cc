@@ -93,7 +93,9 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
   });
 
   sealfs::RpcServerOptions server_options;
-  server_options.runs_inline = sealfs::ServerService::RunsInline;
+  server_options.serve_without_waiting = [&service](const sealfs::RpcRequest& request) {
+    return service.ServeWithoutWaiting(request);
+  };
   sealfs::RpcServer server(service.AsHandler(), server_options);
   std::string bound;
   status = server.Start(flags.listen, &bound);

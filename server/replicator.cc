@@ -51,6 +51,21 @@ KeyLocks::Guard::Guard(KeyLocks* locks, const std::vector<std::string>& keys, bo
   }
 }
 
+KeyLocks::Guard::Guard(KeyLocks* locks, const std::vector<std::string>& keys, bool exclusive,
+                       std::try_to_lock_t)
+    : locks_(locks), exclusive_(exclusive) {
+  for (const std::string& key : keys) stripes_.push_back(StripeOf(key));
+  std::sort(stripes_.begin(), stripes_.end());
+  stripes_.erase(std::unique(stripes_.begin(), stripes_.end()), stripes_.end());
+  for (std::size_t i = 0; i < stripes_.size(); ++i) {
+    std::shared_mutex& stripe = locks_->stripes_[stripes_[i]];
+    if (exclusive_ ? stripe.try_lock() : stripe.try_lock_shared()) continue;
+    stripes_.resize(i);  // the destructor releases the ones taken
+    owns_ = false;
+    return;
+  }
+}
+
 KeyLocks::Guard::~Guard() {
   for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) {
     if (exclusive_) {

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -55,7 +56,11 @@ class KeyLocks {
   class Guard {
    public:
     Guard(KeyLocks* locks, const std::vector<std::string>& keys, bool exclusive);
+    // Takes the stripes only if none is held against it now; owns_locks() says whether it did.
+    Guard(KeyLocks* locks, const std::vector<std::string>& keys, bool exclusive,
+          std::try_to_lock_t);
     ~Guard();
+    [[nodiscard]] bool owns_locks() const { return owns_; }
     Guard(const Guard&) = delete;
     Guard& operator=(const Guard&) = delete;
 
@@ -63,6 +68,7 @@ class KeyLocks {
     KeyLocks* locks_;
     std::vector<std::size_t> stripes_;  // ascending: locked in that order, so never deadlocks
     bool exclusive_;
+    bool owns_ = true;
   };
 
  private:

@@ -36,7 +36,23 @@ RpcReply ServerService::Handle(const RpcRequest& request) {
   }
 }
 
-bool ServerService::RunsInline(uint16_t op) { return op == proto::OP_REPLICATE; }
+std::optional<RpcReply> ServerService::ServeWithoutWaiting(const RpcRequest& request) {
+  try {
+    switch (request.op) {
+      case proto::OP_REPLICATE:
+        return Replicate(request);
+      case proto::OP_LOOKUP:
+        return Lookup(request, /*may_wait=*/false);
+      case proto::OP_GET_ATTR:
+        return GetAttr(request, /*may_wait=*/false);
+      default:
+        return std::nullopt;
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("op {} failed: {}", request.op, e.what());
+    return MakeErrorReply(Status::IoError(e.what()));
+  }
+}
 
 bool ServerService::HoldsLease(const MapSnapshot& map) const {
   return lease_ == nullptr ||
@@ -94,6 +110,17 @@ RpcReply ServerService::ReadAsHead(const std::vector<std::string>& keys,
   return serve();
 }
 
+std::optional<RpcReply> ServerService::ReadAsHeadIfFree(const std::vector<std::string>& keys,
+                                                        const std::function<RpcReply()>& serve,
+                                                        bool may_wait) {
+  if (may_wait) return ReadAsHead(keys, serve);
+  Status head = CheckHead(keys);
+  if (!head.ok()) return MakeErrorReply(head);
+  KeyLocks::Guard guard(&replicator_->locks(), keys, /*exclusive=*/false, std::try_to_lock);
+  if (!guard.owns_locks()) return std::nullopt;
+  return serve();
+}
+
 RpcReply ServerService::WriteAsHead(const RpcRequest& request, const std::vector<std::string>& keys,
                                     Write kind, const google::protobuf::MessageLite& reply,
                                     bool sync, const Decide& decide) {
@@ -132,11 +159,11 @@ RpcReply ServerService::WriteAsHead(const RpcRequest& request, const std::vector
 RpcReply ServerService::Dispatch(const RpcRequest& request) {
   switch (request.op) {
     case proto::OP_LOOKUP:
-      return Lookup(request);
+      return *Lookup(request, /*may_wait=*/true);
     case proto::OP_CREATE:
       return Create(request);
     case proto::OP_GET_ATTR:
-      return GetAttr(request);
+      return *GetAttr(request, /*may_wait=*/true);
     case proto::OP_SET_ATTR:
       return SetAttr(request);
     case proto::OP_INSERT_DENTRY:
@@ -179,12 +206,13 @@ RpcReply ServerService::Dispatch(const RpcRequest& request) {
   }
 }
 
-RpcReply ServerService::Lookup(const RpcRequest& request) {
+std::optional<RpcReply> ServerService::Lookup(const RpcRequest& request, bool may_wait) {
   proto::LookupRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::LookupReply out;
-  return ReadAsHead({DentryPlacementKey(in.parent(), in.name())},
-                    [&] { return Finish(metadata_->Lookup(in, &out), out); });
+  return ReadAsHeadIfFree(
+      {DentryPlacementKey(in.parent(), in.name())},
+      [&] { return Finish(metadata_->Lookup(in, &out), out); }, may_wait);
 }
 
 RpcReply ServerService::Create(const RpcRequest& request) {
@@ -201,12 +229,13 @@ RpcReply ServerService::Create(const RpcRequest& request) {
       [&](rocksdb::WriteBatch* batch) { return metadata_->Create(in, &out, batch); });
 }
 
-RpcReply ServerService::GetAttr(const RpcRequest& request) {
+std::optional<RpcReply> ServerService::GetAttr(const RpcRequest& request, bool may_wait) {
   proto::GetAttrRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::GetAttrReply out;
-  return ReadAsHead({InodePlacementKey(in.ino())},
-                    [&] { return Finish(metadata_->GetAttr(in, &out), out); });
+  return ReadAsHeadIfFree(
+      {InodePlacementKey(in.ino())}, [&] { return Finish(metadata_->GetAttr(in, &out), out); },
+      may_wait);
 }
 
 RpcReply ServerService::SetAttr(const RpcRequest& request) {

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,11 +55,12 @@ class ServerService {
   void set_intents(IntentRunner* intents) { intents_ = intents; }
   // Set once, before serving; without it (tests of the stores) no lease is needed.
   void set_lease(const Lease* lease) { lease_ = lease; }
-  // A handler for RpcServer that calls Handle; *this must outlive the server.
-  // Replication ops from a head: they never wait for another server, so that a head waiting for
-  // its replicas never waits behind requests that wait for it. Everything else may wait (for a
-  // key lock, the disk or replicas) and goes to the worker pool.
-  static bool RunsInline(uint16_t op);
+  // Serves a request on the calling thread (the RPC server's I/O thread, saving two thread hops)
+  // when it never waits for another server and need not wait for a lock: replicated batches from
+  // a head (so that a head waiting for its replicas never waits behind requests that wait for
+  // it), and the reads of records no write holds (LOOKUP, GET_ATTR). nullopt: the request goes to
+  // the worker pool (Handle), as everything that may wait for a key lock, the disk or replicas.
+  std::optional<RpcReply> ServeWithoutWaiting(const RpcRequest& request);
 
   // True when this server is the head of `placement_key` in its map.
   [[nodiscard]] bool IsHead(std::string_view placement_key) const;
@@ -82,6 +84,9 @@ class ServerService {
   [[nodiscard]] Status CheckHead(const std::vector<std::string>& keys) const;
   // Runs `serve` as the head of `keys` (see above), under their shared key locks.
   RpcReply ReadAsHead(const std::vector<std::string>& keys, const std::function<RpcReply()>& serve);
+  // ReadAsHead unless a write holds one of the locks (nullopt then); with may_wait, ReadAsHead.
+  std::optional<RpcReply> ReadAsHeadIfFree(const std::vector<std::string>& keys,
+                                           const std::function<RpcReply()>& serve, bool may_wait);
   // The head's write: under the exclusive key locks of `keys` (every key `decide` may touch; all
   // of them when empty), `decide` fills `reply` and the batch from the records as they are, and
   // the batch is committed through the Replicator, down every copy, in one call. A recorded
@@ -97,9 +102,9 @@ class ServerService {
   [[nodiscard]] Status CheckEpoch(uint64_t sender_epoch) const;
 
   RpcReply Dispatch(const RpcRequest& request);
-  RpcReply Lookup(const RpcRequest& request);
+  std::optional<RpcReply> Lookup(const RpcRequest& request, bool may_wait);
   RpcReply Create(const RpcRequest& request);
-  RpcReply GetAttr(const RpcRequest& request);
+  std::optional<RpcReply> GetAttr(const RpcRequest& request, bool may_wait);
   RpcReply SetAttr(const RpcRequest& request);
   RpcReply InsertDentry(const RpcRequest& request);
   RpcReply RemoveDentry(const RpcRequest& request);

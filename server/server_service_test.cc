@@ -90,6 +90,41 @@ TEST_F(ServerServiceTest, CreateLookupStatFs) {
   EXPECT_GT(stat.total_bytes(), 0U);
 }
 
+// A read served on the I/O thread must never wait there: while a write holds its record's key
+// lock it is handed to the worker pool (nullopt), and answered on the spot once the lock is free.
+TEST_F(ServerServiceTest, AReadOfARecordAWriteHoldsIsNotServedWithoutWaiting) {
+  proto::CreateRequest create;
+  create.set_parent(1);
+  create.set_name("f");
+  create.mutable_attr()->set_ino(42);
+  create.mutable_attr()->set_mode(S_IFREG | 0600);
+  create.mutable_attr()->set_chunk_size(1U << 20);
+  ASSERT_TRUE(Call(proto::OP_CREATE, create).status.ok());
+  proto::LookupRequest lookup;
+  lookup.set_parent(1);
+  lookup.set_name("f");
+  proto::GetAttrRequest getattr;
+  getattr.set_ino(42);
+  const std::string lookup_bytes = lookup.SerializeAsString();
+  const std::string getattr_bytes = getattr.SerializeAsString();
+  const RpcRequest lookup_request{proto::OP_LOOKUP, lookup_bytes, {}, 0};
+  const RpcRequest getattr_request{proto::OP_GET_ATTR, getattr_bytes, {}, 0};
+  {
+    KeyLocks::Guard write(&replicator_->locks(),
+                          {DentryPlacementKey(1, "f"), InodePlacementKey(42)}, /*exclusive=*/true);
+    EXPECT_FALSE(service_->ServeWithoutWaiting(lookup_request).has_value());
+    EXPECT_FALSE(service_->ServeWithoutWaiting(getattr_request).has_value());
+  }
+  std::optional<RpcReply> found = service_->ServeWithoutWaiting(lookup_request);
+  ASSERT_TRUE(found.has_value());
+  proto::LookupReply reply;
+  ASSERT_TRUE(found->status.ok() && reply.ParseFromString(found->message));
+  EXPECT_EQ(reply.entry().ino(), 42U);
+  EXPECT_TRUE(service_->ServeWithoutWaiting(getattr_request).has_value());
+  // A write is never served on the I/O thread.
+  EXPECT_FALSE(service_->ServeWithoutWaiting(RpcRequest{proto::OP_CREATE, "", {}, 0}).has_value());
+}
+
 TEST_F(ServerServiceTest, ChunkAndXattrPayloads) {
   proto::WriteChunkRequest write;
   write.set_ino(5);

@@ -94,6 +94,11 @@ typedef struct sealfs_options {
    *  heartbeat timeout, so that a dead server's replicas take over unseen. 0: no retry. Default
    *  60000. */
   int failover_timeout_ms;
+  /** How long, in milliseconds, a directory this client looked up stays cached for resolving
+   *  paths through it: within that time another client's rename or removal of the directory
+   *  may go unseen here (as the FUSE mount's entry_timeout). 0: every path is resolved at the
+   *  servers. Default 1000. */
+  int dir_cache_ms;
 } sealfs_options;
 
 /**

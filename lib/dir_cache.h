@@ -1,0 +1,44 @@
+// DirCache: the directories this client looked up lately, by (parent, name), so that resolving a
+// path costs a round trip for its last component only while the directories on the way are
+// fresh. Entries live `ttl` (sealfs_options.dir_cache_ms, 1 s by default, as long as the FUSE
+// bridge lets the kernel cache a name). Only directories are kept: a file's entry is always
+// asked for. This client's own rmdir and rename drop the names they change; another client's
+// show up here within ttl. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace sealfs::client {
+
+class DirCache {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // ttl 0 keeps nothing. At most `capacity` names: when full, the cache starts empty again.
+  explicit DirCache(std::chrono::milliseconds ttl, std::size_t capacity = 1 << 16)
+      : ttl_(ttl), capacity_(capacity) {}
+
+  // The directory's inode when (parent, name) is cached and fresh.
+  std::optional<uint64_t> Find(uint64_t parent, std::string_view name);
+  void Insert(uint64_t parent, std::string_view name, uint64_t ino);
+  void Erase(uint64_t parent, std::string_view name);
+  [[nodiscard]] bool enabled() const { return ttl_.count() > 0; }
+
+ private:
+  static std::string Key(uint64_t parent, std::string_view name);
+  struct Entry {
+    uint64_t ino = 0;
+    Clock::time_point expires;
+  };
+  const std::chrono::milliseconds ttl_;
+  const std::size_t capacity_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Entry> entries_;  // GUARDED_BY(mutex_)
+};
+
+}  // namespace sealfs::client
