@@ -128,7 +128,48 @@ TEST_F(ProgramsTest, WalkTreeWalksATreeMadeThroughTheCApi) {
   EXPECT_NE(missing.err.find("sealfs_lstat /nothing"), std::string::npos);
 }
 
-#else
+#endif
+
+#ifdef SEALFS_BENCH_BIN
+// The benchmark's every phase through the C API with two processes of two threads, each
+// process's reads checked against what another wrote; it leaves nothing behind.
+TEST_F(ProgramsTest, SealfsBenchRunsEveryPhaseAndCleansUp) {
+  const RunResult r =
+      Run("sealfs-bench", {SEALFS_BENCH_BIN, "--manager", cluster_->manager_address(), "--procs",
+                           "2", "--threads", "2", "--ior-easy-size", "3M", "--ior-hard-records",
+                           "40", "--md-easy-files", "60", "--md-hard-files", "120", "--json"});
+  ASSERT_TRUE(r.ok()) << "status " << r.status;
+  auto items_of = [&](const std::string& phase) -> long {
+    const std::size_t at = r.out.find("\"" + phase + "\"");
+    if (at == std::string::npos) return -1;
+    const std::size_t items = r.out.find("\"items\": ", at);
+    return std::stol(r.out.substr(items + 9));
+  };
+  EXPECT_EQ(items_of("ior-easy-write"), 6) << "3 transfers of 1 MiB a process";
+  EXPECT_EQ(items_of("ior-easy-read"), 6);
+  EXPECT_EQ(items_of("ior-hard-write"), 80);
+  EXPECT_EQ(items_of("ior-hard-read"), 80);
+  for (const char* phase : {"mdtest-easy-write", "mdtest-easy-stat", "mdtest-easy-delete"}) {
+    EXPECT_EQ(items_of(phase), 120) << phase;
+  }
+  for (const char* phase :
+       {"mdtest-hard-write", "mdtest-hard-stat", "mdtest-hard-read", "mdtest-hard-delete"}) {
+    EXPECT_EQ(items_of(phase), 240) << phase;
+  }
+  EXPECT_GT(items_of("find"), 240) << "every entry of the tree walked";
+  EXPECT_NE(r.out.find("\"score\": "), std::string::npos);
+  EXPECT_EQ(ListDir(client_, "/").size(), 2U) << "only . and .. left";
+}
+
+TEST_F(ProgramsTest, SealfsBenchFailsWithAMessageWhenTheClusterIsGone) {
+  const RunResult r = Run("sealfs-bench", {SEALFS_BENCH_BIN, "--manager", "127.0.0.1:1", "--procs",
+                                           "2", "--phases", "mdtest-easy"});
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.err.find("connect to 127.0.0.1:1"), std::string::npos);
+}
+#endif
+
+#if !defined(SEALFS_COPY_ROUNDTRIP_BIN) || !defined(SEALFS_WALK_TREE_BIN)
 TEST_F(ProgramsTest, ExamplesAreBuilt) { FAIL() << "the example targets are not defined"; }
 #endif
 
