@@ -6,6 +6,7 @@
 #pragma once
 
 #include <asio.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -19,24 +20,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/frame_sender.h"
 #include "frame.h"
 #include "status.h"
 
 namespace sealfs {
 
-// A frame queued for sending: header, message and payload, written with one gather.
-struct OutgoingFrame {
-  uint8_t header[kFrameHeaderSize] = {};
-  std::string message;
-  std::string payload;
-};
-using FrameBatch = std::vector<std::shared_ptr<OutgoingFrame>>;
-
 std::shared_ptr<OutgoingFrame> MakeOutgoingFrame(uint16_t op, uint64_t request_id,
                                                  StatusCode status, std::string message,
                                                  std::string payload);
-// The buffers that write a batch of frames in order; the batch must outlive the write.
-std::vector<asio::const_buffer> GatherFrames(const FrameBatch& batch);
 
 // ---------------------------------------------------------------------------------------------
 // Server side
@@ -181,21 +173,20 @@ class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
  private:
   RpcChannel(asio::io_context& io, std::string address, std::chrono::milliseconds connect_timeout);
   void StartConnect();
-  void WriteNext();
   void ReadHeader();
   void ReadBody();
   void Fail(const Status& status);
 
   asio::strand<asio::io_context::executor_type> strand_;
   asio::ip::tcp::socket socket_;
+  FrameSender sender_;
+  std::atomic<bool> connect_started_{false};
   asio::steady_timer connect_timer_;
   const std::string address_;
   const std::chrono::milliseconds connect_timeout_;
 
   // Everything below is touched only on strand_, except pending_ and broken_ under mutex_.
   enum class State { kIdle, kConnecting, kConnected, kBroken } state_ = State::kIdle;
-  FrameBatch write_queue_;
-  bool writing_ = false;
   uint8_t read_header_[kFrameHeaderSize] = {};
   FrameHeader reply_header_;
   std::string read_body_;

@@ -24,6 +24,11 @@ RpcChannel::RpcChannel(asio::io_context& io, std::string address,
                        std::chrono::milliseconds connect_timeout)
     : strand_(asio::make_strand(io)),
       socket_(io),
+      sender_(&socket_, strand_,
+              [this](const std::error_code& ec) {
+                Fail(Status(proto::STATUS_UNREACHABLE,
+                            "send to " + address_ + " failed: " + ec.message()));
+              }),
       connect_timer_(io),
       address_(std::move(address)),
       connect_timeout_(connect_timeout) {
@@ -73,17 +78,15 @@ std::future<RpcResult> RpcChannel::CallAsync(uint16_t op,
       return refused.get_future();
     }
   }
-  auto outgoing = MakeOutgoingFrame(op, *request_id, proto::STATUS_OK, std::move(message),
-                                    std::string(payload));
-  asio::post(strand_, [self = shared_from_this(), outgoing = std::move(outgoing)]() mutable {
-    if (self->state_ == State::kBroken) return;  // Fail() already completed the promise.
-    self->write_queue_.push_back(std::move(outgoing));
-    if (self->state_ == State::kIdle) {
-      self->StartConnect();
-    } else if (self->state_ == State::kConnected) {
-      self->WriteNext();
-    }
-  });
+  if (!connect_started_.exchange(true)) {
+    asio::post(strand_, [self = shared_from_this()] {
+      if (self->state_ == State::kIdle) self->StartConnect();
+    });
+  }
+  // Sent from this thread when the connection is up and nothing waits before it; queued until
+  // the connection is made otherwise.
+  sender_.Send(MakeOutgoingFrame(op, *request_id, proto::STATUS_OK, std::move(message),
+                                 std::string(payload)));
   return future;
 }
 
@@ -147,29 +150,9 @@ void RpcChannel::StartConnect() {
         std::error_code ignored;
         self->socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
         self->state_ = State::kConnected;
+        self->sender_.Open(self->weak_from_this());
         self->ReadHeader();
-        self->WriteNext();
       }));
-}
-
-void RpcChannel::WriteNext() {
-  if (writing_ || write_queue_.empty() || state_ != State::kConnected) return;
-  writing_ = true;
-  auto batch = std::make_shared<FrameBatch>();
-  batch->swap(write_queue_);
-  std::vector<asio::const_buffer> buffers = GatherFrames(*batch);
-  asio::async_write(
-      socket_, buffers,
-      asio::bind_executor(
-          strand_, [self = shared_from_this(), batch](std::error_code ec, std::size_t) {
-            self->writing_ = false;
-            if (ec) {
-              self->Fail(Status(proto::STATUS_UNREACHABLE,
-                                "send to " + self->address_ + " failed: " + ec.message()));
-              return;
-            }
-            self->WriteNext();
-          }));
 }
 
 void RpcChannel::ReadHeader() {
@@ -230,7 +213,7 @@ void RpcChannel::Fail(const Status& status) {
   // Requests written to a live connection may have been served before it broke.
   const bool maybe_delivered = state_ == State::kConnected;
   state_ = State::kBroken;
-  write_queue_.clear();
+  sender_.Close();
   connect_timer_.cancel();
   std::error_code ignored;
   socket_.close(ignored);

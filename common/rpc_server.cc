@@ -1,7 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
-#include <deque>
+#include <atomic>
 
 #include "rpc.h"
 
@@ -34,17 +34,6 @@ std::shared_ptr<OutgoingFrame> MakeOutgoingFrame(uint16_t op, uint64_t request_i
   return frame;
 }
 
-std::vector<asio::const_buffer> GatherFrames(const FrameBatch& batch) {
-  std::vector<asio::const_buffer> buffers;
-  buffers.reserve(batch.size() * 3);
-  for (const auto& frame : batch) {
-    buffers.emplace_back(asio::buffer(frame->header));
-    if (!frame->message.empty()) buffers.emplace_back(asio::buffer(frame->message));
-    if (!frame->payload.empty()) buffers.emplace_back(asio::buffer(frame->payload));
-  }
-  return buffers;
-}
-
 RpcReply MakeReply(const google::protobuf::MessageLite& reply, std::string payload) {
   return RpcReply{Status::Ok(), reply.SerializeAsString(), std::move(payload)};
 }
@@ -74,22 +63,26 @@ bool SplitHostPort(std::string_view address, std::string* host, uint16_t* port) 
   return true;
 }
 
-// Reads frames from one client and writes replies back. Reads and writes run on the
-// connection's strand; handlers run on the server's worker pool and post their replies back.
+// Reads frames from one client and writes replies back. Reads run on the connection's strand;
+// quick requests are answered there, the others on the server's worker pool, which sends the
+// reply itself (FrameSender).
 class RpcServer::Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(RpcServer* server, asio::ip::tcp::socket socket)
       : server_(server),
         socket_(std::move(socket)),
         strand_(asio::make_strand(server->io_)),
+        sender_(&socket_, strand_, [this](const std::error_code&) { Close(); }),
         peer_(PeerName(socket_)) {}
 
   void Start() {
+    sender_.Open(weak_from_this());
     asio::post(strand_, [self = shared_from_this()] { self->ReadHeader(); });
   }
 
   // Called only after the I/O threads have stopped.
   void CloseNow() {
+    sender_.Close();
     std::error_code ignored;
     socket_.close(ignored);
   }
@@ -110,10 +103,9 @@ class RpcServer::Connection : public std::enable_shared_from_this<Connection> {
       spdlog::warn("closing connection from {}: {}", peer_, decoded.ToString());
       // With a readable magic the request id is known, so the sender learns why.
       if (decoded.message() != "bad magic") {
-        Enqueue(header_.request_id, header_.op, MakeErrorReply(decoded));
+        Reply(header_.request_id, header_.op, MakeErrorReply(decoded));
       }
-      close_after_writes_ = true;
-      if (!writing_) Close();
+      sender_.CloseAfterWrites([self = shared_from_this()] { self->Close(); });
       return;
     }
     message_.resize(header_.message_length);
@@ -136,69 +128,44 @@ class RpcServer::Connection : public std::enable_shared_from_this<Connection> {
       std::optional<RpcReply> reply =
           serve(RpcRequest{header_.op, message_, payload_, header_.request_id});
       if (reply) {
-        Enqueue(header_.request_id, header_.op, std::move(*reply));
+        Reply(header_.request_id, header_.op, std::move(*reply));
         ReadHeader();
         return;
       }
     }
-    ++in_flight_;
+    const int limit = server_->options_.max_in_flight_per_connection;
+    const int in_flight = ++in_flight_;
     auto request = std::make_shared<std::pair<std::string, std::string>>(std::move(message_),
                                                                          std::move(payload_));
     uint16_t op = header_.op;
     uint64_t request_id = header_.request_id;
-    asio::post(server_->workers_, [self = shared_from_this(), request, op, request_id] {
+    asio::post(server_->workers_, [self = shared_from_this(), request, op, request_id, limit] {
       RpcReply reply =
           self->server_->handler_(RpcRequest{op, request->first, request->second, request_id});
-      asio::post(self->strand_, [self, request_id, op, reply = std::move(reply)]() mutable {
-        --self->in_flight_;
-        self->Enqueue(request_id, op, std::move(reply));
-        if (self->read_paused_ && !self->close_after_writes_) {
-          self->read_paused_ = false;
-          self->ReadHeader();
-        }
-      });
+      self->Reply(request_id, op, std::move(reply));
+      if (--self->in_flight_ < limit && self->read_paused_.exchange(false)) {
+        asio::post(self->strand_, [self] { self->ReadHeader(); });
+      }
     });
-    if (in_flight_ >= server_->options_.max_in_flight_per_connection) {
-      read_paused_ = true;
-    } else {
-      ReadHeader();
-    }
+    if (in_flight < limit) return ReadHeader();
+    // Too many in flight: reading waits for a reply, unless one went while pausing.
+    read_paused_ = true;
+    if (in_flight_ < limit && read_paused_.exchange(false)) ReadHeader();
   }
 
-  void Enqueue(uint64_t request_id, uint16_t op, RpcReply reply) {
-    if (closed_) return;
+  // Any thread.
+  void Reply(uint64_t request_id, uint16_t op, RpcReply reply) {
     if (!reply.status.ok()) {
       spdlog::debug("op {} from {} failed: {}", op, peer_, reply.status.ToString());
     }
-    auto frame = MakeOutgoingFrame(op, request_id, reply.status.code(), std::move(reply.message),
-                                   std::move(reply.payload));
-    write_queue_.push_back(std::move(frame));
-    WriteNext();
-  }
-
-  void WriteNext() {
-    if (writing_ || closed_) return;
-    if (write_queue_.empty()) {
-      if (close_after_writes_) Close();
-      return;
-    }
-    writing_ = true;
-    auto batch = std::make_shared<FrameBatch>(write_queue_.begin(), write_queue_.end());
-    write_queue_.clear();
-    std::vector<asio::const_buffer> buffers = GatherFrames(*batch);
-    asio::async_write(socket_, buffers,
-                      asio::bind_executor(strand_, [self = shared_from_this(), batch](
-                                                       std::error_code ec, std::size_t) {
-                        self->writing_ = false;
-                        if (ec) return self->Close();
-                        self->WriteNext();
-                      }));
+    sender_.Send(MakeOutgoingFrame(op, request_id, reply.status.code(), std::move(reply.message),
+                                   std::move(reply.payload)));
   }
 
   void Close() {
     if (closed_) return;
     closed_ = true;
-    write_queue_.clear();
+    sender_.Close();
     std::error_code ignored;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -207,18 +174,17 @@ class RpcServer::Connection : public std::enable_shared_from_this<Connection> {
   RpcServer* server_;
   asio::ip::tcp::socket socket_;
   asio::strand<asio::io_context::executor_type> strand_;
+  FrameSender sender_;
   const std::string peer_;
   // Touched only on strand_.
   uint8_t header_bytes_[kFrameHeaderSize] = {};
   FrameHeader header_;
   std::string message_;
   std::string payload_;
-  std::deque<std::shared_ptr<OutgoingFrame>> write_queue_;
-  int in_flight_ = 0;
-  bool writing_ = false;
-  bool read_paused_ = false;
-  bool close_after_writes_ = false;
   bool closed_ = false;
+  // Requests on the worker pool, and whether reading waits for them.
+  std::atomic<int> in_flight_{0};
+  std::atomic<bool> read_paused_{false};
 };
 
 RpcServer::RpcServer(RpcHandler handler, RpcServerOptions options)

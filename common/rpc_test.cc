@@ -100,6 +100,34 @@ TEST_F(RpcTest, ManyCallsInFlightFromManyThreadsGetTheirOwnReplies) {
   EXPECT_EQ(correct.load(), 8 * 200);
 }
 
+// Frames larger than the socket takes at once, sent from several threads while others send small
+// ones: each goes out partly from its thread and the rest from the I/O thread, never interleaved
+// with another frame's bytes.
+TEST_F(RpcTest, LargeAndSmallFramesFromManyThreadsArriveWhole) {
+  std::atomic<int> correct{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 12; ++i) {
+        proto::LookupRequest request;
+        request.set_parent(static_cast<uint64_t>(t * 100 + i));
+        std::string payload(t % 2 == 0 ? (6U << 20) + static_cast<std::size_t>(i) : 10U, '\0');
+        for (std::size_t k = 0; k < payload.size(); k += 4093) {
+          payload[k] = static_cast<char>(t * 31 + i + static_cast<int>(k));
+        }
+        RpcResult result = channel_->Call(kEchoOp, request, milliseconds(30000), payload);
+        proto::LookupRequest reply;
+        if (result.Decode(&reply).ok() && reply.parent() == static_cast<uint64_t>(t * 100 + i) &&
+            result.payload == std::string(payload.rbegin(), payload.rend())) {
+          ++correct;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(correct.load(), 4 * 12);
+}
+
 TEST(RpcInlineTest, QuickOpsOnTheIoThreadAndSlowOnesOnWorkersBothGetTheirReplies) {
   RpcServerOptions options;
   options.serve_without_waiting = [](const RpcRequest& request) -> std::optional<RpcReply> {
