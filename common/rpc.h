@@ -63,7 +63,9 @@ bool ParseMessage(std::string_view bytes, Message* out) {
 using RpcHandler = std::function<RpcReply(const RpcRequest&)>;
 
 struct RpcServerOptions {
-  int io_threads = 2;      // accept, read and write
+  // Accept, read and write; each thread runs its own io_context and serves the connections
+  // given to it, so that no two I/O threads wake each other for one connection's work.
+  int io_threads = 2;
   int worker_threads = 8;  // run handlers (RocksDB calls block)
   // A connection with more requests in flight stops being read until replies drain.
   int max_in_flight_per_connection = 64;
@@ -92,7 +94,8 @@ class RpcServer {
 
   RpcHandler handler_;
   RpcServerOptions options_;
-  asio::io_context io_;
+  std::vector<std::unique_ptr<asio::io_context>> io_;  // one per I/O thread; [0] accepts
+  std::size_t next_io_ = 0;                            // the next connection's context
   asio::thread_pool workers_;
   asio::ip::tcp::acceptor acceptor_;
   std::vector<std::thread> io_threads_;

@@ -68,10 +68,10 @@ bool SplitHostPort(std::string_view address, std::string* host, uint16_t* port) 
 // reply itself (FrameSender).
 class RpcServer::Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(RpcServer* server, asio::ip::tcp::socket socket)
+  Connection(RpcServer* server, asio::io_context& io, asio::ip::tcp::socket socket)
       : server_(server),
         socket_(std::move(socket)),
-        strand_(asio::make_strand(server->io_)),
+        strand_(asio::make_strand(io)),
         sender_(&socket_, strand_, [this](const std::error_code&) { Close(); }),
         peer_(PeerName(socket_)) {}
 
@@ -191,7 +191,11 @@ RpcServer::RpcServer(RpcHandler handler, RpcServerOptions options)
     : handler_(std::move(handler)),
       options_(options),
       workers_(static_cast<std::size_t>(options.worker_threads)),
-      acceptor_(io_) {}
+      acceptor_(*io_.emplace_back(std::make_unique<asio::io_context>(1))) {
+  for (int i = 1; i < options_.io_threads; ++i) {
+    io_.push_back(std::make_unique<asio::io_context>(1));
+  }
+}
 
 RpcServer::~RpcServer() { Stop(); }
 
@@ -218,21 +222,25 @@ Status RpcServer::Start(const std::string& listen_address, std::string* bound_ad
   if (bound.address().is_v6()) bound_host = "[" + bound_host + "]";
   *bound_address = bound_host + ":" + std::to_string(bound.port());
   Accept();
-  for (int i = 0; i < options_.io_threads; ++i) {
-    io_threads_.emplace_back([this] { io_.run(); });
+  for (auto& io : io_) {
+    io_threads_.emplace_back([io = io.get()] {
+      auto work = asio::make_work_guard(*io);  // the contexts without connections yet wait
+      io->run();
+    });
   }
   return Status::Ok();
 }
 
 void RpcServer::Accept() {
-  acceptor_.async_accept([this](std::error_code ec, asio::ip::tcp::socket socket) {
+  asio::io_context& io = *io_[next_io_++ % io_.size()];
+  acceptor_.async_accept(io, [this, &io](std::error_code ec, asio::ip::tcp::socket socket) {
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       spdlog::warn("accept failed: {}", ec.message());
     } else {
       std::error_code ignored;
       socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-      auto connection = std::make_shared<Connection>(this, std::move(socket));
+      auto connection = std::make_shared<Connection>(this, io, std::move(socket));
       {
         std::lock_guard lock(connections_mutex_);
         std::erase_if(connections_, [](const auto& weak) { return weak.expired(); });
@@ -250,7 +258,7 @@ void RpcServer::Stop() {
     if (stopped_) return;
     stopped_ = true;
   }
-  io_.stop();
+  for (auto& io : io_) io->stop();
   for (auto& thread : io_threads_) thread.join();
   io_threads_.clear();
   // The I/O threads are gone, so sockets can be closed from here.

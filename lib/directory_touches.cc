@@ -26,13 +26,17 @@ DirectoryTouches::~DirectoryTouches() {
 }
 
 void DirectoryTouches::Touch(uint64_t dir_ino, const proto::Timespec& when) {
+  bool first = false;
   {
     std::lock_guard lock(mutex_);
+    first = pending_.empty();
     auto [it, added] = pending_.try_emplace(dir_ino, when);
     if (!added && Later(when, it->second)) it->second = when;
     ++touched_;
   }
-  changed_.notify_all();
+  // Only the first touch starts the sender's batch window; waking it for every later one would
+  // cost a thread switch per create.
+  if (first) changed_.notify_all();
 }
 
 void DirectoryTouches::Flush() {
@@ -52,6 +56,9 @@ bool DirectoryTouches::FlushIfPending(uint64_t dir_ino) {
 
 void DirectoryTouches::WaitUntilSent(std::unique_lock<std::mutex>& lock) {
   const uint64_t target = touched_;
+  if (sent_ >= target) return;
+  flush_wanted_ = true;
+  changed_.notify_all();
   changed_.wait(lock, [&] { return sent_ >= target; });
 }
 
@@ -60,6 +67,8 @@ void DirectoryTouches::Run() {
   for (;;) {
     changed_.wait(lock, [&] { return stop_ || !pending_.empty(); });
     if (pending_.empty()) return;  // stopping, nothing left
+    changed_.wait_for(lock, kBatchWindow, [&] { return stop_ || flush_wanted_; });
+    flush_wanted_ = false;
     const uint64_t covered = touched_;
     std::vector<proto::SetAttrRequest> requests;
     for (const auto& [ino, when] : pending_) {

@@ -1,13 +1,15 @@
 // DirectoryTouches: the new mtime and ctime of directories this client created or removed a
-// name in, sent in the background. While one SETATTR of a directory is on its way, the touches
-// of later creates and unlinks there wait and go as one, carrying the latest time: a thousand
-// creates in one directory do not each queue on its inode (and its key lock) for a round trip.
+// name in, sent in the background, kBatchWindow after the first of them unless asked for sooner.
+// The touches made meanwhile, and while one SETATTR of a directory is on its way, go as one,
+// carrying the latest time: a thousand creates in one directory cost a few writes of its inode,
+// not a thousand (each a replicated write, and a wait on its key lock).
 // Before this client reads or sets a directory's attributes, or runs an intent, what it has
 // pending is sent first (Flush), so that it sees its own changes; another client sees them
 // once sent, a round trip or so later. A touch that fails is dropped, as a best-effort intent
 // step is. Thread-safe.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -22,6 +24,7 @@ namespace sealfs::client {
 
 class DirectoryTouches {
  public:
+  static constexpr std::chrono::milliseconds kBatchWindow{5};
   // Sends the touches, one SETATTR per directory, all at once; returns when all are answered.
   using Send = std::function<void(const std::vector<proto::SetAttrRequest>&)>;
   explicit DirectoryTouches(Send send);
@@ -47,6 +50,7 @@ class DirectoryTouches {
   uint64_t touched_ = 0;                         // GUARDED_BY(mutex_): touches made
   uint64_t sent_ = 0;                            // GUARDED_BY(mutex_): of those, sent
   bool stop_ = false;                            // GUARDED_BY(mutex_)
+  bool flush_wanted_ = false;                    // GUARDED_BY(mutex_): send without waiting
   std::thread thread_;
 };
 

@@ -268,16 +268,27 @@ bool Replicator::replicating() const {
   return map && !map->placement.single_copy();
 }
 
+Status Replicator::AddRecordedReply(rocksdb::WriteBatch* batch,
+                                    const RecordedReply* recorded) const {
+  if (recorded == nullptr) return Status::Ok();
+  std::string reply = recorded->reply != nullptr ? recorded->reply->SerializeAsString() : "";
+  return FromRocks(batch->Put(storage_->requests(), recorded->request_key,
+                              keys::RequestValue(UnixSeconds(), reply)));
+}
+
+std::optional<Status> Replicator::CommitWithoutCopies(rocksdb::WriteBatch* batch, bool sync,
+                                                      const RecordedReply* recorded) {
+  if (replicating()) return std::nullopt;
+  Status status = AddRecordedReply(batch, recorded);
+  return status.ok() ? storage_->WriteLocal(batch, sync) : status;
+}
+
 Status Replicator::Commit(rocksdb::WriteBatch* batch, bool sync, const RecordedReply* recorded) {
-  if (recorded != nullptr) {
-    std::string reply = recorded->reply != nullptr ? recorded->reply->SerializeAsString() : "";
-    Status status = FromRocks(batch->Put(storage_->requests(), recorded->request_key,
-                                         keys::RequestValue(UnixSeconds(), reply)));
-    if (!status.ok()) return status;
-  }
+  Status status = AddRecordedReply(batch, recorded);
+  if (!status.ok()) return status;
   if (!replicating()) return storage_->WriteLocal(batch, sync);
   std::vector<Piece> pieces;
-  Status status = SplitByPlacementKey(batch, &pieces);
+  status = SplitByPlacementKey(batch, &pieces);
   if (!status.ok()) return status;
   std::string_view whole;
   if (pieces.size() == 1) whole = std::string_view(batch->Data());

@@ -33,6 +33,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -110,6 +111,10 @@ class Replicator {
   // on meanwhile, unless a later head has written its records here since. `recorded`
   // (optional): the reply to store with the write.
   Status Commit(rocksdb::WriteBatch* batch, bool sync, const RecordedReply* recorded = nullptr);
+  // Commit, when the batch has no copies to reach in the current map (a single-copy cluster):
+  // applies it here at once. nullopt, with nothing applied, when it must go down a chain.
+  std::optional<Status> CommitWithoutCopies(rocksdb::WriteBatch* batch, bool sync,
+                                            const RecordedReply* recorded = nullptr);
 
   // Replica side (OP_REPLICATE): applies a batch the head decided. STATUS_STALE_MAP when the
   // head's map is older than ours; STATUS_INVALID when the batch holds anything but puts,
@@ -135,6 +140,7 @@ class Replicator {
 
  private:
   struct Piece;
+  Status AddRecordedReply(rocksdb::WriteBatch* batch, const RecordedReply* recorded) const;
   Status SplitByPlacementKey(rocksdb::WriteBatch* batch, std::vector<Piece>* pieces) const;
   // Sends the pieces to the copies in their chains that lack them; *delivered_epoch: the map
   // epoch at which every copy held them.

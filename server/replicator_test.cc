@@ -182,6 +182,21 @@ TEST_F(ReplicatorTest, WaitForWritesOfOlderMapsWaitsForTheWriteInFlight) {
   EXPECT_EQ(Read(*chain[0]), "v1");
 }
 
+// A write with copies to reach waits for them: never on a server's I/O thread.
+TEST_F(ReplicatorTest, AWriteWithCopiesIsNeverServedWithoutWaiting) {
+  const proto::ClusterMap map = Map(1, 3);
+  SetMapEverywhere(map);
+  InProcessServer& head = *ChainOf(map)[0];
+  proto::SetAttrRequest touch;
+  touch.set_ino(kIno);
+  touch.mutable_mtime()->set_sec(5);
+  const std::string bytes = touch.SerializeAsString();
+  EXPECT_FALSE(head.service->ServeWithoutWaiting(RpcRequest{proto::OP_SET_ATTR, bytes, {}, 9}));
+  rocksdb::WriteBatch batch = InodeBatch(head, kIno, "x");
+  EXPECT_FALSE(head.replicator->CommitWithoutCopies(&batch, /*sync=*/false).has_value());
+  EXPECT_EQ(Read(head), std::nullopt) << "nothing applied";
+}
+
 TEST_F(ReplicatorTest, BatchesACopyCannotCheckAreRefusedAndChangeNothing) {
   SetMapEverywhere(Map(1, 3));
   InProcessServer& copy = *servers_[0];

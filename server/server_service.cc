@@ -45,6 +45,14 @@ std::optional<RpcReply> ServerService::ServeWithoutWaiting(const RpcRequest& req
         return Lookup(request, /*may_wait=*/false);
       case proto::OP_GET_ATTR:
         return GetAttr(request, /*may_wait=*/false);
+      case proto::OP_CREATE:
+        return Create(request, /*may_wait=*/false);
+      case proto::OP_SET_ATTR:
+        return SetAttr(request, /*may_wait=*/false);
+      case proto::OP_INSERT_DENTRY:
+        return InsertDentry(request, /*may_wait=*/false);
+      case proto::OP_REMOVE_DENTRY:
+        return RemoveDentry(request, /*may_wait=*/false);
       default:
         return std::nullopt;
     }
@@ -124,9 +132,22 @@ std::optional<RpcReply> ServerService::ReadAsHeadIfFree(const std::vector<std::s
 RpcReply ServerService::WriteAsHead(const RpcRequest& request, const std::vector<std::string>& keys,
                                     Write kind, const google::protobuf::MessageLite& reply,
                                     bool sync, const Decide& decide) {
+  return *WriteAsHeadIfFree(request, keys, kind, reply, sync, decide, /*may_wait=*/true);
+}
+
+std::optional<RpcReply> ServerService::WriteAsHeadIfFree(
+    const RpcRequest& request, const std::vector<std::string>& keys, Write kind,
+    const google::protobuf::MessageLite& reply, bool sync, const Decide& decide, bool may_wait) {
+  if (!may_wait && (sync || replicator_->replicating())) return std::nullopt;
   Status status = CheckHead(keys);
   if (!status.ok()) return MakeErrorReply(status);
-  KeyLocks::Guard guard(&replicator_->locks(), keys, /*exclusive=*/true);
+  std::optional<KeyLocks::Guard> guard;
+  if (may_wait) {
+    guard.emplace(&replicator_->locks(), keys, /*exclusive=*/true);
+  } else {
+    guard.emplace(&replicator_->locks(), keys, /*exclusive=*/true, std::try_to_lock);
+    if (!guard->owns_locks()) return std::nullopt;
+  }
   std::optional<RecordedReply> recorded;
   if (request.request_id != 0 && kind == Write::kUnrecorded &&
       applied_.Contains(request.request_id)) {
@@ -148,7 +169,14 @@ RpcReply ServerService::WriteAsHead(const RpcRequest& request, const std::vector
   // Nothing to change (a create that found its entry, a truncation of nothing here): nothing
   // to record either, as a retry decides the same.
   if (status.ok() && batch.Count() > 0) {
-    status = replicator_->Commit(&batch, sync, recorded ? &*recorded : nullptr);
+    const RecordedReply* record = recorded ? &*recorded : nullptr;
+    if (may_wait) {
+      status = replicator_->Commit(&batch, sync, record);
+    } else {
+      std::optional<Status> committed = replicator_->CommitWithoutCopies(&batch, sync, record);
+      if (!committed) return std::nullopt;  // the map gained copies meanwhile
+      status = *committed;
+    }
   }
   spdlog::trace("request {:016x} (op {}): {}", request.request_id, request.op, status.ToString());
   if (!status.ok()) return MakeErrorReply(status);
@@ -161,15 +189,15 @@ RpcReply ServerService::Dispatch(const RpcRequest& request) {
     case proto::OP_LOOKUP:
       return *Lookup(request, /*may_wait=*/true);
     case proto::OP_CREATE:
-      return Create(request);
+      return *Create(request, /*may_wait=*/true);
     case proto::OP_GET_ATTR:
       return *GetAttr(request, /*may_wait=*/true);
     case proto::OP_SET_ATTR:
-      return SetAttr(request);
+      return *SetAttr(request, /*may_wait=*/true);
     case proto::OP_INSERT_DENTRY:
-      return InsertDentry(request);
+      return *InsertDentry(request, /*may_wait=*/true);
     case proto::OP_REMOVE_DENTRY:
-      return RemoveDentry(request);
+      return *RemoveDentry(request, /*may_wait=*/true);
     case proto::OP_READ_DIR:
       return ReadDir(request);
     case proto::OP_SET_XATTR:
@@ -215,7 +243,7 @@ std::optional<RpcReply> ServerService::Lookup(const RpcRequest& request, bool ma
       [&] { return Finish(metadata_->Lookup(in, &out), out); }, may_wait);
 }
 
-RpcReply ServerService::Create(const RpcRequest& request) {
+std::optional<RpcReply> ServerService::Create(const RpcRequest& request, bool may_wait) {
   proto::CreateRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::CreateReply out;
@@ -224,9 +252,9 @@ RpcReply ServerService::Create(const RpcRequest& request) {
   std::vector<std::string> keys;
   if (in.parent() != 0) keys.push_back(DentryPlacementKey(in.parent(), in.name()));
   keys.push_back(InodePlacementKey(in.attr().ino()));
-  return WriteAsHead(
+  return WriteAsHeadIfFree(
       request, keys, Write::kRecorded, out, MetadataSync(),
-      [&](rocksdb::WriteBatch* batch) { return metadata_->Create(in, &out, batch); });
+      [&](rocksdb::WriteBatch* batch) { return metadata_->Create(in, &out, batch); }, may_wait);
 }
 
 std::optional<RpcReply> ServerService::GetAttr(const RpcRequest& request, bool may_wait) {
@@ -238,33 +266,34 @@ std::optional<RpcReply> ServerService::GetAttr(const RpcRequest& request, bool m
       may_wait);
 }
 
-RpcReply ServerService::SetAttr(const RpcRequest& request) {
+std::optional<RpcReply> ServerService::SetAttr(const RpcRequest& request, bool may_wait) {
   proto::SetAttrRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::SetAttrReply out;
-  return WriteAsHead(
+  return WriteAsHeadIfFree(
       request, {InodePlacementKey(in.ino())}, Write::kRecorded, out, MetadataSync(),
-      [&](rocksdb::WriteBatch* batch) { return metadata_->SetAttr(in, &out, batch); });
+      [&](rocksdb::WriteBatch* batch) { return metadata_->SetAttr(in, &out, batch); }, may_wait);
 }
 
-RpcReply ServerService::InsertDentry(const RpcRequest& request) {
+std::optional<RpcReply> ServerService::InsertDentry(const RpcRequest& request, bool may_wait) {
   proto::InsertDentryRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::InsertDentryReply out;
-  return WriteAsHead(
+  return WriteAsHeadIfFree(
       request, {DentryPlacementKey(in.parent(), in.name())}, Write::kRecorded, out, MetadataSync(),
-      [&](rocksdb::WriteBatch* batch) { return metadata_->InsertDentry(in, batch); });
+      [&](rocksdb::WriteBatch* batch) { return metadata_->InsertDentry(in, batch); }, may_wait);
 }
 
-RpcReply ServerService::RemoveDentry(const RpcRequest& request) {
+std::optional<RpcReply> ServerService::RemoveDentry(const RpcRequest& request, bool may_wait) {
   proto::RemoveDentryRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::RemoveDentryReply out;
   // The entry's stripe covers its inode when the two are placed alike, the only case in which
   // the inode changes with it (MetadataStore::set_unlink_filter).
-  return WriteAsHead(
+  return WriteAsHeadIfFree(
       request, {DentryPlacementKey(in.parent(), in.name())}, Write::kRecorded, out, MetadataSync(),
-      [&](rocksdb::WriteBatch* batch) { return metadata_->RemoveDentry(in, &out, batch); });
+      [&](rocksdb::WriteBatch* batch) { return metadata_->RemoveDentry(in, &out, batch); },
+      may_wait);
 }
 
 RpcReply ServerService::ReadDir(const RpcRequest& request) {

@@ -58,7 +58,9 @@ class ServerService {
   // Serves a request on the calling thread (the RPC server's I/O thread, saving two thread hops)
   // when it never waits for another server and need not wait for a lock: replicated batches from
   // a head (so that a head waiting for its replicas never waits behind requests that wait for
-  // it), and the reads of records no write holds (LOOKUP, GET_ATTR). nullopt: the request goes to
+  // it), the reads of records no write holds (LOOKUP, GET_ATTR), and, on a single-copy cluster,
+  // the metadata writes of such records (CREATE, SET_ATTR, INSERT_DENTRY, REMOVE_DENTRY) when
+  // they need no sync. nullopt: the request goes to
   // the worker pool (Handle), as everything that may wait for a key lock, the disk or replicas.
   std::optional<RpcReply> ServeWithoutWaiting(const RpcRequest& request);
 
@@ -96,6 +98,12 @@ class ServerService {
   using Decide = std::function<Status(rocksdb::WriteBatch* batch)>;
   RpcReply WriteAsHead(const RpcRequest& request, const std::vector<std::string>& keys, Write kind,
                        const google::protobuf::MessageLite& reply, bool sync, const Decide& decide);
+  // WriteAsHead, or with !may_wait, nullopt (nothing applied) unless the write needs neither a
+  // lock a write holds, nor a copy, nor a sync.
+  std::optional<RpcReply> WriteAsHeadIfFree(const RpcRequest& request,
+                                            const std::vector<std::string>& keys, Write kind,
+                                            const google::protobuf::MessageLite& reply, bool sync,
+                                            const Decide& decide, bool may_wait);
   [[nodiscard]] ChunkStore::ChunkFilter ServedChunks() const;
   [[nodiscard]] bool MetadataSync() const { return storage_->options().sync_metadata_writes; }
   // For requests sent to every server: STATUS_STALE_MAP unless the sender's epoch is ours.
@@ -103,11 +111,11 @@ class ServerService {
 
   RpcReply Dispatch(const RpcRequest& request);
   std::optional<RpcReply> Lookup(const RpcRequest& request, bool may_wait);
-  RpcReply Create(const RpcRequest& request);
+  std::optional<RpcReply> Create(const RpcRequest& request, bool may_wait);
   std::optional<RpcReply> GetAttr(const RpcRequest& request, bool may_wait);
-  RpcReply SetAttr(const RpcRequest& request);
-  RpcReply InsertDentry(const RpcRequest& request);
-  RpcReply RemoveDentry(const RpcRequest& request);
+  std::optional<RpcReply> SetAttr(const RpcRequest& request, bool may_wait);
+  std::optional<RpcReply> InsertDentry(const RpcRequest& request, bool may_wait);
+  std::optional<RpcReply> RemoveDentry(const RpcRequest& request, bool may_wait);
   RpcReply ReadDir(const RpcRequest& request);
   RpcReply SetXattr(const RpcRequest& request);
   RpcReply GetXattr(const RpcRequest& request);

@@ -121,8 +121,37 @@ TEST_F(ServerServiceTest, AReadOfARecordAWriteHoldsIsNotServedWithoutWaiting) {
   ASSERT_TRUE(found->status.ok() && reply.ParseFromString(found->message));
   EXPECT_EQ(reply.entry().ino(), 42U);
   EXPECT_TRUE(service_->ServeWithoutWaiting(getattr_request).has_value());
-  // A write is never served on the I/O thread.
-  EXPECT_FALSE(service_->ServeWithoutWaiting(RpcRequest{proto::OP_CREATE, "", {}, 0}).has_value());
+}
+
+// On a single-copy cluster a metadata write needs nobody else: it is served on the I/O thread,
+// unless a write holds its lock; a chunk write never is.
+TEST_F(ServerServiceTest, ASingleCopyMetadataWriteIsServedWithoutWaitingWhenItsLockIsFree) {
+  proto::CreateRequest create;
+  create.set_parent(1);
+  create.set_name("g");
+  create.mutable_attr()->set_ino(43);
+  create.mutable_attr()->set_mode(S_IFREG | 0600);
+  create.mutable_attr()->set_chunk_size(1U << 20);
+  const std::string bytes = create.SerializeAsString();
+  const RpcRequest request{proto::OP_CREATE, bytes, {}, 7};
+  {
+    KeyLocks::Guard write(&replicator_->locks(), {DentryPlacementKey(1, "g")}, /*exclusive=*/true);
+    EXPECT_FALSE(service_->ServeWithoutWaiting(request).has_value());
+  }
+  std::optional<RpcReply> served = service_->ServeWithoutWaiting(request);
+  ASSERT_TRUE(served.has_value());
+  proto::CreateReply created;
+  ASSERT_TRUE(served->status.ok() && created.ParseFromString(served->message));
+  EXPECT_TRUE(created.created());
+  proto::LookupRequest lookup;
+  lookup.set_parent(1);
+  lookup.set_name("g");
+  EXPECT_TRUE(Call(proto::OP_LOOKUP, lookup).status.ok()) << "the create was applied";
+  proto::WriteChunkRequest chunk;
+  chunk.set_ino(43);
+  const std::string chunk_bytes = chunk.SerializeAsString();
+  EXPECT_FALSE(
+      service_->ServeWithoutWaiting(RpcRequest{proto::OP_WRITE_CHUNK, chunk_bytes, "x", 8}));
 }
 
 TEST_F(ServerServiceTest, ChunkAndXattrPayloads) {
