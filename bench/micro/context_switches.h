@@ -1,5 +1,8 @@
-// Context switches per iteration, as a benchmark counter: a round trip that starts waking one
-// more thread shows here as plainly as in its time, and on a busy machine more reliably.
+// Voluntary context switches per iteration, as a benchmark counter: each is a thread of the
+// process that blocked (on a futex, in epoll_wait, on a socket) and so had to be woken again. A
+// round trip that starts handing its work to one more thread shows here as plainly as in its
+// time, and unlike its time this count hardly moves when other processes load the machine
+// (their preemptions are the involuntary switches, not counted).
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -9,18 +12,18 @@
 
 namespace sealfs {
 
-// The context switches of this process so far: every thread's, voluntary or not.
-inline int64_t ContextSwitches() {
+// The voluntary context switches of this process so far, all its threads'.
+inline int64_t VoluntarySwitches() {
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_nvcsw + usage.ru_nivcsw;
+  return usage.ru_nvcsw;
 }
 
-// Sets the counter "switches" to the switches of the whole process since `since` per iteration.
-// In a run of several threads only thread 0 should call it: the counters of the threads add up,
-// and the iterations are those of every thread.
-inline void ReportContextSwitches(benchmark::State& state, int64_t since) {
-  state.counters["switches"] = benchmark::Counter(static_cast<double>(ContextSwitches() - since),
+// Sets the counter "switches" to the voluntary switches of the whole process since `since`,
+// per iteration. In a run of several threads only thread 0 should call it: the counters of
+// the threads add up, and the iterations are those of every thread.
+inline void ReportSwitches(benchmark::State& state, int64_t since) {
+  state.counters["switches"] = benchmark::Counter(static_cast<double>(VoluntarySwitches() - since),
                                                   benchmark::Counter::kAvgIterations);
 }
 

@@ -6,8 +6,8 @@
 // "worker": the handler runs on the server's worker pool, as every request of sealfs-server
 // but OP_REPLICATE does; "inline": on the I/O thread that read the request (RpcServerOptions::
 // runs_inline), which saves the two thread hops; "worker_1io": as "worker", with one server I/O
-// thread instead of the default two. The counter "switches" is the context switches of the
-// whole process (client and server) per round trip.
+// thread instead of the default two. The counter "switches" is the voluntary context switches
+// of the whole process (client and server threads) per round trip (context_switches.h).
 #include <benchmark/benchmark.h>
 
 #include <array>
@@ -97,7 +97,7 @@ void BM_RpcRoundTrip(benchmark::State& state, ServerShape shape) {
   if (state.thread_index() == 0) shared_loopback = std::make_unique<EchoLoopback>(shape);
   const std::string payload(static_cast<std::size_t>(state.range(0)), 'p');
   const proto::LookupRequest request = SmallMessage();
-  const int64_t switches = ContextSwitches();
+  const int64_t switches = VoluntarySwitches();
   // KeepRunning, not a range-for: after SkipWithError it returns false at once, through the
   // barrier at the end of the loop that the other threads wait at.
   while (state.KeepRunning()) {
@@ -115,7 +115,7 @@ void BM_RpcRoundTrip(benchmark::State& state, ServerShape shape) {
   state.SetBytesProcessed(state.iterations() * 2 *
                           static_cast<int64_t>(kMessageSize + payload.size()));
   if (state.thread_index() == 0) {
-    ReportContextSwitches(state, switches);
+    ReportSwitches(state, switches);
     shared_loopback.reset();
   }
 }
@@ -153,7 +153,7 @@ void BM_RpcPipelined(benchmark::State& state) {
   const proto::LookupRequest request = SmallMessage();
   std::vector<std::future<RpcResult>> replies;
   replies.reserve(depth);
-  const int64_t switches = ContextSwitches();
+  const int64_t switches = VoluntarySwitches();
   for (auto _ : state) {
     replies.clear();
     for (std::size_t i = 0; i < depth; ++i) {
@@ -166,7 +166,7 @@ void BM_RpcPipelined(benchmark::State& state) {
       break;
     }
   }
-  ReportContextSwitches(state, switches);
+  ReportSwitches(state, switches);
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(depth));
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(depth * 2 * kMessageSize));
 }
@@ -194,7 +194,7 @@ void BM_TcpPingPong(benchmark::State& state) {
     }
   });
   std::array<char, kFrameBytes> frame{};
-  const int64_t switches = ContextSwitches();
+  const int64_t switches = VoluntarySwitches();
   for (auto _ : state) {
     std::error_code ec;
     asio::write(client, asio::buffer(frame), ec);
@@ -204,7 +204,7 @@ void BM_TcpPingPong(benchmark::State& state) {
       break;
     }
   }
-  ReportContextSwitches(state, switches);
+  ReportSwitches(state, switches);
   client.shutdown(asio::ip::tcp::socket::shutdown_both);  // the echo thread reads end of file
   echo.join();
   state.SetItemsProcessed(state.iterations());
