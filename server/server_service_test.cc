@@ -38,6 +38,17 @@ class ServerServiceTest : public ::testing::Test {
     return service_->Handle(raw);
   }
 
+  // A CREATE of a regular file `name` in `parent` with inode `ino`.
+  static proto::CreateRequest FileCreate(uint64_t parent, const std::string& name, uint64_t ino) {
+    proto::CreateRequest create;
+    create.set_parent(parent);
+    create.set_name(name);
+    create.mutable_attr()->set_ino(ino);
+    create.mutable_attr()->set_mode(S_IFREG | 0600);
+    create.mutable_attr()->set_chunk_size(1U << 20);
+    return create;
+  }
+
   RpcReply CallRaw(uint16_t op, std::string_view message) {
     RpcRequest raw;
     raw.op = op;
@@ -56,12 +67,7 @@ class ServerServiceTest : public ::testing::Test {
 };
 
 TEST_F(ServerServiceTest, CreateLookupStatFs) {
-  proto::CreateRequest create;
-  create.set_parent(1);
-  create.set_name("f");
-  create.mutable_attr()->set_ino(42);
-  create.mutable_attr()->set_mode(S_IFREG | 0600);
-  create.mutable_attr()->set_chunk_size(1U << 20);
+  proto::CreateRequest create = FileCreate(1, "f", 42);
   RpcReply reply = Call(proto::OP_CREATE, create);
   ASSERT_TRUE(reply.status.ok()) << reply.status.ToString();
   proto::CreateReply created;
@@ -93,12 +99,7 @@ TEST_F(ServerServiceTest, CreateLookupStatFs) {
 // A read served on the I/O thread must never wait there: while a write holds its record's key
 // lock it is handed to the worker pool (nullopt), and answered on the spot once the lock is free.
 TEST_F(ServerServiceTest, AReadOfARecordAWriteHoldsIsNotServedWithoutWaiting) {
-  proto::CreateRequest create;
-  create.set_parent(1);
-  create.set_name("f");
-  create.mutable_attr()->set_ino(42);
-  create.mutable_attr()->set_mode(S_IFREG | 0600);
-  create.mutable_attr()->set_chunk_size(1U << 20);
+  proto::CreateRequest create = FileCreate(1, "f", 42);
   ASSERT_TRUE(Call(proto::OP_CREATE, create).status.ok());
   proto::LookupRequest lookup;
   lookup.set_parent(1);
@@ -126,12 +127,7 @@ TEST_F(ServerServiceTest, AReadOfARecordAWriteHoldsIsNotServedWithoutWaiting) {
 // On a single-copy cluster a metadata write needs nobody else: it is served on the I/O thread,
 // unless a write holds its lock; a chunk write never is.
 TEST_F(ServerServiceTest, ASingleCopyMetadataWriteIsServedWithoutWaitingWhenItsLockIsFree) {
-  proto::CreateRequest create;
-  create.set_parent(1);
-  create.set_name("g");
-  create.mutable_attr()->set_ino(43);
-  create.mutable_attr()->set_mode(S_IFREG | 0600);
-  create.mutable_attr()->set_chunk_size(1U << 20);
+  proto::CreateRequest create = FileCreate(1, "g", 43);
   const std::string bytes = create.SerializeAsString();
   const RpcRequest request{proto::OP_CREATE, bytes, {}, 7};
   {
@@ -175,12 +171,7 @@ TEST_F(ServerServiceTest, ChunkAndXattrPayloads) {
   EXPECT_EQ(Call(proto::OP_READ_CHUNK, read).payload, "");
   ASSERT_TRUE(Call(proto::OP_SYNC, proto::SyncRequest()).status.ok());
 
-  proto::CreateRequest create;
-  create.set_parent(1);
-  create.set_name("x");
-  create.mutable_attr()->set_ino(9);
-  create.mutable_attr()->set_mode(S_IFREG | 0600);
-  create.mutable_attr()->set_chunk_size(1U << 20);
+  proto::CreateRequest create = FileCreate(1, "x", 9);
   ASSERT_TRUE(Call(proto::OP_CREATE, create).status.ok());
   proto::SetXattrRequest set;
   set.set_ino(9);
