@@ -561,5 +561,31 @@ TEST_F(NamespaceTest, TrailingSlashFollowsASymlink) {
       << "the slash resolves the link to its directory, which is no symlink";
 }
 
+// The directory cache (design.md, "What the client caches"): a directory another client removed
+// and made again is found at once through a path this client cached, and this client's own
+// rename and rmdir are seen by itself at once.
+TEST_F(NamespaceTest, DirectoriesCachedByOneClientFollowAnotherClientsChanges) {
+  sealfs_client* other = ConnectOrThrow(cluster_->manager_address());
+  ASSERT_OK(sealfs_mkdir(client_, "/d", 0755));
+  WriteFile(client_, "/d/old", "old");
+  struct stat st {};
+  ASSERT_OK(sealfs_stat(other, "/d/old", &st));  // other caches /d
+  ASSERT_OK(sealfs_unlink(client_, "/d/old"));
+  ASSERT_OK(sealfs_rmdir(client_, "/d"));
+  ASSERT_OK(sealfs_mkdir(client_, "/d", 0755));
+  WriteFile(client_, "/d/new", "new");
+  EXPECT_EQ(ReadFile(other, "/d/new"), "new") << "a name under the new /d, found through the old";
+  EXPECT_ERRNO(ENOENT, sealfs_stat(other, "/d/old", &st));
+
+  ASSERT_OK(sealfs_rename(other, "/d", "/e"));
+  EXPECT_ERRNO(ENOENT, sealfs_stat(other, "/d/new", &st)) << "its own rename is seen at once";
+  EXPECT_EQ(ReadFile(other, "/e/new"), "new");
+  ASSERT_OK(sealfs_unlink(other, "/e/new"));
+  ASSERT_OK(sealfs_rmdir(other, "/e"));
+  EXPECT_ERRNO(ENOENT, sealfs_stat(other, "/e", &st));
+  EXPECT_ERRNO(ENOENT, sealfs_mkdir(other, "/e/x", 0755)) << "its own rmdir is seen at once";
+  sealfs_disconnect(other);
+}
+
 }  // namespace
 }  // namespace sealfs::test
