@@ -262,8 +262,11 @@ class NemesisTest : public ::testing::TestWithParam<int> {
   }
 
   void TearDown() override {
-    cluster_.reset();  // the servers stop before their namespace and their disk go
+    // The servers stop before their disk and their namespace go, and the disk goes before the
+    // cluster removes its directory (a mount point in it would keep the directory behind).
+    if (cluster_) cluster_->StopAll();
     if (disk_mounted_) ::umount2(full_dir_.c_str(), MNT_DETACH);
+    cluster_.reset();
     net_.reset();
   }
 
