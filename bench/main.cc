@@ -162,7 +162,8 @@ class Run {
     return true;
   }
 
-  // Runs one phase in the processes `ranks` (every process when empty).
+  // Runs one phase in every client process, or in the first alone for the shared setup and the
+  // cleanup.
   std::optional<Measured> RunPhase(const PhaseInfo& info, Phase phase,
                                    const std::vector<uint64_t>& written, std::vector<Done>* done) {
     Go go;
