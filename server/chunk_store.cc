@@ -38,15 +38,7 @@ Status ChunkStore::ReadChunk(uint64_t ino, uint64_t index, uint32_t offset, uint
   if (static_cast<uint64_t>(offset) + length > kMaxPayloadLength) {
     return Status::Invalid("read past the largest chunk");
   }
-  rocksdb::PinnableSlice value;
-  rocksdb::Status status = storage_->Get(Storage::kChunks, keys::ChunkKey(ino, index), &value);
-  if (status.IsNotFound()) return Status::Ok();
-  if (!status.ok()) return FromRocks(status);
-  if (offset < value.size()) {
-    std::size_t count = std::min<std::size_t>(length, value.size() - offset);
-    out->assign(value.data() + offset, count);
-  }
-  return Status::Ok();
+  return storage_->ReadChunk(keys::ChunkKey(ino, index), offset, length, out);
 }
 
 Status ChunkStore::TruncateChunks(uint64_t ino, uint64_t size, uint32_t chunk_size,
@@ -83,8 +75,14 @@ Status ChunkStore::TruncateChunks(uint64_t ino, uint64_t size, uint32_t chunk_si
     if (served && !served(ino, index)) continue;
     if (index >= first_gone) {
       status = batch->Delete(storage_->chunks(), it->key());
-    } else if (it->value().size() > cut) {
-      status = batch->Merge(storage_->chunks(), it->key(), keys::TruncateOperand(cut));
+    } else {
+      uint64_t length = 0;
+      Status found =
+          storage_->ChunkLength(std::string_view(it->key().data(), it->key().size()), &length);
+      if (!found.ok() && found.code() != proto::STATUS_NOT_FOUND) return found;
+      if (found.ok() && length > cut) {
+        status = batch->Merge(storage_->chunks(), it->key(), keys::TruncateOperand(cut));
+      }
     }
     if (!status.ok()) return FromRocks(status);
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "chunk_merge_operator.h"
+#include "key_encoding.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
@@ -17,6 +18,7 @@
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 #include "rocksdb_log.h"
+#include "spdlog/spdlog.h"
 
 namespace sealfs {
 
@@ -56,27 +58,60 @@ rocksdb::ColumnFamilyOptions MetadataFamilyOptions(const StorageOptions& options
   return family;
 }
 
+// The chunks family holds an empty record per chunk (the bytes are in chunk files). Its merge
+// operator reads the chunk bytes and operands a database of an older version holds, until Open
+// moves them into files.
 rocksdb::ColumnFamilyOptions ChunkFamilyOptions(const StorageOptions& options,
                                                 const std::shared_ptr<rocksdb::Cache>& cache) {
-  rocksdb::ColumnFamilyOptions family;
-  family.write_buffer_size = options.chunk_write_buffer_bytes;
+  rocksdb::ColumnFamilyOptions family = MetadataFamilyOptions(options, cache, /*bloom=*/true);
   family.merge_operator = NewChunkMergeOperator();
-  // File data is often already compressed; compressing it again costs CPU for little.
-  family.compression = rocksdb::kNoCompression;
-  family.level_compaction_dynamic_level_bytes = true;
-  if (options.chunk_blob_files) {
-    family.enable_blob_files = true;
-    family.min_blob_size = 4096;
-    family.blob_file_size = 256U << 20;
-    family.blob_compression_type = rocksdb::kNoCompression;
-    family.enable_blob_garbage_collection = true;
-  }
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = cache;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return family;
 }
+
+// Present in the default family once every chunk's bytes are in chunk files.
+constexpr const char* kChunkFormatKey = "chunk_format";
+constexpr const char* kChunkFormatFiles = "files";
+
+// The chunks family's iterator, with each record's value read from its chunk file.
+class ChunkFileIterator : public rocksdb::Iterator {
+ public:
+  ChunkFileIterator(std::unique_ptr<rocksdb::Iterator> records, const ChunkFiles* files)
+      : records_(std::move(records)), files_(files) {}
+  bool Valid() const override { return records_->Valid(); }
+  void SeekToFirst() override { Moved(), records_->SeekToFirst(); }
+  void SeekToLast() override { Moved(), records_->SeekToLast(); }
+  void Seek(const rocksdb::Slice& target) override { Moved(), records_->Seek(target); }
+  void SeekForPrev(const rocksdb::Slice& target) override {
+    Moved(), records_->SeekForPrev(target);
+  }
+  void Next() override { Moved(), records_->Next(); }
+  void Prev() override { Moved(), records_->Prev(); }
+  rocksdb::Slice key() const override { return records_->key(); }
+  // A chunk whose file cannot be read reads as empty, and status() says why.
+  rocksdb::Slice value() const override {
+    if (!value_read_) {
+      rocksdb::Slice key = records_->key();
+      Status read = files_->Read(std::string_view(key.data(), key.size()), &value_);
+      if (!read.ok() && read.code() != proto::STATUS_NOT_FOUND) {
+        file_status_ = rocksdb::Status::IOError(read.ToString());
+      }
+      value_read_ = true;
+    }
+    return value_;
+  }
+  rocksdb::Status status() const override {
+    return file_status_.ok() ? records_->status() : file_status_;
+  }
+
+ private:
+  void Moved() { value_read_ = false; }
+
+  std::unique_ptr<rocksdb::Iterator> records_;
+  const ChunkFiles* files_;
+  mutable bool value_read_ = false;
+  mutable std::string value_;
+  mutable rocksdb::Status file_status_;
+};
 
 }  // namespace
 
@@ -122,6 +157,13 @@ Status Storage::Open(const std::string& data_dir, const StorageOptions& options,
       rocksdb::DB::Open(db_options, storage->data_dir_ + "/db", families, &storage->handles_, &db);
   if (!status.ok()) return FromRocks(status);
   storage->db_ = db;
+  Status files = ChunkFiles::Open(data_dir + "/chunks", &storage->chunk_files_);
+  if (!files.ok()) return files;
+  std::string format;
+  rocksdb::Status found = db->Get(rocksdb::ReadOptions(), kChunkFormatKey, &format);
+  if (!found.ok() && !found.IsNotFound()) return FromRocks(found);
+  files = found.ok() ? storage->MatchChunkFilesAndRecords() : storage->MoveChunksIntoFiles();
+  if (!files.ok()) return files;
   rocksdb::ReadOptions scan;
   scan.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(scan, storage->inodes()));
@@ -135,25 +177,62 @@ Status Storage::Open(const std::string& data_dir, const StorageOptions& options,
 
 namespace {
 
-// The inode keys a batch puts and deletes, in order.
-class InodeKeys : public rocksdb::WriteBatch::Handler {
+// A batch taken apart for WriteLocal: the inode keys it puts and deletes (to count inodes), its
+// chunk changes, and, when it has any, the batch RocksDB writes instead: the same records with
+// each chunk change as its empty record.
+class BatchSplitter : public rocksdb::WriteBatch::Handler {
  public:
-  explicit InodeKeys(uint32_t inodes_id) : inodes_id_(inodes_id) {}
-  rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& key, const rocksdb::Slice&) override {
-    if (id == inodes_id_) changes.emplace_back(key.ToString(), true);
-    return rocksdb::Status::OK();
+  explicit BatchSplitter(const Storage& storage) : storage_(storage) {}
+
+  rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    const Storage::Family family = storage_.FamilyOfId(id);
+    if (family == Storage::kFamilyCount) return UnknownFamily();
+    if (family == Storage::kInodes) inode_changes.emplace_back(key.ToString(), true);
+    if (family == Storage::kChunks) {
+      AddChunkChange({ChunkChange::Kind::kReplace, key.ToString(), 0, View(value), 0});
+      return records.Put(storage_.chunks(), key, rocksdb::Slice());
+    }
+    return records.Put(storage_.handle(family), key, value);
   }
   rocksdb::Status DeleteCF(uint32_t id, const rocksdb::Slice& key) override {
-    if (id == inodes_id_) changes.emplace_back(key.ToString(), false);
-    return rocksdb::Status::OK();
+    const Storage::Family family = storage_.FamilyOfId(id);
+    if (family == Storage::kFamilyCount) return UnknownFamily();
+    if (family == Storage::kInodes) inode_changes.emplace_back(key.ToString(), false);
+    if (family == Storage::kChunks) {
+      AddChunkChange({ChunkChange::Kind::kDelete, key.ToString(), 0, {}, 0});
+    }
+    return records.Delete(storage_.handle(family), key);
   }
-  rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
-    return rocksdb::Status::OK();
+  rocksdb::Status MergeCF(uint32_t id, const rocksdb::Slice& key,
+                          const rocksdb::Slice& value) override {
+    const Storage::Family family = storage_.FamilyOfId(id);
+    if (family == Storage::kFamilyCount) return UnknownFamily();
+    if (family != Storage::kChunks) return records.Merge(storage_.handle(family), key, value);
+    keys::ChunkOperand operand;
+    if (!keys::DecodeChunkOperand(View(value), &operand)) {
+      return rocksdb::Status::InvalidArgument("not a chunk operand");
+    }
+    if (operand.kind == keys::ChunkOperand::Kind::kTruncate) {
+      AddChunkChange({ChunkChange::Kind::kTruncate, key.ToString(), 0, {}, operand.length});
+    } else {
+      AddChunkChange({ChunkChange::Kind::kPatch, key.ToString(), operand.offset, operand.data, 0});
+    }
+    return records.Put(storage_.chunks(), key, rocksdb::Slice());
   }
-  std::vector<std::pair<std::string, bool>> changes;  // key, and whether it is put
+
+  std::vector<std::pair<std::string, bool>> inode_changes;  // key, and whether it is put
+  std::vector<ChunkChange> chunk_changes;
+  rocksdb::WriteBatch records;
 
  private:
-  const uint32_t inodes_id_;
+  static rocksdb::Status UnknownFamily() {
+    return rocksdb::Status::InvalidArgument("unknown column family");
+  }
+  static std::string_view View(const rocksdb::Slice& slice) { return {slice.data(), slice.size()}; }
+  void AddChunkChange(ChunkChange change) { chunk_changes.push_back(std::move(change)); }
+
+  const Storage& storage_;
 };
 
 }  // namespace
@@ -165,11 +244,11 @@ Storage::~Storage() { Close(); }
 // write counts it right.
 Status Storage::WriteLocal(rocksdb::WriteBatch* batch, bool sync) {
   if (db_ == nullptr) return Status::IoError("storage is closed");
-  InodeKeys inode_keys(inodes()->GetID());
-  if (!batch->Iterate(&inode_keys).ok()) return Status::Invalid("batch does not parse");
+  BatchSplitter split(*this);
+  if (!batch->Iterate(&split).ok()) return Status::Invalid("batch does not parse");
   int64_t delta = 0;
   std::map<std::string, bool> present;  // whether each inode exists, as the batch goes
-  for (const auto& [key, put] : inode_keys.changes) {
+  for (const auto& [key, put] : split.inode_changes) {
     auto [it, first] = present.try_emplace(key, false);
     if (first) {
       std::string value;
@@ -179,6 +258,11 @@ Status Storage::WriteLocal(rocksdb::WriteBatch* batch, bool sync) {
     if (!put && it->second) --delta;
     it->second = put;
   }
+  if (!split.chunk_changes.empty()) {
+    Status status = chunk_files_->Apply(split.chunk_changes, sync);
+    if (!status.ok()) return status;
+    batch = &split.records;
+  }
   rocksdb::WriteOptions options;
   options.sync = sync;
   Status status = FromRocks(db_->Write(options, batch));
@@ -186,8 +270,83 @@ Status Storage::WriteLocal(rocksdb::WriteBatch* batch, bool sync) {
   return status;
 }
 
+Status Storage::MoveChunksIntoFiles() {
+  // Idempotent, as a crash may stop it halfway: a record already moved is empty and has its
+  // file (an empty chunk of the older version has neither, and gets an empty file).
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), chunks()));
+  uint64_t moved = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string key = it->key().ToString();
+    uint64_t length = 0;
+    if (it->value().empty() && chunk_files_->Length(key, &length).ok()) continue;
+    ChunkChange change{ChunkChange::Kind::kReplace, key, 0,
+                       std::string_view(it->value().data(), it->value().size()), 0};
+    Status status = chunk_files_->Apply({change}, /*sync=*/false);
+    if (status.ok()) status = FromRocks(db_->Put(rocksdb::WriteOptions(), chunks(), key, ""));
+    if (!status.ok()) return status;
+    ++moved;
+  }
+  if (!it->status().ok()) return FromRocks(it->status());
+  it.reset();
+  Status status = chunk_files_->Sync();
+  if (!status.ok()) return status;
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  status = FromRocks(db_->Put(synced, kChunkFormatKey, kChunkFormatFiles));
+  if (!status.ok() || moved == 0) return status;
+  // The old values, and the blob files that held them, go at the next compaction: now.
+  spdlog::info("moved {} chunks from RocksDB into chunk files", moved);
+  return FromRocks(db_->CompactRange(rocksdb::CompactRangeOptions(), chunks(), nullptr, nullptr));
+}
+
+Status Storage::MatchChunkFilesAndRecords() {
+  std::vector<std::string> file_keys;
+  Status status = chunk_files_->ListKeys(&file_keys);
+  if (!status.ok()) return status;
+  uint64_t removed_files = 0;
+  for (const std::string& key : file_keys) {
+    std::string value;
+    rocksdb::Status found = db_->Get(rocksdb::ReadOptions(), chunks(), key, &value);
+    if (found.ok()) continue;
+    if (!found.IsNotFound()) return FromRocks(found);
+    status = chunk_files_->Remove(key);
+    if (!status.ok()) return status;
+    ++removed_files;
+  }
+  rocksdb::WriteBatch gone;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), chunks()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    uint64_t length = 0;
+    std::string_view key(it->key().data(), it->key().size());
+    status = chunk_files_->Length(key, &length);
+    if (status.code() == proto::STATUS_NOT_FOUND) {
+      status = FromRocks(gone.Delete(chunks(), it->key()));
+    }
+    if (!status.ok()) return status;
+  }
+  if (!it->status().ok()) return FromRocks(it->status());
+  if (removed_files != 0 || gone.Count() != 0) {
+    spdlog::info(
+        "chunks cut short by a crash: {} files without a record removed, {} records "
+        "without a file removed",
+        removed_files, gone.Count());
+  }
+  return gone.Count() == 0 ? Status::Ok() : FromRocks(db_->Write(rocksdb::WriteOptions(), &gone));
+}
+
+namespace {
+
+rocksdb::Status ToRocks(const Status& status) {
+  if (status.ok()) return rocksdb::Status::OK();
+  if (status.code() == proto::STATUS_NOT_FOUND) return rocksdb::Status::NotFound();
+  return rocksdb::Status::IOError(status.ToString());
+}
+
+}  // namespace
+
 rocksdb::Status Storage::Get(Family family, std::string_view key, std::string* value) const {
   if (db_ == nullptr) return rocksdb::Status::Aborted("storage is closed");
+  if (family == kChunks) return ToRocks(chunk_files_->Read(key, value));
   return db_->Get(rocksdb::ReadOptions(), handles_[family], rocksdb::Slice(key.data(), key.size()),
                   value);
 }
@@ -195,13 +354,31 @@ rocksdb::Status Storage::Get(Family family, std::string_view key, std::string* v
 rocksdb::Status Storage::Get(Family family, std::string_view key,
                              rocksdb::PinnableSlice* value) const {
   if (db_ == nullptr) return rocksdb::Status::Aborted("storage is closed");
+  if (family == kChunks) {
+    rocksdb::Status status = ToRocks(chunk_files_->Read(key, value->GetSelf()));
+    if (status.ok()) value->PinSelf();
+    return status;
+  }
   return db_->Get(rocksdb::ReadOptions(), handles_[family], rocksdb::Slice(key.data(), key.size()),
                   value);
 }
 
 std::unique_ptr<rocksdb::Iterator> Storage::NewIterator(Family family,
                                                         const rocksdb::ReadOptions& options) const {
-  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, handles_[family]));
+  std::unique_ptr<rocksdb::Iterator> records(db_->NewIterator(options, handles_[family]));
+  if (family != kChunks) return records;
+  return std::make_unique<ChunkFileIterator>(std::move(records), chunk_files_.get());
+}
+
+Status Storage::ReadChunk(std::string_view key, uint32_t offset, uint32_t length,
+                          std::string* out) const {
+  if (db_ == nullptr) return Status::IoError("storage is closed");
+  return chunk_files_->ReadRange(key, offset, length, out);
+}
+
+Status Storage::ChunkLength(std::string_view key, uint64_t* length) const {
+  if (db_ == nullptr) return Status::IoError("storage is closed");
+  return chunk_files_->Length(key, length);
 }
 
 Storage::Family Storage::FamilyOfId(uint32_t column_family_id) const {
@@ -213,6 +390,9 @@ Storage::Family Storage::FamilyOfId(uint32_t column_family_id) const {
 
 Status Storage::SyncWal() {
   if (db_ == nullptr) return Status::IoError("storage is closed");
+  // The chunk files first: a record synced before its file could outlast the file in a crash.
+  Status files = chunk_files_->Sync();
+  if (!files.ok()) return files;
   // A synced write of one small record syncs the log up to it, and RocksDB refuses it with the
   // stored error once an earlier write failed (a full disk). FlushWAL/SyncWAL would instead
   // touch the failed log writer again, which Debian's RocksDB answers with an assertion.

@@ -4,7 +4,9 @@
 //   inodes    one record per inode stored on this server
 //   dentries  directory entries, (parent, name) -> child
 //   xattrs    extended attributes, (ino, name) -> value
-//   chunks    file data, (ino, chunk index) -> bytes, written through a merge operator
+//   chunks    file data, (ino, chunk index) -> bytes: the bytes live in chunk files
+//             (chunk_files.h); RocksDB holds an empty record per chunk, which its iterators
+//             and the resync passes walk. Get and NewIterator of this family read the files.
 //   requests  replies of recent non-idempotent requests, by request id, so that a retried request
 //             is answered, not applied again (server_service.h)
 // The write-ahead log is on and shared by all column families: a write is in the log (and so
@@ -14,6 +16,11 @@
 // The stores decide writes into a WriteBatch and never apply them: the request handler commits
 // each through the Replicator (server_service.h), which applies it here with WriteLocal once
 // every copy holds it.
+//
+// A batch's chunk changes are written to the chunk files first, then the rest of it to RocksDB:
+// a crash in between leaves a chunk file without its record (removed at the next Open) or a
+// changed chunk whose record was already there, the effect of a write that was never
+// acknowledged, which the client retries.
 //
 // Thread-safe: RocksDB is; Close() must not race with other calls.
 #pragma once
@@ -27,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "chunk_files.h"
 #include "status.h"
 
 namespace rocksdb {
@@ -42,16 +50,11 @@ class WriteBatch;
 namespace sealfs {
 
 struct StorageOptions {
-  // Memtable size of the chunks column family. Larger: fewer, larger flushes of file data, more
-  // memory and a longer log replay after a crash.
-  std::size_t chunk_write_buffer_bytes = 64U << 20;
-  // Memtable size of each metadata column family (inodes, dentries, xattrs).
+  // Memtable size of each metadata column family (inodes, dentries, xattrs, and the chunks'
+  // records).
   std::size_t metadata_write_buffer_bytes = 16U << 20;
   // Block cache shared by all column families.
   std::size_t block_cache_bytes = 128U << 20;
-  // Store chunk values in blob files (key-value separation) so that compaction moves keys, not
-  // file data. Costs one more file read per chunk read that misses the memtable.
-  bool chunk_blob_files = true;
   // Flush and compaction threads.
   int background_jobs = 2;
   // Sync the log on every metadata write. Off: metadata survives a crash of the process at once
@@ -77,8 +80,10 @@ class Storage {
     kFamilyCount
   };
 
-  // Opens (creating when missing) the database in <data_dir>/db, and counts its inode records
-  // (one scan). data_dir must exist.
+  // Opens (creating when missing) the database in <data_dir>/db and the chunk files in
+  // <data_dir>/chunks, matches chunk files and records (a crash between the two writes leaves
+  // one without the other), and counts its inode records (one scan). A database of an older
+  // version, with chunk bytes in RocksDB, has them moved into chunk files. data_dir must exist.
   static Status Open(const std::string& data_dir, const StorageOptions& options,
                      std::unique_ptr<Storage>* out);
   ~Storage();
@@ -93,7 +98,7 @@ class Storage {
     return static_cast<uint64_t>(std::max<int64_t>(0, inode_count_.load()));
   }
 
-  // Makes every write so far durable (syncs the write-ahead log).
+  // Makes every write so far durable (syncs the chunk files, then the write-ahead log).
   Status SyncWal();
   // Flushes every memtable and compacts every column family fully (tests, maintenance).
   Status CompactAll();
@@ -109,6 +114,10 @@ class Storage {
   rocksdb::Status Get(Family family, std::string_view key, rocksdb::PinnableSlice* value) const;
   [[nodiscard]] std::unique_ptr<rocksdb::Iterator> NewIterator(
       Family family, const rocksdb::ReadOptions& options) const;
+  // Part of a chunk (ChunkFiles::ReadRange) and its length (STATUS_NOT_FOUND when there is
+  // none), without reading the whole of it.
+  Status ReadChunk(std::string_view key, uint32_t offset, uint32_t length, std::string* out) const;
+  Status ChunkLength(std::string_view key, uint64_t* length) const;
 
   [[nodiscard]] const StorageOptions& options() const { return options_; }
   [[nodiscard]] rocksdb::ColumnFamilyHandle* inodes() const { return handles_[kInodes]; }
@@ -125,11 +134,15 @@ class Storage {
 
  private:
   Storage(std::string data_dir, const StorageOptions& options);
+  // Open's second half: chunk bytes into files, files and records matched.
+  Status MoveChunksIntoFiles();
+  Status MatchChunkFilesAndRecords();
 
   const std::string data_dir_;
   const StorageOptions options_;
   rocksdb::DB* db_ = nullptr;                          // owned; null once closed
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned, indexed by Family
+  std::unique_ptr<ChunkFiles> chunk_files_;
   std::atomic<int64_t> inode_count_{0};
 };
 

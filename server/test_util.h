@@ -35,7 +35,6 @@ class TempDir {
 // Small memtables so that tests reach flushes and compactions quickly.
 inline StorageOptions TestStorageOptions() {
   StorageOptions options;
-  options.chunk_write_buffer_bytes = 1U << 20;
   options.metadata_write_buffer_bytes = 1U << 20;
   options.block_cache_bytes = 8U << 20;
   return options;

@@ -4,6 +4,7 @@
 // a write one copy refuses for want of space appears on no other copy.
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -104,9 +105,11 @@ TEST_F(FullDiskTest, WritesGetENOSPCAndResumeWhenThereIsSpace) {
   }
 }
 
-// Three copies, one of them on a full disk: every create fails with ENOSPC, and none of the
-// refused entries stays on the copies that took the write before the full one refused it (the
-// head gives them its version back), so none can show up later, when one of them heads.
+// Three copies, one of them on a full disk: every chunk write fails with ENOSPC (the full copy
+// refuses it before any of its bytes land), and so does every create once the metadata does not
+// fit either. None of what was refused stays on the copies that took it before the full one
+// refused it (the head gives them its version back), so none can show up later, when one of
+// them heads.
 TEST(RefusedWriteTest, AWriteOneCopyRefusesIsOnNoOtherCopy) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root, to mount a small tmpfs as the disk";
   ClusterOptions options;
@@ -137,13 +140,22 @@ TEST(RefusedWriteTest, AWriteOneCopyRefusesIsOnNoOtherCopy) {
     sealfs_close(client, fd);
   }
   ASSERT_ERRNO(ENOSPC, failure);
-  std::vector<std::string> refused;
+  std::vector<std::string> refused_names;
+  std::vector<uint64_t> refused_writes;  // the inodes whose data was refused
   for (int i = 0; i < 40; ++i) {
     const std::string name = "refused" + std::to_string(i);
     const int fd = sealfs_open(client, ("/" + name).c_str(), O_CREAT | O_WRONLY, 0644);
-    if (fd >= 0) sealfs_close(client, fd);
-    EXPECT_ERRNO(ENOSPC, fd) << name;
-    refused.push_back(name);
+    if (fd < 0) {
+      EXPECT_ERRNO(ENOSPC, fd) << name;
+      refused_names.push_back(name);
+      continue;
+    }
+    struct stat st {};
+    ASSERT_EQ(sealfs_fstat(client, fd, &st), 0);
+    const std::string data = WorkerPattern(3, i, kFileSize);
+    EXPECT_ERRNO(ENOSPC, sealfs_pwrite(client, fd, data.data(), data.size(), 0)) << name;
+    refused_writes.push_back(st.st_ino);
+    sealfs_close(client, fd);
   }
   sealfs_disconnect(client);
   cluster.StopAll();  // before any pass could repair what a copy kept
@@ -152,8 +164,19 @@ TEST(RefusedWriteTest, AWriteOneCopyRefusesIsOnNoOtherCopy) {
     const std::set<std::string> names =
         EntryNamesOf(cluster.server_data_dir(server) + "/db", 1, &error);
     ASSERT_EQ(error, "");
-    for (const std::string& name : refused) {
+    for (const std::string& name : refused_names) {
       EXPECT_FALSE(names.contains(name)) << "server " << server << " kept the refused " << name;
+    }
+    // A chunk of a refused write is on a copy only if the full one took it too (a chunk that
+    // fitted after all, as RocksDB freed some space).
+    for (uint64_t ino : refused_writes) {
+      const auto held = ChunkKeysOf(cluster.server_data_dir(server) + "/db", ino, &error);
+      const auto on_full = ChunkKeysOf(full_dir + "/db", ino, &error);
+      ASSERT_EQ(error, "");
+      for (const auto& [index, count] : held) {
+        EXPECT_TRUE(on_full.contains(index))
+            << "server " << server << " kept chunk " << index << " of a refused write";
+      }
     }
   }
 }

@@ -1,0 +1,337 @@
+#include "chunk_files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <utility>
+
+#include "frame.h"
+#include "key_encoding.h"
+#include "spdlog/spdlog.h"
+
+namespace sealfs {
+
+namespace {
+
+constexpr int kDirectories = 256;
+
+Status FromErrnoNow(const std::string& what) {
+  int error_number = errno;
+  return Status::FromErrno(error_number, what);
+}
+
+// Closes the descriptor it holds.
+class Descriptor {
+ public:
+  Descriptor() = default;
+  explicit Descriptor(int fd) : fd_(fd) {}
+  ~Descriptor() { Reset(-1); }
+  Descriptor(Descriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Descriptor& operator=(Descriptor&& other) noexcept {
+    Reset(std::exchange(other.fd_, -1));
+    return *this;
+  }
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  [[nodiscard]] int get() const { return fd_; }
+  [[nodiscard]] bool valid() const { return fd_ >= 0; }
+  void Reset(int fd) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+Status WriteAll(int fd, std::string_view data, uint64_t offset) {
+  while (!data.empty()) {
+    ssize_t written = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return FromErrnoNow("write chunk");
+    }
+    data.remove_prefix(static_cast<std::size_t>(written));
+    offset += static_cast<uint64_t>(written);
+  }
+  return Status::Ok();
+}
+
+// Reads up to `length` bytes from `offset`, fewer only at the end of the file.
+Status ReadAll(int fd, uint64_t offset, std::size_t length, std::string* out) {
+  out->resize(length);
+  std::size_t done = 0;
+  while (done < length) {
+    ssize_t got = ::pread(fd, out->data() + done, length - done, static_cast<off_t>(offset + done));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return FromErrnoNow("read chunk");
+    }
+    if (got == 0) break;
+    done += static_cast<std::size_t>(got);
+  }
+  out->resize(done);
+  return Status::Ok();
+}
+
+Status SyncPath(const std::string& path, bool directory) {
+  Descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0)));
+  if (!fd.valid()) {
+    return errno == ENOENT ? Status::Ok() : FromErrnoNow("open " + path);
+  }
+  int result = directory ? ::fsync(fd.get()) : ::fdatasync(fd.get());
+  return result == 0 ? Status::Ok() : FromErrnoNow("sync " + path);
+}
+
+}  // namespace
+
+struct ChunkFiles::OpenChunk {
+  Descriptor fd;
+  bool created = false;
+  off_t original_length = 0;
+};
+
+Status ChunkFiles::Open(const std::string& root, std::unique_ptr<ChunkFiles>* out) {
+  std::unique_ptr<ChunkFiles> files(new ChunkFiles(root));
+  if (::mkdir(root.c_str(), 0755) != 0 && errno != EEXIST) return FromErrnoNow("mkdir " + root);
+  for (int i = 0; i < kDirectories; ++i) {
+    char name[8];
+    std::snprintf(name, sizeof name, "/%02x", i);
+    std::string directory = root + name;
+    if (::mkdir(directory.c_str(), 0755) != 0 && errno != EEXIST) {
+      return FromErrnoNow("mkdir " + directory);
+    }
+  }
+  // The new directories must outlast a crash before any chunk file in them is relied on.
+  Status status = SyncPath(root, /*directory=*/true);
+  if (!status.ok()) return status;
+  *out = std::move(files);
+  return Status::Ok();
+}
+
+std::string ChunkFiles::DirectoryOf(std::string_view key) const {
+  uint64_t ino = 0;
+  uint64_t index = 0;
+  if (!keys::DecodeChunkKey(key, &ino, &index)) return {};
+  char name[8];
+  std::snprintf(name, sizeof name, "/%02x",
+                static_cast<unsigned>(XXH3_64bits(&ino, sizeof ino) % kDirectories));
+  return root_ + name;
+}
+
+std::string ChunkFiles::PathOf(std::string_view key) const {
+  uint64_t ino = 0;
+  uint64_t index = 0;
+  if (!keys::DecodeChunkKey(key, &ino, &index)) return {};
+  char name[40];
+  std::snprintf(name, sizeof name, "/%016" PRIx64 "-%016" PRIx64, ino, index);
+  return DirectoryOf(key) + name;
+}
+
+Status ChunkFiles::OpenForWrite(const std::string& key, OpenChunk* out) const {
+  const std::string path = PathOf(key);
+  if (path.empty()) return Status::Invalid("not a chunk key");
+  out->created = false;
+  out->fd.Reset(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (!out->fd.valid() && errno == ENOENT) {
+    out->fd.Reset(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    out->created = out->fd.valid();
+  }
+  if (!out->fd.valid()) return FromErrnoNow("open " + path);
+  struct stat info {};
+  if (::fstat(out->fd.get(), &info) != 0) return FromErrnoNow("stat " + path);
+  out->original_length = info.st_size;
+  return Status::Ok();
+}
+
+Status ChunkFiles::Write(const ChunkChange& change, const OpenChunk& file) {
+  const int fd = file.fd.get();
+  switch (change.kind) {
+    case ChunkChange::Kind::kReplace: {
+      Status status = WriteAll(fd, change.data, 0);
+      if (!status.ok()) return status;
+      struct stat info {};
+      if (::fstat(fd, &info) != 0) return FromErrnoNow("stat chunk");
+      if (static_cast<uint64_t>(info.st_size) > change.data.size() &&
+          ::ftruncate(fd, static_cast<off_t>(change.data.size())) != 0) {
+        return FromErrnoNow("cut chunk");
+      }
+      return Status::Ok();
+    }
+    case ChunkChange::Kind::kPatch:
+      return WriteAll(fd, change.data, change.offset);
+    case ChunkChange::Kind::kTruncate: {
+      struct stat info {};
+      if (::fstat(fd, &info) != 0) return FromErrnoNow("stat chunk");
+      if (static_cast<uint64_t>(info.st_size) > change.length &&
+          ::ftruncate(fd, static_cast<off_t>(change.length)) != 0) {
+        return FromErrnoNow("cut chunk");
+      }
+      return Status::Ok();
+    }
+    case ChunkChange::Kind::kDelete:
+      return Status::Ok();
+  }
+  return Status::Invalid("unknown chunk change");
+}
+
+Status ChunkFiles::Apply(const std::vector<ChunkChange>& changes, bool sync) {
+  // First every file is opened and the blocks of every write allocated, so that a full disk
+  // refuses the batch before a byte of it is written; the allocation is undone on failure. It
+  // grows a file as the write will (the write's end past it), never past that.
+  std::map<std::string, OpenChunk> files;
+  auto undo = [&] {
+    for (auto& [key, file] : files) {
+      if (file.created) {
+        ::unlink(PathOf(key).c_str());
+      } else if (file.fd.valid() && ::ftruncate(file.fd.get(), file.original_length) != 0) {
+        spdlog::warn("could not give back the blocks reserved in {}", PathOf(key));
+      }
+    }
+  };
+  for (const ChunkChange& change : changes) {
+    if (change.kind == ChunkChange::Kind::kDelete) continue;
+    if (static_cast<uint64_t>(change.offset) + change.data.size() > kMaxPayloadLength) {
+      undo();
+      return Status::Invalid("write past the largest chunk");
+    }
+    auto [it, first] = files.try_emplace(change.key);
+    Status status = first ? OpenForWrite(change.key, &it->second) : Status::Ok();
+    if (status.ok() && !change.data.empty() &&
+        ::fallocate(it->second.fd.get(), 0, change.offset,
+                    static_cast<off_t>(change.data.size())) != 0 &&
+        errno != EOPNOTSUPP) {
+      status = FromErrnoNow("reserve chunk");
+    }
+    if (!status.ok()) {
+      undo();
+      return status;
+    }
+  }
+
+  std::set<std::string> touched_directories;
+  for (const ChunkChange& change : changes) {
+    if (change.kind == ChunkChange::Kind::kDelete) {
+      if (::unlink(PathOf(change.key).c_str()) != 0 && errno != ENOENT) {
+        return FromErrnoNow("remove chunk");
+      }
+      auto it = files.find(change.key);
+      if (it != files.end()) it->second.fd.Reset(-1);  // a later change makes it anew
+      continue;
+    }
+    OpenChunk& file = files[change.key];
+    if (!file.fd.valid()) {
+      Status status = OpenForWrite(change.key, &file);
+      if (!status.ok()) return status;
+    }
+    if (file.created) touched_directories.insert(DirectoryOf(change.key));
+    Status status = Write(change, file);
+    if (!status.ok()) return status;
+  }
+
+  if (!sync) {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, file] : files) {
+      if (file.fd.valid()) unsynced_files_.insert(PathOf(key));
+    }
+    unsynced_directories_.merge(touched_directories);
+    return Status::Ok();
+  }
+  for (const auto& [key, file] : files) {
+    if (file.fd.valid() && ::fdatasync(file.fd.get()) != 0) return FromErrnoNow("sync chunk");
+  }
+  for (const std::string& directory : touched_directories) {
+    Status status = SyncPath(directory, /*directory=*/true);
+    if (!status.ok()) return status;
+  }
+  return Status::Ok();
+}
+
+Status ChunkFiles::Sync() {
+  std::set<std::string> files;
+  std::set<std::string> directories;
+  {
+    std::lock_guard lock(mutex_);
+    files.swap(unsynced_files_);
+    directories.swap(unsynced_directories_);
+  }
+  Status status = Status::Ok();
+  for (const std::string& path : files) {
+    if (status.ok()) status = SyncPath(path, /*directory=*/false);
+  }
+  for (const std::string& path : directories) {
+    if (status.ok()) status = SyncPath(path, /*directory=*/true);
+  }
+  if (!status.ok()) {
+    // Tried again by the next Sync.
+    std::lock_guard lock(mutex_);
+    unsynced_files_.merge(files);
+    unsynced_directories_.merge(directories);
+  }
+  return status;
+}
+
+Status ChunkFiles::Read(std::string_view key, std::string* out) const {
+  out->clear();
+  const std::string path = PathOf(key);
+  if (path.empty()) return Status::NotFound();
+  Descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return errno == ENOENT ? Status::NotFound() : FromErrnoNow("open " + path);
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0) return FromErrnoNow("stat " + path);
+  return ReadAll(fd.get(), 0, static_cast<std::size_t>(info.st_size), out);
+}
+
+Status ChunkFiles::ReadRange(std::string_view key, uint32_t offset, uint32_t length,
+                             std::string* out) const {
+  out->clear();
+  const std::string path = PathOf(key);
+  if (path.empty()) return Status::Ok();
+  Descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return errno == ENOENT ? Status::Ok() : FromErrnoNow("open " + path);
+  return ReadAll(fd.get(), offset, length, out);
+}
+
+Status ChunkFiles::Length(std::string_view key, uint64_t* length) const {
+  const std::string path = PathOf(key);
+  struct stat info {};
+  if (path.empty() || ::stat(path.c_str(), &info) != 0) {
+    return path.empty() || errno == ENOENT ? Status::NotFound() : FromErrnoNow("stat " + path);
+  }
+  *length = static_cast<uint64_t>(info.st_size);
+  return Status::Ok();
+}
+
+Status ChunkFiles::ListKeys(std::vector<std::string>* out) const {
+  out->clear();
+  std::error_code error;
+  for (const auto& directory : std::filesystem::directory_iterator(root_, error)) {
+    for (const auto& file : std::filesystem::directory_iterator(directory.path(), error)) {
+      uint64_t ino = 0;
+      uint64_t index = 0;
+      char tail = 0;
+      const std::string name = file.path().filename().string();
+      if (name.size() == 33 &&
+          std::sscanf(name.c_str(), "%16" SCNx64 "-%16" SCNx64 "%c", &ino, &index, &tail) == 2) {
+        out->push_back(keys::ChunkKey(ino, index));
+      }
+    }
+    if (error) break;
+  }
+  return error ? Status::IoError("list " + root_ + ": " + error.message()) : Status::Ok();
+}
+
+Status ChunkFiles::Remove(std::string_view key) {
+  const std::string path = PathOf(key);
+  if (path.empty() || ::unlink(path.c_str()) == 0 || errno == ENOENT) return Status::Ok();
+  return FromErrnoNow("remove " + path);
+}
+
+}  // namespace sealfs

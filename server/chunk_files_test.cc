@@ -1,0 +1,175 @@
+#include "chunk_files.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chunk_merge_operator.h"
+#include "key_encoding.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+#include "storage.h"
+#include "test_util.h"
+
+namespace sealfs {
+namespace {
+
+std::string ReadChunk(const Storage& storage, uint64_t ino, uint64_t index) {
+  std::string out;
+  rocksdb::Status status = storage.Get(Storage::kChunks, keys::ChunkKey(ino, index), &out);
+  if (status.IsNotFound()) return "<none>";
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  return out;
+}
+
+// The chunk keys RocksDB holds records of (the chunks family's iterator).
+std::vector<std::string> ChunkRecords(const Storage& storage) {
+  std::vector<std::string> keys;
+  std::unique_ptr<rocksdb::Iterator> it = storage.NewIterator(Storage::kChunks, {});
+  for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
+  EXPECT_TRUE(it->status().ok());
+  return keys;
+}
+
+Status Put(Storage* storage, uint64_t ino, uint64_t index, std::string_view data) {
+  rocksdb::WriteBatch batch;
+  batch.Put(storage->chunks(), keys::ChunkKey(ino, index),
+            rocksdb::Slice(data.data(), data.size()));
+  return storage->WriteLocal(&batch, /*sync=*/false);
+}
+
+// A crash between a chunk file's write and its record's leaves one without the other: the next
+// Open removes both kinds, so that a chunk never shows up in one of reads and scans only.
+TEST(ChunkFilesTest, OpenRemovesFilesWithoutRecordsAndRecordsWithoutFiles) {
+  TempDir dir;
+  {
+    std::unique_ptr<Storage> storage = OpenTestStorage(dir.path());
+    ASSERT_TRUE(Put(storage.get(), 1, 0, "kept").ok());
+    ASSERT_TRUE(Put(storage.get(), 1, 1, "file gone").ok());
+    ASSERT_TRUE(storage->Close().ok());
+  }
+  {
+    // What the crash left: a file whose record never got written, a record whose file is gone.
+    std::unique_ptr<ChunkFiles> files;
+    ASSERT_TRUE(ChunkFiles::Open(dir.path() + "/chunks", &files).ok());
+    ChunkChange stray{ChunkChange::Kind::kReplace, keys::ChunkKey(2, 0), 0, "no record", 0};
+    ASSERT_TRUE(files->Apply({stray}, /*sync=*/true).ok());
+    ASSERT_TRUE(files->Remove(keys::ChunkKey(1, 1)).ok());
+  }
+  std::unique_ptr<Storage> storage = OpenTestStorage(dir.path());
+  EXPECT_EQ(ReadChunk(*storage, 1, 0), "kept");
+  EXPECT_EQ(ReadChunk(*storage, 1, 1), "<none>");
+  EXPECT_EQ(ReadChunk(*storage, 2, 0), "<none>");
+  EXPECT_EQ(ChunkRecords(*storage), std::vector<std::string>{keys::ChunkKey(1, 0)});
+}
+
+// A database written by a version that kept chunk bytes in RocksDB (values, merge operands, blob
+// files) opens with every chunk readable from its file, and again after a second Open.
+TEST(ChunkFilesTest, OpenMovesChunkBytesOutOfAnOlderDatabase) {
+  TempDir dir;
+  {
+    std::unique_ptr<Storage> storage = OpenTestStorage(dir.path());
+    ASSERT_TRUE(storage->Close().ok());
+  }
+  {
+    rocksdb::Options options;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name :
+         {"default", "inodes", "dentries", "xattrs", "chunks", "requests", "intents"}) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    families[Storage::kChunks].options.merge_operator = NewChunkMergeOperator();
+    families[Storage::kChunks].options.enable_blob_files = true;
+    families[Storage::kChunks].options.min_blob_size = 16;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir.path() + "/db", families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::ColumnFamilyHandle* chunks = handles[Storage::kChunks];
+    const rocksdb::WriteOptions write;
+    ASSERT_TRUE(db->Delete(write, "chunk_format").ok());
+    ASSERT_TRUE(db->Put(write, chunks, keys::ChunkKey(5, 0), std::string(100, 'a')).ok());
+    ASSERT_TRUE(db->Flush(rocksdb::FlushOptions(), chunks).ok());  // into a blob file
+    ASSERT_TRUE(
+        db->Merge(write, chunks, keys::ChunkKey(5, 0), keys::PatchOperandHeader(98) + "bbb").ok());
+    ASSERT_TRUE(
+        db->Merge(write, chunks, keys::ChunkKey(5, 1), keys::PatchOperandHeader(2) + "cc").ok());
+    ASSERT_TRUE(db->Put(write, chunks, keys::ChunkKey(6, 0), "").ok());
+    for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
+    ASSERT_TRUE(db->Close().ok());
+  }
+  for (int open = 0; open < 2; ++open) {
+    std::unique_ptr<Storage> storage = OpenTestStorage(dir.path());
+    EXPECT_EQ(ReadChunk(*storage, 5, 0), std::string(98, 'a') + "bbb") << "open " << open;
+    EXPECT_EQ(ReadChunk(*storage, 5, 1), std::string(2, '\0') + "cc") << "open " << open;
+    EXPECT_EQ(ReadChunk(*storage, 6, 0), "") << "open " << open;
+    EXPECT_EQ(ChunkRecords(*storage).size(), 3U) << "open " << open;
+    ASSERT_TRUE(storage->Close().ok());
+  }
+}
+
+// A batch the disk cannot hold fails before any of its bytes land: here the file size limit
+// stands in for a full disk (both refuse the reservation).
+TEST(ChunkFilesTest, ABatchThatDoesNotFitChangesNothing) {
+  TempDir dir;
+  std::unique_ptr<ChunkFiles> files;
+  ASSERT_TRUE(ChunkFiles::Open(dir.path(), &files).ok());
+  const std::string old_bytes(4096, 'o');
+  ASSERT_TRUE(
+      files->Apply({{ChunkChange::Kind::kReplace, keys::ChunkKey(1, 0), 0, old_bytes, 0}}, false)
+          .ok());
+
+  struct rlimit saved {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  sighandler_t saved_handler = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = saved;
+  small.rlim_cur = 1U << 20;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  const std::string too_big(2U << 20, 'x');
+  Status status = files->Apply({{ChunkChange::Kind::kPatch, keys::ChunkKey(1, 0), 0, "new", 0},
+                                {ChunkChange::Kind::kPatch, keys::ChunkKey(2, 0), 0, too_big, 0}},
+                               false);
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  ::signal(SIGXFSZ, saved_handler);
+
+  EXPECT_FALSE(status.ok());
+  std::string out;
+  ASSERT_TRUE(files->Read(keys::ChunkKey(1, 0), &out).ok());
+  EXPECT_EQ(out, old_bytes);
+  EXPECT_EQ(files->Read(keys::ChunkKey(2, 0), &out).code(), proto::STATUS_NOT_FOUND);
+  std::vector<std::string> keys;
+  ASSERT_TRUE(files->ListKeys(&keys).ok());
+  EXPECT_EQ(keys, std::vector<std::string>{keys::ChunkKey(1, 0)});
+}
+
+// Changes of one batch apply in order, also to one chunk: deleted, then written anew.
+TEST(ChunkFilesTest, ChangesOfOneBatchApplyInOrder) {
+  TempDir dir;
+  std::unique_ptr<ChunkFiles> files;
+  ASSERT_TRUE(ChunkFiles::Open(dir.path(), &files).ok());
+  const std::string key = keys::ChunkKey(3, 7);
+  ASSERT_TRUE(files->Apply({{ChunkChange::Kind::kReplace, key, 0, "0123456789", 0}}, false).ok());
+  ASSERT_TRUE(files
+                  ->Apply({{ChunkChange::Kind::kDelete, key, 0, {}, 0},
+                           {ChunkChange::Kind::kPatch, key, 4, "ab", 0},
+                           {ChunkChange::Kind::kTruncate, key, 0, {}, 5},
+                           {ChunkChange::Kind::kPatch, key, 0, "z", 0}},
+                          /*sync=*/true)
+                  .ok());
+  std::string out;
+  ASSERT_TRUE(files->Read(key, &out).ok());
+  EXPECT_EQ(out, std::string("z\0\0\0a", 5));
+  uint64_t length = 0;
+  ASSERT_TRUE(files->Length(key, &length).ok());
+  EXPECT_EQ(length, 5U);
+  ASSERT_TRUE(files->ReadRange(key, 3, 100, &out).ok());
+  EXPECT_EQ(out, std::string("\0a", 2));
+  ASSERT_TRUE(files->Sync().ok());
+}
+
+}  // namespace
+}  // namespace sealfs
