@@ -21,6 +21,8 @@ namespace sealfs {
 namespace {
 
 constexpr int kDirectories = 256;
+// Past this many files and directories to sync, Sync syncs the whole file system instead.
+constexpr std::size_t kMostSyncedOneByOne = 8;
 
 Status FromErrnoNow(const std::string& what) {
   int error_number = errno;
@@ -263,11 +265,19 @@ Status ChunkFiles::Sync() {
     directories.swap(unsynced_directories_);
   }
   Status status = Status::Ok();
-  for (const std::string& path : files) {
-    if (status.ok()) status = SyncPath(path, /*directory=*/false);
-  }
-  for (const std::string& path : directories) {
-    if (status.ok()) status = SyncPath(path, /*directory=*/true);
+  if (files.size() + directories.size() > kMostSyncedOneByOne) {
+    // One syncfs writes every file back at once and commits the journal once, where a
+    // fdatasync per file commits it and flushes the disk's cache once per file: after a
+    // sequential write of 1 GiB over 3 servers, 1 s of fdatasyncs per server.
+    Descriptor root(::open(root_.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECTORY));
+    if (!root.valid() || ::syncfs(root.get()) != 0) status = FromErrnoNow("sync " + root_);
+  } else {
+    for (const std::string& path : files) {
+      if (status.ok()) status = SyncPath(path, /*directory=*/false);
+    }
+    for (const std::string& path : directories) {
+      if (status.ok()) status = SyncPath(path, /*directory=*/true);
+    }
   }
   if (!status.ok()) {
     // Tried again by the next Sync.

@@ -13,7 +13,8 @@
 // batch before any of its bytes land rather than halfway through it. Durability is RocksDB's:
 // an applied change survives a crash of the process at once (it is in the page cache) and a
 // crash of the machine after Sync (or an Apply with `sync`), which syncs the files written and
-// the directories of the files created since the last one.
+// the directories of the files created since the last one (the whole file system with one
+// syncfs when they are many).
 //
 // Thread-safe. Changes of one chunk must not race (the replicator's key locks see to it).
 #pragma once

@@ -169,6 +169,13 @@ TEST(ChunkFilesTest, ChangesOfOneBatchApplyInOrder) {
   ASSERT_TRUE(files->ReadRange(key, 3, 100, &out).ok());
   EXPECT_EQ(out, std::string("\0a", 2));
   ASSERT_TRUE(files->Sync().ok());
+  // Many files to sync: the whole file system at once.
+  for (uint64_t index = 0; index < 20; ++index) {
+    ASSERT_TRUE(
+        files->Apply({{ChunkChange::Kind::kPatch, keys::ChunkKey(4, index), 0, "x", 0}}, false)
+            .ok());
+  }
+  ASSERT_TRUE(files->Sync().ok());
 }
 
 }  // namespace

@@ -111,9 +111,9 @@ TEST_F(ChunkStoreTest, LimitsAreInvalid) {
   EXPECT_EQ(TruncateChunks(1, 10, 0).code(), proto::STATUS_INVALID);
 }
 
-// Random partial writes into a few chunks, checked byte for byte against the model while in the
-// memtable, after reopening (log replay) and after a full compaction (the merge operator run by
-// RocksDB at compaction, and blob files).
+// Random partial writes into a few chunks, checked byte for byte against the model as written,
+// after reopening (the records matched against the chunk files) and after a full compaction of
+// the records.
 TEST_F(ChunkStoreTest, RandomWritesMatchModel) {
   constexpr uint32_t kChunkSize = 256U << 10;
   std::mt19937_64 random(42);
@@ -140,7 +140,7 @@ TEST_F(ChunkStoreTest, RandomWritesMatchModel) {
     }
   };
   write_some(400);
-  check_all("memtable");
+  check_all("written");
   Reopen();
   check_all("reopened");
   write_some(300);
