@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <utility>
@@ -83,6 +84,18 @@ Status ReadAll(int fd, uint64_t offset, std::size_t length, std::string* out) {
   return Status::Ok();
 }
 
+}  // namespace
+
+void ChunkFiles::FailStop(const Status& status) {
+  spdlog::critical(
+      "chunk files: {}; stopping, as the files may no longer match the records "
+      "(the next start matches them again and the passes repair this copy)",
+      status.ToString());
+  std::abort();
+}
+
+namespace {
+
 Status SyncPath(const std::string& path, bool directory) {
   Descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0)));
   if (!fd.valid()) {
@@ -113,6 +126,7 @@ Status ChunkFiles::Open(const std::string& root, std::unique_ptr<ChunkFiles>* ou
   }
   // The new directories must outlast a crash before any chunk file in them is relied on.
   Status status = SyncPath(root, /*directory=*/true);
+  if (status.ok()) status = SyncPath(std::filesystem::path(root).parent_path(), true);
   if (!status.ok()) return status;
   *out = std::move(files);
   return Status::Ok();
@@ -168,6 +182,16 @@ Status ChunkFiles::Write(const ChunkChange& change, const OpenChunk& file) {
       return Status::Ok();
     }
     case ChunkChange::Kind::kPatch:
+      if (change.data.empty()) {
+        // As the merge operator: a patch of nothing still zero-fills up to its offset.
+        struct stat info {};
+        if (::fstat(fd, &info) != 0) return FromErrnoNow("stat chunk");
+        if (static_cast<uint64_t>(info.st_size) < change.offset &&
+            ::ftruncate(fd, change.offset) != 0) {
+          return FromErrnoNow("grow chunk");
+        }
+        return Status::Ok();
+      }
       return WriteAll(fd, change.data, change.offset);
     case ChunkChange::Kind::kTruncate: {
       struct stat info {};
@@ -184,10 +208,12 @@ Status ChunkFiles::Write(const ChunkChange& change, const OpenChunk& file) {
   return Status::Invalid("unknown chunk change");
 }
 
-Status ChunkFiles::Apply(const std::vector<ChunkChange>& changes, bool sync) {
+Status ChunkFiles::Apply(const std::vector<ChunkChange>& changes, bool sync,
+                         const std::function<Status()>& write_records) {
   // First every file is opened and the blocks of every write allocated, so that a full disk
   // refuses the batch before a byte of it is written; the allocation is undone on failure. It
-  // grows a file as the write will (the write's end past it), never past that.
+  // grows a file as the write will (the write's end past it), never past that, and so reads as
+  // the zeros a missing chunk reads as.
   std::map<std::string, OpenChunk> files;
   auto undo = [&] {
     for (auto& [key, file] : files) {
@@ -217,29 +243,34 @@ Status ChunkFiles::Apply(const std::vector<ChunkChange>& changes, bool sync) {
       return status;
     }
   }
+  if (write_records) {
+    Status status = write_records();
+    if (!status.ok()) {
+      undo();
+      return status;
+    }
+  }
 
+  // The records are written: from here on a failure would leave the files behind them.
   std::set<std::string> touched_directories;
   for (const ChunkChange& change : changes) {
     if (change.kind == ChunkChange::Kind::kDelete) {
       if (::unlink(PathOf(change.key).c_str()) != 0 && errno != ENOENT) {
-        return FromErrnoNow("remove chunk");
+        FailStop(FromErrnoNow("remove chunk"));
       }
       auto it = files.find(change.key);
       if (it != files.end()) it->second.fd.Reset(-1);  // a later change makes it anew
       continue;
     }
     OpenChunk& file = files[change.key];
-    if (!file.fd.valid()) {
-      Status status = OpenForWrite(change.key, &file);
-      if (!status.ok()) return status;
-    }
+    Status status = file.fd.valid() ? Status::Ok() : OpenForWrite(change.key, &file);
+    if (status.ok()) status = Write(change, file);
+    if (!status.ok()) FailStop(status);
     if (file.created) touched_directories.insert(DirectoryOf(change.key));
-    Status status = Write(change, file);
-    if (!status.ok()) return status;
   }
 
+  std::lock_guard lock(mutex_);
   if (!sync) {
-    std::lock_guard lock(mutex_);
     for (const auto& [key, file] : files) {
       if (file.fd.valid()) unsynced_files_.insert(PathOf(key));
     }
@@ -247,16 +278,24 @@ Status ChunkFiles::Apply(const std::vector<ChunkChange>& changes, bool sync) {
     return Status::Ok();
   }
   for (const auto& [key, file] : files) {
-    if (file.fd.valid() && ::fdatasync(file.fd.get()) != 0) return FromErrnoNow("sync chunk");
+    if (!file.fd.valid()) continue;
+    if (::fdatasync(file.fd.get()) != 0) FailStop(FromErrnoNow("sync chunk"));
+    // A file made by an earlier write, not synced since, needs its entry synced too.
+    if (unsynced_directories_.erase(DirectoryOf(key)) != 0) {
+      touched_directories.insert(DirectoryOf(key));
+    }
   }
   for (const std::string& directory : touched_directories) {
     Status status = SyncPath(directory, /*directory=*/true);
-    if (!status.ok()) return status;
+    if (!status.ok()) FailStop(status);
   }
   return Status::Ok();
 }
 
 Status ChunkFiles::Sync() {
+  // One sync at a time: a sync that began later must not return before an earlier one has
+  // synced the files it took.
+  std::lock_guard syncing(sync_mutex_);
   std::set<std::string> files;
   std::set<std::string> directories;
   {
@@ -279,12 +318,9 @@ Status ChunkFiles::Sync() {
       if (status.ok()) status = SyncPath(path, /*directory=*/true);
     }
   }
-  if (!status.ok()) {
-    // Tried again by the next Sync.
-    std::lock_guard lock(mutex_);
-    unsynced_files_.merge(files);
-    unsynced_directories_.merge(directories);
-  }
+  // The kernel drops the pages it could not write back and marks them clean: a second sync
+  // would succeed with the bytes lost.
+  if (!status.ok()) FailStop(status);
   return status;
 }
 

@@ -10,16 +10,20 @@
 // reads as zeros), a truncate operand cuts the file when it is longer, a deletion unlinks it.
 //
 // Apply allocates the blocks of every change first (fallocate), so that a full disk fails a
-// batch before any of its bytes land rather than halfway through it. Durability is RocksDB's:
-// an applied change survives a crash of the process at once (it is in the page cache) and a
-// crash of the machine after Sync (or an Apply with `sync`), which syncs the files written and
-// the directories of the files created since the last one (the whole file system with one
+// batch before any of its bytes land rather than halfway through it; then the caller writes
+// the records, then the bytes go to the files. A failure after the records are written (an I/O
+// error) stops the process rather than leave records and files disagreeing: the next start
+// matches them again (Storage::Open) and the passes repair this copy from the others. Durability is
+// RocksDB's: an applied change survives a crash of the process at once (it is in the page cache)
+// and a crash of the machine after Sync (or an Apply with `sync`), which syncs the files written
+// and the directories of the files created since the last one (the whole file system with one
 // syncfs when they are many).
 //
 // Thread-safe. Changes of one chunk must not race (the replicator's key locks see to it).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -46,8 +50,13 @@ class ChunkFiles {
   static Status Open(const std::string& root, std::unique_ptr<ChunkFiles>* out);
 
   // Applies changes in order. Durable at once when `sync`; otherwise at the next Sync.
-  Status Apply(const std::vector<ChunkChange>& changes, bool sync);
-  // Makes every change applied so far survive a crash of the machine.
+  // `write_records` (optional) runs once the blocks are allocated and before any byte is
+  // written: when it fails, nothing is changed. A failure after it (an I/O error) stops the
+  // process (FailStop).
+  Status Apply(const std::vector<ChunkChange>& changes, bool sync,
+               const std::function<Status()>& write_records = {});
+  // Makes every change applied so far survive a crash of the machine. A sync that fails stops
+  // the process: the kernel has dropped what it could not write, and would not say so twice.
   Status Sync();
 
   // The whole chunk; STATUS_NOT_FOUND when there is none.
@@ -72,8 +81,11 @@ class ChunkFiles {
   Status OpenForWrite(const std::string& key, OpenChunk* out) const;
   // Writes one change through its open file (none for a deletion).
   static Status Write(const ChunkChange& change, const OpenChunk& file);
+  // Logs why and aborts the process.
+  [[noreturn]] static void FailStop(const Status& status);
 
   const std::string root_;
+  std::mutex sync_mutex_;  // held by Sync throughout
   std::mutex mutex_;
   std::set<std::string> unsynced_files_;        // GUARDED_BY(mutex_)
   std::set<std::string> unsynced_directories_;  // GUARDED_BY(mutex_): with files created

@@ -146,6 +146,52 @@ TEST(ChunkFilesTest, ABatchThatDoesNotFitChangesNothing) {
   EXPECT_EQ(keys, std::vector<std::string>{keys::ChunkKey(1, 0)});
 }
 
+// The records are written between the blocks' allocation and the bytes: when RocksDB refuses
+// them, the files are as they were.
+TEST(ChunkFilesTest, RefusedRecordsLeaveTheFilesAsTheyWere) {
+  TempDir dir;
+  std::unique_ptr<ChunkFiles> files;
+  ASSERT_TRUE(ChunkFiles::Open(dir.path(), &files).ok());
+  const std::string key = keys::ChunkKey(1, 0);
+  ASSERT_TRUE(files->Apply({{ChunkChange::Kind::kReplace, key, 0, "before", 0}}, false).ok());
+  int records_written = 0;
+  Status status = files->Apply({{ChunkChange::Kind::kPatch, key, 4, "after the end", 0},
+                                {ChunkChange::Kind::kReplace, keys::ChunkKey(2, 0), 0, "new", 0},
+                                {ChunkChange::Kind::kDelete, keys::ChunkKey(1, 0), 0, {}, 0}},
+                               false, [&] {
+                                 ++records_written;
+                                 return Status(proto::STATUS_NO_SPACE, "the log is full");
+                               });
+  EXPECT_EQ(status.code(), proto::STATUS_NO_SPACE);
+  EXPECT_EQ(records_written, 1);
+  std::string out;
+  ASSERT_TRUE(files->Read(key, &out).ok());
+  EXPECT_EQ(out, "before");
+  EXPECT_EQ(files->Read(keys::ChunkKey(2, 0), &out).code(), proto::STATUS_NOT_FOUND);
+}
+
+// A patch of nothing zero-fills up to its offset, as the merge operator does.
+TEST(ChunkFilesTest, AnEmptyPatchPastTheEndGrowsTheChunk) {
+  TempDir dir;
+  std::unique_ptr<ChunkFiles> files;
+  ASSERT_TRUE(ChunkFiles::Open(dir.path(), &files).ok());
+  const std::string key = keys::ChunkKey(1, 0);
+  ASSERT_TRUE(files
+                  ->Apply({{ChunkChange::Kind::kReplace, key, 0, "abc", 0},
+                           {ChunkChange::Kind::kPatch, key, 6, {}, 0},
+                           {ChunkChange::Kind::kPatch, key, 2, {}, 0}},
+                          false)
+                  .ok());
+  std::string out;
+  ASSERT_TRUE(files->Read(key, &out).ok());
+  std::string expected = "abc";
+  keys::ChunkOperand grow;
+  grow.offset = 6;
+  ApplyChunkOperand(grow, &expected);
+  EXPECT_EQ(out, expected);
+  EXPECT_EQ(out.size(), 6U);
+}
+
 // Changes of one batch apply in order, also to one chunk: deleted, then written anew.
 TEST(ChunkFilesTest, ChangesOfOneBatchApplyInOrder) {
   TempDir dir;

@@ -258,41 +258,53 @@ Status Storage::WriteLocal(rocksdb::WriteBatch* batch, bool sync) {
     if (!put && it->second) --delta;
     it->second = put;
   }
-  if (!split.chunk_changes.empty()) {
-    Status status = chunk_files_->Apply(split.chunk_changes, sync);
-    if (!status.ok()) return status;
-    batch = &split.records;
-  }
   rocksdb::WriteOptions options;
   options.sync = sync;
-  Status status = FromRocks(db_->Write(options, batch));
+  Status status;
+  if (split.chunk_changes.empty()) {
+    status = FromRocks(db_->Write(options, batch));
+  } else {
+    // The records between the blocks' allocation and the bytes (chunk_files.h): a batch that
+    // RocksDB or the disk refuses changes nothing.
+    status = chunk_files_->Apply(split.chunk_changes, sync,
+                                 [&] { return FromRocks(db_->Write(options, &split.records)); });
+  }
   if (status.ok()) inode_count_ += delta;
   return status;
 }
 
 Status Storage::MoveChunksIntoFiles() {
-  // Idempotent, as a crash may stop it halfway: a record already moved is empty and has its
-  // file (an empty chunk of the older version has neither, and gets an empty file).
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), chunks()));
+  // Every file is written and synced before any record is emptied, so that a crash leaves
+  // every chunk's bytes in its record or durable in its file. Idempotent, as a crash may stop
+  // it halfway: a record already emptied has its file (an empty chunk of the older version has
+  // neither, and gets an empty file).
   uint64_t moved = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const std::string key = it->key().ToString();
-    uint64_t length = 0;
-    if (it->value().empty() && chunk_files_->Length(key, &length).ok()) continue;
-    ChunkChange change{ChunkChange::Kind::kReplace, key, 0,
-                       std::string_view(it->value().data(), it->value().size()), 0};
-    Status status = chunk_files_->Apply({change}, /*sync=*/false);
-    if (status.ok()) status = FromRocks(db_->Put(rocksdb::WriteOptions(), chunks(), key, ""));
+  for (bool files_written : {false, true}) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), chunks()));
+    rocksdb::WriteBatch emptied;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string key = it->key().ToString();
+      uint64_t length = 0;
+      if (it->value().empty() && chunk_files_->Length(key, &length).ok()) continue;
+      Status status;
+      if (files_written) {
+        status = FromRocks(emptied.Put(chunks(), key, ""));
+        ++moved;
+      } else {
+        ChunkChange change{ChunkChange::Kind::kReplace, key, 0,
+                           std::string_view(it->value().data(), it->value().size()), 0};
+        status = chunk_files_->Apply({change}, /*sync=*/false);
+      }
+      if (!status.ok()) return status;
+    }
+    if (!it->status().ok()) return FromRocks(it->status());
+    Status status = files_written ? FromRocks(db_->Write(rocksdb::WriteOptions(), &emptied))
+                                  : chunk_files_->Sync();
     if (!status.ok()) return status;
-    ++moved;
   }
-  if (!it->status().ok()) return FromRocks(it->status());
-  it.reset();
-  Status status = chunk_files_->Sync();
-  if (!status.ok()) return status;
   rocksdb::WriteOptions synced;
   synced.sync = true;
-  status = FromRocks(db_->Put(synced, kChunkFormatKey, kChunkFormatFiles));
+  Status status = FromRocks(db_->Put(synced, kChunkFormatKey, kChunkFormatFiles));
   if (!status.ok() || moved == 0) return status;
   // The old values, and the blob files that held them, go at the next compaction: now.
   spdlog::info("moved {} chunks from RocksDB into chunk files", moved);

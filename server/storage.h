@@ -17,10 +17,12 @@
 // each through the Replicator (server_service.h), which applies it here with WriteLocal once
 // every copy holds it.
 //
-// A batch's chunk changes are written to the chunk files first, then the rest of it to RocksDB:
-// a crash in between leaves a chunk file without its record (removed at the next Open) or a
-// changed chunk whose record was already there, the effect of a write that was never
-// acknowledged, which the client retries.
+// A batch with chunk changes: the chunk files' blocks are allocated, then the batch goes to
+// RocksDB (its chunk records empty), then the bytes to the files (chunk_files.h), so that a
+// batch RocksDB or the disk refuses changes nothing. A crash in between leaves the effect of a
+// write that was never acknowledged, which the client retries: a chunk's new record beside a file
+// of zeros (what a missing chunk reads as), or a deleted chunk's file without its record
+// (removed at the next Open, as are records without files).
 //
 // Thread-safe: RocksDB is; Close() must not race with other calls.
 #pragma once
