@@ -16,6 +16,11 @@ namespace {
 
 // Chunk requests one call keeps in flight; bounds the memory a huge read or write pins.
 constexpr std::size_t kMaxChunksInFlight = 32;
+// Writes are cut at multiples of this within a chunk, so that a large write is several requests
+// in flight at once: the next piece crosses loopback while the head replicates the one before
+// (a chunk's pieces are replicated one after the other, under the chunk's key lock). Reads are
+// not cut: they gained nothing.
+constexpr std::size_t kLargestWritePiece = 256U << 10;
 // The largest file: offsets must fit off_t.
 constexpr uint64_t kMaxFileSize = static_cast<uint64_t>(INT64_MAX);
 
@@ -27,14 +32,16 @@ struct Piece {
   std::size_t buf_offset;  // where in the caller's buffer
 };
 
-std::vector<Piece> CutIntoPieces(uint64_t offset, std::size_t count, uint32_t chunk_size) {
+std::vector<Piece> CutIntoPieces(uint64_t offset, std::size_t count, uint32_t chunk_size,
+                                 std::size_t largest_piece = SIZE_MAX) {
   std::vector<Piece> pieces;
   std::size_t done = 0;
   while (done < count) {
     uint64_t position = offset + done;
     uint64_t index = position / chunk_size;
     auto chunk_offset = static_cast<uint32_t>(position % chunk_size);
-    std::size_t length = std::min<std::size_t>(count - done, chunk_size - chunk_offset);
+    std::size_t length = std::min<std::size_t>(
+        {count - done, chunk_size - chunk_offset, largest_piece - chunk_offset % largest_piece});
     pieces.push_back(Piece{index, chunk_offset, length, done});
     done += length;
   }
@@ -258,7 +265,7 @@ Status Client::WriteAt(const OpenFile& file, const char* buf, std::size_t count,
   *size_request.mutable_mtime() = now;
   *size_request.mutable_ctime() = now;
   const std::string inode_key = InodePlacementKey(file.ino);
-  std::vector<Piece> pieces = CutIntoPieces(offset, count, file.chunk_size);
+  std::vector<Piece> pieces = CutIntoPieces(offset, count, file.chunk_size, kLargestWritePiece);
   Status status;
   for (std::size_t first = 0; first < pieces.size(); first += kMaxChunksInFlight) {
     std::size_t last = std::min(pieces.size(), first + kMaxChunksInFlight);
