@@ -45,6 +45,10 @@ std::optional<RpcReply> ServerService::ServeWithoutWaiting(const RpcRequest& req
         return Lookup(request, /*may_wait=*/false);
       case proto::OP_GET_ATTR:
         return GetAttr(request, /*may_wait=*/false);
+      case proto::OP_READ_CHUNK:
+        return ReadChunk(request, /*may_wait=*/false);
+      case proto::OP_WRITE_CHUNK:
+        return WriteChunk(request, /*may_wait=*/false);
       case proto::OP_CREATE:
         return Create(request, /*may_wait=*/false);
       case proto::OP_SET_ATTR:
@@ -209,9 +213,9 @@ RpcReply ServerService::Dispatch(const RpcRequest& request) {
     case proto::OP_REMOVE_XATTR:
       return RemoveXattr(request);
     case proto::OP_WRITE_CHUNK:
-      return WriteChunk(request);
+      return *WriteChunk(request, /*may_wait=*/true);
     case proto::OP_READ_CHUNK:
-      return ReadChunk(request);
+      return *ReadChunk(request, /*may_wait=*/true);
     case proto::OP_TRUNCATE_CHUNKS:
       return TruncateChunks(request);
     case proto::OP_DELETE_CHUNKS:
@@ -349,26 +353,31 @@ RpcReply ServerService::RemoveXattr(const RpcRequest& request) {
                      [&](rocksdb::WriteBatch* batch) { return metadata_->RemoveXattr(in, batch); });
 }
 
-RpcReply ServerService::WriteChunk(const RpcRequest& request) {
+std::optional<RpcReply> ServerService::WriteChunk(const RpcRequest& request, bool may_wait) {
   proto::WriteChunkRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::Empty out;
-  return WriteAsHead(request, {ChunkPlacementKey(in.ino(), in.index())}, Write::kUnrecorded, out,
-                     in.sync(), [&](rocksdb::WriteBatch* batch) {
-                       return chunks_->WriteChunk(in.ino(), in.index(), in.offset(),
-                                                  request.payload, in.chunk_size(), batch);
-                     });
+  return WriteAsHeadIfFree(
+      request, {ChunkPlacementKey(in.ino(), in.index())}, Write::kUnrecorded, out, in.sync(),
+      [&](rocksdb::WriteBatch* batch) {
+        return chunks_->WriteChunk(in.ino(), in.index(), in.offset(), request.payload,
+                                   in.chunk_size(), batch);
+      },
+      may_wait);
 }
 
-RpcReply ServerService::ReadChunk(const RpcRequest& request) {
+std::optional<RpcReply> ServerService::ReadChunk(const RpcRequest& request, bool may_wait) {
   proto::ReadChunkRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
   proto::Empty out;
-  return ReadAsHead({ChunkPlacementKey(in.ino(), in.index())}, [&] {
-    std::string data;
-    Status status = chunks_->ReadChunk(in.ino(), in.index(), in.offset(), in.length(), &data);
-    return Finish(status, out, std::move(data));
-  });
+  return ReadAsHeadIfFree(
+      {ChunkPlacementKey(in.ino(), in.index())},
+      [&] {
+        std::string data;
+        Status status = chunks_->ReadChunk(in.ino(), in.index(), in.offset(), in.length(), &data);
+        return Finish(status, out, std::move(data));
+      },
+      may_wait);
 }
 
 // Truncation and hole punching reach every server; each changes the chunks it is the head for,

@@ -58,10 +58,11 @@ class ServerService {
   // Serves a request on the calling thread (the RPC server's I/O thread, saving two thread hops)
   // when it never waits for another server and need not wait for a lock: replicated batches from
   // a head (so that a head waiting for its replicas never waits behind requests that wait for
-  // it), the reads of records no write holds (LOOKUP, GET_ATTR), and, on a single-copy cluster,
-  // the metadata writes of such records (CREATE, SET_ATTR, INSERT_DENTRY, REMOVE_DENTRY) when
-  // they need no sync. nullopt: the request goes to
-  // the worker pool (Handle), as everything that may wait for a key lock, the disk or replicas.
+  // it), the reads of records no write holds (LOOKUP, GET_ATTR, READ_CHUNK: a chunk is a pread
+  // from the page cache), and, on a single-copy cluster, the writes of such records (CREATE,
+  // SET_ATTR, INSERT_DENTRY, REMOVE_DENTRY, WRITE_CHUNK) when they need no sync. nullopt: the
+  // request goes to the worker pool (Handle), as everything that may wait for a key lock, a
+  // sync of the disk or replicas.
   std::optional<RpcReply> ServeWithoutWaiting(const RpcRequest& request);
 
   // True when this server is the head of `placement_key` in its map.
@@ -121,8 +122,8 @@ class ServerService {
   RpcReply GetXattr(const RpcRequest& request);
   RpcReply ListXattr(const RpcRequest& request);
   RpcReply RemoveXattr(const RpcRequest& request);
-  RpcReply WriteChunk(const RpcRequest& request);
-  RpcReply ReadChunk(const RpcRequest& request);
+  std::optional<RpcReply> WriteChunk(const RpcRequest& request, bool may_wait);
+  std::optional<RpcReply> ReadChunk(const RpcRequest& request, bool may_wait);
   RpcReply TruncateChunks(const RpcRequest& request);
   RpcReply DeleteChunks(const RpcRequest& request);
   RpcReply Sync(const RpcRequest& request);

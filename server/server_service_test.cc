@@ -124,8 +124,8 @@ TEST_F(ServerServiceTest, AReadOfARecordAWriteHoldsIsNotServedWithoutWaiting) {
   EXPECT_TRUE(service_->ServeWithoutWaiting(getattr_request).has_value());
 }
 
-// On a single-copy cluster a metadata write needs nobody else: it is served on the I/O thread,
-// unless a write holds its lock; a chunk write never is.
+// On a single-copy cluster a write needs nobody else: it is served on the I/O thread, unless a
+// write holds its lock or it must be synced.
 TEST_F(ServerServiceTest, ASingleCopyMetadataWriteIsServedWithoutWaitingWhenItsLockIsFree) {
   proto::CreateRequest create = FileCreate(1, "g", 43);
   const std::string bytes = create.SerializeAsString();
@@ -143,11 +143,31 @@ TEST_F(ServerServiceTest, ASingleCopyMetadataWriteIsServedWithoutWaitingWhenItsL
   lookup.set_parent(1);
   lookup.set_name("g");
   EXPECT_TRUE(Call(proto::OP_LOOKUP, lookup).status.ok()) << "the create was applied";
+  // Chunks too; a synced write waits for the disk on a worker.
   proto::WriteChunkRequest chunk;
   chunk.set_ino(43);
-  const std::string chunk_bytes = chunk.SerializeAsString();
+  chunk.set_sync(true);
+  const std::string synced_bytes = chunk.SerializeAsString();
   EXPECT_FALSE(
-      service_->ServeWithoutWaiting(RpcRequest{proto::OP_WRITE_CHUNK, chunk_bytes, "x", 8}));
+      service_->ServeWithoutWaiting(RpcRequest{proto::OP_WRITE_CHUNK, synced_bytes, "y", 8}));
+  chunk.set_sync(false);
+  const std::string chunk_bytes = chunk.SerializeAsString();
+  std::optional<RpcReply> written =
+      service_->ServeWithoutWaiting(RpcRequest{proto::OP_WRITE_CHUNK, chunk_bytes, "x", 9});
+  ASSERT_TRUE(written.has_value());
+  EXPECT_TRUE(written->status.ok());
+  proto::ReadChunkRequest read;
+  read.set_ino(43);
+  read.set_length(10);
+  const std::string read_bytes = read.SerializeAsString();
+  const RpcRequest read_request{proto::OP_READ_CHUNK, read_bytes, {}, 0};
+  {
+    KeyLocks::Guard write(&replicator_->locks(), {ChunkPlacementKey(43, 0)}, /*exclusive=*/true);
+    EXPECT_FALSE(service_->ServeWithoutWaiting(read_request).has_value());
+  }
+  std::optional<RpcReply> read_back = service_->ServeWithoutWaiting(read_request);
+  ASSERT_TRUE(read_back.has_value());
+  EXPECT_EQ(read_back->payload, "x");
 }
 
 TEST_F(ServerServiceTest, ChunkAndXattrPayloads) {
