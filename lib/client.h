@@ -214,8 +214,11 @@ class Client {
   static proto::SetAttrRequest TouchRequest(uint64_t dir_ino, int nlink_delta);
   // Sends touches_'s SETATTRs, all at once.
   void SendTouches(const std::vector<proto::SetAttrRequest>& touches);
-  // Deletes the chunks of a file whose inode went with its last link.
+  // Deletes the chunks of a file whose inode went with its last link: one DELETE_CHUNK to each
+  // chunk's head for a file of at most kMostChunksDeletedOneByOne chunks, a TRUNCATE_CHUNKS to
+  // every server otherwise.
   Status DeleteData(const proto::Dentry& entry, const proto::InodeAttr& last_attr);
+  static constexpr uint64_t kMostChunksDeletedOneByOne = 8;
   // DeleteData when `drop_reply`, the SetAttrReply of the step of an intent that dropped a link
   // of entry's inode, says the inode went.
   Status DeleteDataOfDropped(const proto::Dentry& entry, const std::string& drop_reply);

@@ -417,7 +417,27 @@ void Client::SendTouches(const std::vector<proto::SetAttrRequest>& touches) {
 
 Status Client::DeleteData(const proto::Dentry& entry, const proto::InodeAttr& last_attr) {
   if (!S_ISREG(entry.type()) || last_attr.size() == 0) return Status::Ok();
-  return TruncateChunks(entry.ino(), 0, last_attr.chunk_size());
+  const uint64_t chunk_size = last_attr.chunk_size() != 0 ? last_attr.chunk_size() : 1;
+  const uint64_t chunks = (last_attr.size() - 1) / chunk_size + 1;
+  if (chunks > kMostChunksDeletedOneByOne) {
+    return TruncateChunks(entry.ino(), 0, last_attr.chunk_size());
+  }
+  // A small file's chunks are asked of their heads alone. A chunk past the size (a write whose
+  // size update failed) is left to the passes, which reclaim the chunks of deleted inodes.
+  std::vector<PendingCall> calls;
+  for (uint64_t index = 0; index < chunks; ++index) {
+    proto::DeleteChunkRequest request;
+    request.set_ino(entry.ino());
+    request.set_index(index);
+    calls.push_back(
+        cluster_.StartHome(ChunkPlacementKey(entry.ino(), index), proto::OP_DELETE_CHUNK, request));
+  }
+  Status status;
+  for (PendingCall& call : calls) {
+    Status deleted = cluster_.Finish(call).status;
+    if (status.ok()) status = deleted;
+  }
+  return status;
 }
 
 // One request when the inode lives with its entry (the usual case): the entry goes and the

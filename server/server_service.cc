@@ -49,6 +49,8 @@ std::optional<RpcReply> ServerService::ServeWithoutWaiting(const RpcRequest& req
         return ReadChunk(request, /*may_wait=*/false);
       case proto::OP_WRITE_CHUNK:
         return WriteChunk(request, /*may_wait=*/false);
+      case proto::OP_DELETE_CHUNK:
+        return DeleteChunk(request, /*may_wait=*/false);
       case proto::OP_CREATE:
         return Create(request, /*may_wait=*/false);
       case proto::OP_SET_ATTR:
@@ -220,6 +222,8 @@ RpcReply ServerService::Dispatch(const RpcRequest& request) {
       return TruncateChunks(request);
     case proto::OP_DELETE_CHUNKS:
       return DeleteChunks(request);
+    case proto::OP_DELETE_CHUNK:
+      return *DeleteChunk(request, /*may_wait=*/true);
     case proto::OP_SYNC:
       return Sync(request);
     case proto::OP_STAT_FS:
@@ -376,6 +380,20 @@ std::optional<RpcReply> ServerService::ReadChunk(const RpcRequest& request, bool
         std::string data;
         Status status = chunks_->ReadChunk(in.ino(), in.index(), in.offset(), in.length(), &data);
         return Finish(status, out, std::move(data));
+      },
+      may_wait);
+}
+
+std::optional<RpcReply> ServerService::DeleteChunk(const RpcRequest& request, bool may_wait) {
+  proto::DeleteChunkRequest in;
+  if (!ParseMessage(request.message, &in)) return BadFrame(request);
+  if (in.index() == UINT64_MAX) return MakeErrorReply(Status::Invalid("no such chunk index"));
+  proto::Empty out;
+  return WriteAsHeadIfFree(
+      request, {ChunkPlacementKey(in.ino(), in.index())}, Write::kUnrecorded, out,
+      /*sync=*/false,
+      [&](rocksdb::WriteBatch* batch) {
+        return chunks_->DeleteChunks(in.ino(), in.index(), in.index() + 1, {}, batch);
       },
       may_wait);
 }

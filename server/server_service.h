@@ -126,6 +126,7 @@ class ServerService {
   std::optional<RpcReply> ReadChunk(const RpcRequest& request, bool may_wait);
   RpcReply TruncateChunks(const RpcRequest& request);
   RpcReply DeleteChunks(const RpcRequest& request);
+  std::optional<RpcReply> DeleteChunk(const RpcRequest& request, bool may_wait);
   RpcReply Sync(const RpcRequest& request);
   RpcReply StatFs(const RpcRequest& request);
   RpcReply Replicate(const RpcRequest& request);

@@ -237,6 +237,15 @@ TEST_F(ServerServiceTest, AnAttemptThatComesLateNeverLandsAfterItsRetryAndALater
   ASSERT_TRUE(Call(proto::OP_WRITE_CHUNK, write, "refilled", 16).status.ok());
   EXPECT_TRUE(Call(proto::OP_DELETE_CHUNKS, punch, {}, 15).status.ok());
   EXPECT_EQ(Call(proto::OP_READ_CHUNK, read).payload, "refilled");
+
+  proto::DeleteChunkRequest gone;
+  gone.set_ino(5);
+  gone.set_index(0);
+  ASSERT_TRUE(Call(proto::OP_DELETE_CHUNK, gone).status.ok());
+  EXPECT_EQ(Call(proto::OP_READ_CHUNK, read).payload, "");
+  EXPECT_TRUE(Call(proto::OP_DELETE_CHUNK, gone).status.ok()) << "a chunk already gone";
+  gone.set_index(UINT64_MAX);
+  EXPECT_EQ(Call(proto::OP_DELETE_CHUNK, gone).status.code(), proto::STATUS_INVALID);
 }
 
 // Forgotten after kKeepFor, and the oldest first beyond kMaxIds.
@@ -285,15 +294,15 @@ TEST_F(ServerServiceTest, BadMessagesAreBadFrame) {
        {proto::OP_LOOKUP, proto::OP_CREATE, proto::OP_GET_ATTR, proto::OP_SET_ATTR,
         proto::OP_INSERT_DENTRY, proto::OP_REMOVE_DENTRY, proto::OP_READ_DIR, proto::OP_SET_XATTR,
         proto::OP_GET_XATTR, proto::OP_LIST_XATTR, proto::OP_REMOVE_XATTR, proto::OP_WRITE_CHUNK,
-        proto::OP_READ_CHUNK, proto::OP_TRUNCATE_CHUNKS, proto::OP_DELETE_CHUNKS, proto::OP_SYNC,
-        proto::OP_STAT_FS}) {
+        proto::OP_READ_CHUNK, proto::OP_TRUNCATE_CHUNKS, proto::OP_DELETE_CHUNKS,
+        proto::OP_DELETE_CHUNK, proto::OP_SYNC, proto::OP_STAT_FS}) {
     EXPECT_EQ(CallRaw(op, garbage).status.code(), proto::STATUS_BAD_FRAME) << op;
   }
 }
 
 TEST_F(ServerServiceTest, UnknownAndManagerOps) {
   // 3 (the map) is a manager op servers answer too; 21 (intents) needs an IntentRunner.
-  for (uint16_t op : {0, 1, 2, 9, 21, 29, 36, 999, 65535}) {
+  for (uint16_t op : {0, 1, 2, 9, 21, 29, 37, 999, 65535}) {
     EXPECT_EQ(CallRaw(op, "").status.code(), proto::STATUS_UNKNOWN_OP) << op;
   }
 }

@@ -14,6 +14,7 @@
 
 #include "cluster.h"
 #include "db_inspect.h"
+#include "worker_pattern.h"
 
 namespace sealfs::test {
 namespace {
@@ -523,6 +524,40 @@ TEST_F(SmallChunkTest, RandomOperationsMatchAModel) {
   EXPECT_OK(sealfs_close(client_, fd));
   Reconnect();
   EXPECT_TRUE(ReadFile(client_, "/fsx") == model) << "content seen by a new client, seed " << seed;
+}
+
+// An unlinked file's chunks go from every copy: a small file's by one DELETE_CHUNK to each
+// chunk's head, a file of more chunks by a TRUNCATE_CHUNKS to every server.
+TEST_F(FileIoTest, AnUnlinkedFileLeavesNoChunkOnAnyServer) {
+  constexpr std::size_t kChunk = 64 << 10;
+  sealfs_options options = TestOptions();
+  options.chunk_size = kChunk;
+  sealfs_client* client = ConnectOrThrow(cluster_->manager_address(), &options);
+  std::vector<uint64_t> inos;
+  for (const std::size_t chunks : {1, 3, 20}) {
+    const std::string path = "/gone" + std::to_string(chunks);
+    const int fd = sealfs_open(client, path.c_str(), O_CREAT | O_RDWR, 0644);
+    ASSERT_GE(fd, 0) << ErrName(fd);
+    const std::string data = WorkerPattern(7, static_cast<int>(chunks), chunks * kChunk - 10);
+    ASSERT_EQ(sealfs_pwrite(client, fd, data.data(), data.size(), 0),
+              static_cast<ssize_t>(data.size()));
+    struct stat st {};
+    ASSERT_OK(sealfs_fstat(client, fd, &st));
+    inos.push_back(st.st_ino);
+    ASSERT_OK(sealfs_close(client, fd));
+    ASSERT_OK(sealfs_unlink(client, path.c_str()));
+  }
+  sealfs_disconnect(client);
+  cluster_->StopAll();
+  for (int i = 0; i < cluster_->num_servers(); ++i) {
+    for (const uint64_t ino : inos) {
+      std::string error;
+      const auto chunks = ChunkKeysOf(cluster_->server_data_dir(i) + "/db", ino, &error);
+      EXPECT_EQ(error, "");
+      EXPECT_TRUE(chunks.empty()) << "server" << i << " kept " << chunks.size() << " chunks of "
+                                  << ino;
+    }
+  }
 }
 
 TEST_F(FileIoTest, LargeFileAtRandomOffsetsIsSpreadOverEveryServer) {
