@@ -2,9 +2,9 @@
 //
 // A write known to cover a whole chunk is a Put; any other write is a merge operand (a patch:
 // offset and bytes), so that a small write into a large chunk never reads and rewrites the chunk.
-// The chunk is assembled from its operands on read and, for good, at compaction
-// (chunk_merge_operator.h). Truncation is a merge operand too, so it orders correctly with
-// writes racing it.
+// Truncation is a merge operand too, so it orders correctly with writes racing it. Every server
+// applies them to the chunk's file (chunk_files.h, through Storage::WriteLocal): a pwrite, an
+// ftruncate.
 //
 // Writes decide into `batch` and apply nothing, as MetadataStore's do (metadata_store.h): the
 // caller commits the batch under the chunks' key locks.

@@ -180,9 +180,9 @@ namespace {
 // A batch taken apart for WriteLocal: the inode keys it puts and deletes (to count inodes), its
 // chunk changes, and, when it has any, the batch RocksDB writes instead: the same records with
 // each chunk change as its empty record.
-class BatchSplitter : public rocksdb::WriteBatch::Handler {
+class ChunkFileBatch : public rocksdb::WriteBatch::Handler {
  public:
-  explicit BatchSplitter(const Storage& storage) : storage_(storage) {}
+  explicit ChunkFileBatch(const Storage& storage) : storage_(storage) {}
 
   rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& key,
                         const rocksdb::Slice& value) override {
@@ -244,7 +244,7 @@ Storage::~Storage() { Close(); }
 // write counts it right.
 Status Storage::WriteLocal(rocksdb::WriteBatch* batch, bool sync) {
   if (db_ == nullptr) return Status::IoError("storage is closed");
-  BatchSplitter split(*this);
+  ChunkFileBatch split(*this);
   if (!batch->Iterate(&split).ok()) return Status::Invalid("batch does not parse");
   int64_t delta = 0;
   std::map<std::string, bool> present;  // whether each inode exists, as the batch goes
