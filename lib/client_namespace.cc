@@ -424,13 +424,14 @@ Status Client::DeleteData(const proto::Dentry& entry, const proto::InodeAttr& la
   }
   // A small file's chunks are asked of their heads alone. A chunk past the size (a write whose
   // size update failed) is left to the passes, which reclaim the chunks of deleted inodes.
+  // A pending call points at its request, to send it again: they live until the calls end.
+  std::vector<proto::DeleteChunkRequest> requests(chunks);
   std::vector<PendingCall> calls;
   for (uint64_t index = 0; index < chunks; ++index) {
-    proto::DeleteChunkRequest request;
-    request.set_ino(entry.ino());
-    request.set_index(index);
-    calls.push_back(
-        cluster_.StartHome(ChunkPlacementKey(entry.ino(), index), proto::OP_DELETE_CHUNK, request));
+    requests[index].set_ino(entry.ino());
+    requests[index].set_index(index);
+    calls.push_back(cluster_.StartHome(ChunkPlacementKey(entry.ino(), index),
+                                       proto::OP_DELETE_CHUNK, requests[index]));
   }
   Status status;
   for (PendingCall& call : calls) {
