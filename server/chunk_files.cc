@@ -68,6 +68,17 @@ Status WriteAll(int fd, std::string_view data, uint64_t offset) {
   return Status::Ok();
 }
 
+// Sets the file's length to `length` if it is longer (`longer`) or shorter (!`longer`) now.
+Status ResizeIf(int fd, uint64_t length, bool longer) {
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) return FromErrnoNow("stat chunk");
+  const auto now = static_cast<uint64_t>(info.st_size);
+  if ((longer ? now > length : now < length) && ::ftruncate(fd, static_cast<off_t>(length)) != 0) {
+    return FromErrnoNow("resize chunk");
+  }
+  return Status::Ok();
+}
+
 // Reads up to `length` bytes from `offset`, fewer only at the end of the file.
 Status ReadAll(int fd, uint64_t offset, std::size_t length, std::string* out) {
   out->resize(length);
@@ -85,18 +96,6 @@ Status ReadAll(int fd, uint64_t offset, std::size_t length, std::string* out) {
   return Status::Ok();
 }
 
-}  // namespace
-
-void ChunkFiles::FailStop(const Status& status) {
-  spdlog::critical(
-      "chunk files: {}; stopping, as the files may no longer match the records "
-      "(the next start matches them again and the passes repair this copy)",
-      status.ToString());
-  std::abort();
-}
-
-namespace {
-
 Status SyncPath(const std::string& path, bool directory) {
   Descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0)));
   if (!fd.valid()) {
@@ -107,6 +106,14 @@ Status SyncPath(const std::string& path, bool directory) {
 }
 
 }  // namespace
+
+void ChunkFiles::FailStop(const Status& status) {
+  spdlog::critical(
+      "chunk files: {}; stopping, as the files may no longer match the records "
+      "(the next start matches them again and the passes repair this copy)",
+      status.ToString());
+  std::abort();
+}
 
 struct ChunkFiles::OpenChunk {
   Descriptor fd;
@@ -173,36 +180,14 @@ Status ChunkFiles::Write(const ChunkChange& change, const OpenChunk& file) {
   switch (change.kind) {
     case ChunkChange::Kind::kReplace: {
       Status status = WriteAll(fd, change.data, 0);
-      if (!status.ok()) return status;
-      struct stat info {};
-      if (::fstat(fd, &info) != 0) return FromErrnoNow("stat chunk");
-      if (static_cast<uint64_t>(info.st_size) > change.data.size() &&
-          ::ftruncate(fd, static_cast<off_t>(change.data.size())) != 0) {
-        return FromErrnoNow("cut chunk");
-      }
-      return Status::Ok();
+      return status.ok() ? ResizeIf(fd, change.data.size(), /*longer=*/true) : status;
     }
     case ChunkChange::Kind::kPatch:
-      if (change.data.empty()) {
-        // As the merge operator: a patch of nothing still zero-fills up to its offset.
-        struct stat info {};
-        if (::fstat(fd, &info) != 0) return FromErrnoNow("stat chunk");
-        if (static_cast<uint64_t>(info.st_size) < change.offset &&
-            ::ftruncate(fd, change.offset) != 0) {
-          return FromErrnoNow("grow chunk");
-        }
-        return Status::Ok();
-      }
+      // As the merge operator: a patch of nothing still zero-fills up to its offset.
+      if (change.data.empty()) return ResizeIf(fd, change.offset, /*longer=*/false);
       return WriteAll(fd, change.data, change.offset);
-    case ChunkChange::Kind::kTruncate: {
-      struct stat info {};
-      if (::fstat(fd, &info) != 0) return FromErrnoNow("stat chunk");
-      if (static_cast<uint64_t>(info.st_size) > change.length &&
-          ::ftruncate(fd, static_cast<off_t>(change.length)) != 0) {
-        return FromErrnoNow("cut chunk");
-      }
-      return Status::Ok();
-    }
+    case ChunkChange::Kind::kTruncate:
+      return ResizeIf(fd, change.length, /*longer=*/true);
     case ChunkChange::Kind::kDelete:
       return Status::Ok();
   }
