@@ -159,16 +159,25 @@ std::string ChunkFiles::PathOf(std::string_view key) const {
   return DirectoryOf(key) + name;
 }
 
-Status ChunkFiles::OpenForWrite(const std::string& key, OpenChunk* out) const {
+Status ChunkFiles::OpenForWrite(const std::string& key, bool likely_new, OpenChunk* out) const {
   const std::string path = PathOf(key);
   if (path.empty()) return Status::Invalid("not a chunk key");
+  // Made here when missing: tried first for a write at the start of a chunk, to spare a failed
+  // open of a new file. A file made here is empty; one that was there has its length read, to
+  // give back what the allocation adds should the batch fail.
   out->created = false;
-  out->fd.Reset(::open(path.c_str(), O_RDWR | O_CLOEXEC));
-  if (!out->fd.valid() && errno == ENOENT) {
-    out->fd.Reset(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    out->created = out->fd.valid();
+  out->original_length = 0;
+  for (bool create : {likely_new, !likely_new}) {
+    const int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0);
+    out->fd.Reset(::open(path.c_str(), flags, 0644));
+    if (out->fd.valid()) {
+      out->created = create;
+      break;
+    }
+    if (errno != (create ? EEXIST : ENOENT)) break;
   }
   if (!out->fd.valid()) return FromErrnoNow("open " + path);
+  if (out->created) return Status::Ok();
   struct stat info {};
   if (::fstat(out->fd.get(), &info) != 0) return FromErrnoNow("stat " + path);
   out->original_length = info.st_size;
@@ -217,7 +226,8 @@ Status ChunkFiles::Apply(const std::vector<ChunkChange>& changes, bool sync,
       return Status::Invalid("write past the largest chunk");
     }
     auto [it, first] = files.try_emplace(change.key);
-    Status status = first ? OpenForWrite(change.key, &it->second) : Status::Ok();
+    Status status =
+        first ? OpenForWrite(change.key, change.offset == 0, &it->second) : Status::Ok();
     if (status.ok() && !change.data.empty() &&
         ::fallocate(it->second.fd.get(), 0, change.offset,
                     static_cast<off_t>(change.data.size())) != 0 &&
@@ -249,7 +259,8 @@ Status ChunkFiles::Apply(const std::vector<ChunkChange>& changes, bool sync,
       continue;
     }
     OpenChunk& file = files[change.key];
-    Status status = file.fd.valid() ? Status::Ok() : OpenForWrite(change.key, &file);
+    Status status =
+        file.fd.valid() ? Status::Ok() : OpenForWrite(change.key, /*likely_new=*/true, &file);
     if (status.ok()) status = Write(change, file);
     if (!status.ok()) FailStop(status);
     if (file.created) touched_directories.insert(DirectoryOf(change.key));

@@ -77,8 +77,8 @@ class ChunkFiles {
   // <root>/<hh>; empty when the key is not a chunk key.
   [[nodiscard]] std::string DirectoryOf(std::string_view key) const;
   [[nodiscard]] std::string PathOf(std::string_view key) const;
-  // Opens a chunk's file for writing, creating it when missing.
-  Status OpenForWrite(const std::string& key, OpenChunk* out) const;
+  // Opens a chunk's file for writing, creating it when missing; `likely_new` tries creating first.
+  Status OpenForWrite(const std::string& key, bool likely_new, OpenChunk* out) const;
   // Writes one change through its open file (none for a deletion).
   static Status Write(const ChunkChange& change, const OpenChunk& file);
   // Logs why and aborts the process.
