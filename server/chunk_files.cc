@@ -321,30 +321,29 @@ Status ChunkFiles::Sync() {
   return status;
 }
 
-Status ChunkFiles::Read(std::string_view key, std::string* out) const {
+Status ChunkFiles::ReadUpTo(std::string_view key, uint64_t offset, uint64_t length,
+                            std::string* out) const {
   out->clear();
   const std::string path = PathOf(key);
   if (path.empty()) return Status::NotFound();
   Descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return errno == ENOENT ? Status::NotFound() : FromErrnoNow("open " + path);
-  struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) return FromErrnoNow("stat " + path);
-  return ReadAll(fd.get(), 0, static_cast<std::size_t>(info.st_size), out);
-}
-
-Status ChunkFiles::ReadRange(std::string_view key, uint32_t offset, uint32_t length,
-                             std::string* out) const {
-  out->clear();
-  const std::string path = PathOf(key);
-  if (path.empty()) return Status::Ok();
-  Descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return errno == ENOENT ? Status::Ok() : FromErrnoNow("open " + path);
   // Clients ask for up to the rest of a chunk; the buffer is sized by what the file holds.
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0) return FromErrnoNow("stat " + path);
   const auto size = static_cast<uint64_t>(info.st_size);
   if (offset >= size) return Status::Ok();
-  return ReadAll(fd.get(), offset, std::min<uint64_t>(length, size - offset), out);
+  return ReadAll(fd.get(), offset, std::min(length, size - offset), out);
+}
+
+Status ChunkFiles::Read(std::string_view key, std::string* out) const {
+  return ReadUpTo(key, 0, UINT64_MAX, out);
+}
+
+Status ChunkFiles::ReadRange(std::string_view key, uint32_t offset, uint32_t length,
+                             std::string* out) const {
+  Status status = ReadUpTo(key, offset, length, out);
+  return status.code() == proto::STATUS_NOT_FOUND ? Status::Ok() : status;
 }
 
 Status ChunkFiles::Length(std::string_view key, uint64_t* length) const {

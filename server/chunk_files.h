@@ -74,6 +74,8 @@ class ChunkFiles {
  private:
   explicit ChunkFiles(std::string root) : root_(std::move(root)) {}
   struct OpenChunk;
+  // Up to `length` bytes from `offset`; STATUS_NOT_FOUND when there is no such chunk.
+  Status ReadUpTo(std::string_view key, uint64_t offset, uint64_t length, std::string* out) const;
   // <root>/<hh>; empty when the key is not a chunk key.
   [[nodiscard]] std::string DirectoryOf(std::string_view key) const;
   [[nodiscard]] std::string PathOf(std::string_view key) const;

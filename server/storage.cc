@@ -178,11 +178,13 @@ Status Storage::Open(const std::string& data_dir, const StorageOptions& options,
 namespace {
 
 // A batch taken apart for WriteLocal: the inode keys it puts and deletes (to count inodes), its
-// chunk changes, and, when it has any, the batch RocksDB writes instead: the same records with
-// each chunk change as its empty record.
+// chunk changes, and, with `copy_records` (asked for only when there are chunk changes, as it
+// copies every record), the batch RocksDB writes instead: the same records with each chunk
+// change as its empty record.
 class ChunkFileBatch : public rocksdb::WriteBatch::Handler {
  public:
-  explicit ChunkFileBatch(const Storage& storage) : storage_(storage) {}
+  ChunkFileBatch(const Storage& storage, bool copy_records)
+      : storage_(storage), copy_records_(copy_records) {}
 
   rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& key,
                         const rocksdb::Slice& value) override {
@@ -191,9 +193,9 @@ class ChunkFileBatch : public rocksdb::WriteBatch::Handler {
     if (family == Storage::kInodes) inode_changes.emplace_back(key.ToString(), true);
     if (family == Storage::kChunks) {
       AddChunkChange({ChunkChange::Kind::kReplace, key.ToString(), 0, View(value), 0});
-      return records.Put(storage_.chunks(), key, rocksdb::Slice());
+      return Copy([&] { return records.Put(storage_.chunks(), key, rocksdb::Slice()); });
     }
-    return records.Put(storage_.handle(family), key, value);
+    return Copy([&] { return records.Put(storage_.handle(family), key, value); });
   }
   rocksdb::Status DeleteCF(uint32_t id, const rocksdb::Slice& key) override {
     const Storage::Family family = storage_.FamilyOfId(id);
@@ -202,13 +204,15 @@ class ChunkFileBatch : public rocksdb::WriteBatch::Handler {
     if (family == Storage::kChunks) {
       AddChunkChange({ChunkChange::Kind::kDelete, key.ToString(), 0, {}, 0});
     }
-    return records.Delete(storage_.handle(family), key);
+    return Copy([&] { return records.Delete(storage_.handle(family), key); });
   }
   rocksdb::Status MergeCF(uint32_t id, const rocksdb::Slice& key,
                           const rocksdb::Slice& value) override {
     const Storage::Family family = storage_.FamilyOfId(id);
     if (family == Storage::kFamilyCount) return UnknownFamily();
-    if (family != Storage::kChunks) return records.Merge(storage_.handle(family), key, value);
+    if (family != Storage::kChunks) {
+      return Copy([&] { return records.Merge(storage_.handle(family), key, value); });
+    }
     keys::ChunkOperand operand;
     if (!keys::DecodeChunkOperand(View(value), &operand)) {
       return rocksdb::Status::InvalidArgument("not a chunk operand");
@@ -218,7 +222,7 @@ class ChunkFileBatch : public rocksdb::WriteBatch::Handler {
     } else {
       AddChunkChange({ChunkChange::Kind::kPatch, key.ToString(), operand.offset, operand.data, 0});
     }
-    return records.Put(storage_.chunks(), key, rocksdb::Slice());
+    return Copy([&] { return records.Put(storage_.chunks(), key, rocksdb::Slice()); });
   }
 
   std::vector<std::pair<std::string, bool>> inode_changes;  // key, and whether it is put
@@ -230,9 +234,14 @@ class ChunkFileBatch : public rocksdb::WriteBatch::Handler {
     return rocksdb::Status::InvalidArgument("unknown column family");
   }
   static std::string_view View(const rocksdb::Slice& slice) { return {slice.data(), slice.size()}; }
+  template <typename Add>
+  rocksdb::Status Copy(const Add& add) {
+    return copy_records_ ? add() : rocksdb::Status::OK();
+  }
   void AddChunkChange(ChunkChange change) { chunk_changes.push_back(std::move(change)); }
 
   const Storage& storage_;
+  const bool copy_records_;
 };
 
 }  // namespace
@@ -244,7 +253,7 @@ Storage::~Storage() { Close(); }
 // write counts it right.
 Status Storage::WriteLocal(rocksdb::WriteBatch* batch, bool sync) {
   if (db_ == nullptr) return Status::IoError("storage is closed");
-  ChunkFileBatch split(*this);
+  ChunkFileBatch split(*this, /*copy_records=*/false);
   if (!batch->Iterate(&split).ok()) return Status::Invalid("batch does not parse");
   int64_t delta = 0;
   std::map<std::string, bool> present;  // whether each inode exists, as the batch goes
@@ -266,8 +275,10 @@ Status Storage::WriteLocal(rocksdb::WriteBatch* batch, bool sync) {
   } else {
     // The records between the blocks' allocation and the bytes (chunk_files.h): a batch that
     // RocksDB or the disk refuses changes nothing.
-    status = chunk_files_->Apply(split.chunk_changes, sync,
-                                 [&] { return FromRocks(db_->Write(options, &split.records)); });
+    ChunkFileBatch copied(*this, /*copy_records=*/true);
+    if (!batch->Iterate(&copied).ok()) return Status::Invalid("batch does not parse");
+    status = chunk_files_->Apply(copied.chunk_changes, sync,
+                                 [&] { return FromRocks(db_->Write(options, &copied.records)); });
   }
   if (status.ok()) inode_count_ += delta;
   return status;
@@ -359,18 +370,6 @@ rocksdb::Status ToRocks(const Status& status) {
 rocksdb::Status Storage::Get(Family family, std::string_view key, std::string* value) const {
   if (db_ == nullptr) return rocksdb::Status::Aborted("storage is closed");
   if (family == kChunks) return ToRocks(chunk_files_->Read(key, value));
-  return db_->Get(rocksdb::ReadOptions(), handles_[family], rocksdb::Slice(key.data(), key.size()),
-                  value);
-}
-
-rocksdb::Status Storage::Get(Family family, std::string_view key,
-                             rocksdb::PinnableSlice* value) const {
-  if (db_ == nullptr) return rocksdb::Status::Aborted("storage is closed");
-  if (family == kChunks) {
-    rocksdb::Status status = ToRocks(chunk_files_->Read(key, value->GetSelf()));
-    if (status.ok()) value->PinSelf();
-    return status;
-  }
   return db_->Get(rocksdb::ReadOptions(), handles_[family], rocksdb::Slice(key.data(), key.size()),
                   value);
 }

@@ -43,7 +43,6 @@ namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
 class Iterator;
-class PinnableSlice;
 struct ReadOptions;
 class Status;
 class WriteBatch;
@@ -113,7 +112,6 @@ class Storage {
   // Every read of the stores, the passes and the intent runner: RocksDB's Get and iterators on
   // one family of this database.
   rocksdb::Status Get(Family family, std::string_view key, std::string* value) const;
-  rocksdb::Status Get(Family family, std::string_view key, rocksdb::PinnableSlice* value) const;
   [[nodiscard]] std::unique_ptr<rocksdb::Iterator> NewIterator(
       Family family, const rocksdb::ReadOptions& options) const;
   // Part of a chunk (ChunkFiles::ReadRange) and its length (STATUS_NOT_FOUND when there is
