@@ -42,14 +42,34 @@ Status Put(Storage* storage, uint64_t ino, uint64_t index, std::string_view data
   return storage->WriteLocal(&batch, /*sync=*/false);
 }
 
+// A write as a client's write of part of a chunk reaches storage: a patch operand.
+Status Patch(Storage* storage, uint64_t ino, uint64_t index, uint32_t offset,
+             std::string_view data) {
+  rocksdb::WriteBatch batch;
+  batch.Merge(storage->chunks(), keys::ChunkKey(ino, index),
+              keys::PatchOperandHeader(offset) + std::string(data));
+  return storage->WriteLocal(&batch, /*sync=*/false);
+}
+
+// The keys of the chunk files under a data dir.
+std::vector<std::string> ChunkFileKeys(const std::string& data_dir) {
+  std::unique_ptr<ChunkFiles> files;
+  EXPECT_TRUE(ChunkFiles::Open(data_dir + "/chunks", &files).ok());
+  std::vector<std::string> keys;
+  EXPECT_TRUE(files->ListKeys(&keys).ok());
+  return keys;
+}
+
+const std::string kLargeChunk(kLargestInlineChunk + 1, 'L');
+
 // A crash between a chunk file's write and its record's leaves one without the other: the next
 // Open removes both kinds, so that a chunk never shows up in one of reads and scans only.
 TEST(ChunkFilesTest, OpenRemovesFilesWithoutRecordsAndRecordsWithoutFiles) {
   TempDir dir;
   {
     std::unique_ptr<Storage> storage = OpenTestStorage(dir.path());
-    ASSERT_TRUE(Put(storage.get(), 1, 0, "kept").ok());
-    ASSERT_TRUE(Put(storage.get(), 1, 1, "file gone").ok());
+    ASSERT_TRUE(Put(storage.get(), 1, 0, kLargeChunk).ok());
+    ASSERT_TRUE(Put(storage.get(), 1, 1, kLargeChunk).ok());
     ASSERT_TRUE(storage->Close().ok());
   }
   {
@@ -61,7 +81,7 @@ TEST(ChunkFilesTest, OpenRemovesFilesWithoutRecordsAndRecordsWithoutFiles) {
     ASSERT_TRUE(files->Remove(keys::ChunkKey(1, 1)).ok());
   }
   std::unique_ptr<Storage> storage = OpenTestStorage(dir.path());
-  EXPECT_EQ(ReadChunk(*storage, 1, 0), "kept");
+  EXPECT_EQ(ReadChunk(*storage, 1, 0), kLargeChunk);
   EXPECT_EQ(ReadChunk(*storage, 1, 1), "<none>");
   EXPECT_EQ(ReadChunk(*storage, 2, 0), "<none>");
   EXPECT_EQ(ChunkRecords(*storage), std::vector<std::string>{keys::ChunkKey(1, 0)});
@@ -222,6 +242,105 @@ TEST(ChunkFilesTest, ChangesOfOneBatchApplyInOrder) {
             .ok());
   }
   ASSERT_TRUE(files->Sync().ok());
+}
+
+// A small file's chunk is one record, no file; it moves to a file of its own, with every byte
+// it had, once it grows past kLargestInlineChunk.
+TEST(ChunkFilesTest, ASmallChunkStaysInItsRecordUntilItGrows) {
+  TempDir dir;
+  std::unique_ptr<Storage> storage = OpenTestStorage(dir.path());
+  const std::string small(3901, 's');
+  ASSERT_TRUE(Patch(storage.get(), 1, 0, 0, small).ok());
+  ASSERT_TRUE(Patch(storage.get(), 1, 0, 3901, "more").ok());
+  ASSERT_TRUE(Put(storage.get(), 2, 0, kLargeChunk).ok());
+  EXPECT_EQ(ChunkFileKeys(dir.path()), std::vector<std::string>{keys::ChunkKey(2, 0)});
+  EXPECT_EQ(ReadChunk(*storage, 1, 0), small + "more");
+  std::string part;
+  ASSERT_TRUE(storage->ReadChunk(keys::ChunkKey(1, 0), 3900, 100, &part).ok());
+  EXPECT_EQ(part, "smore");
+  ASSERT_TRUE(storage->ReadChunk(keys::ChunkKey(1, 0), 5000, 100, &part).ok());
+  EXPECT_EQ(part, "");
+  uint64_t length = 0;
+  ASSERT_TRUE(storage->ChunkLength(keys::ChunkKey(1, 0), &length).ok());
+  EXPECT_EQ(length, 3905U);
+
+  ASSERT_TRUE(Patch(storage.get(), 1, 0, kLargestInlineChunk, "tail").ok());
+  std::string expected = small + "more";
+  expected.resize(kLargestInlineChunk, '\0');
+  expected += "tail";
+  EXPECT_EQ(ReadChunk(*storage, 1, 0), expected);
+  EXPECT_EQ(ChunkFileKeys(dir.path()).size(), 2U);
+  ASSERT_TRUE(storage->ChunkLength(keys::ChunkKey(1, 0), &length).ok());
+  EXPECT_EQ(length, expected.size());
+  ASSERT_TRUE(storage->Close().ok());
+  storage = OpenTestStorage(dir.path());
+  EXPECT_EQ(ReadChunk(*storage, 1, 0), expected);
+}
+
+// Truncation and deletion of an inline chunk, and a scan of the chunks, see its bytes.
+TEST(ChunkFilesTest, AnInlineChunkIsCutDeletedAndScannedAsAFileChunkIs) {
+  TempDir dir;
+  std::unique_ptr<Storage> storage = OpenTestStorage(dir.path());
+  ASSERT_TRUE(Put(storage.get(), 1, 0, "0123456789").ok());
+  ASSERT_TRUE(Put(storage.get(), 1, 1, "abc").ok());
+  rocksdb::WriteBatch cut;
+  cut.Merge(storage->chunks(), keys::ChunkKey(1, 0), keys::TruncateOperand(4));
+  cut.Delete(storage->chunks(), keys::ChunkKey(1, 1));
+  ASSERT_TRUE(storage->WriteLocal(&cut, /*sync=*/true).ok());
+  EXPECT_EQ(ReadChunk(*storage, 1, 0), "0123");
+  EXPECT_EQ(ReadChunk(*storage, 1, 1), "<none>");
+  std::unique_ptr<rocksdb::Iterator> it = storage->NewIterator(Storage::kChunks, {});
+  it->SeekToFirst();
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->value().ToString(), "0123");
+  it->Next();
+  EXPECT_FALSE(it->Valid());
+  EXPECT_TRUE(ChunkFileKeys(dir.path()).empty());
+}
+
+// A crash while an inline chunk moves to its file (the file filled, the record not yet changed)
+// leaves the chunk as the record has it: Open removes the file.
+TEST(ChunkFilesTest, AMoveToAFileCutShortKeepsTheInlineChunk) {
+  TempDir dir;
+  {
+    std::unique_ptr<Storage> storage = OpenTestStorage(dir.path());
+    ASSERT_TRUE(Put(storage.get(), 1, 0, "inline bytes").ok());
+    ASSERT_TRUE(storage->Close().ok());
+  }
+  {
+    std::unique_ptr<ChunkFiles> files;
+    ASSERT_TRUE(ChunkFiles::Open(dir.path() + "/chunks", &files).ok());
+    ChunkChange filled{ChunkChange::Kind::kReplace, keys::ChunkKey(1, 0), 0, "filled, unused", 0};
+    ASSERT_TRUE(files->Apply({filled}, /*sync=*/true).ok());
+  }
+  std::unique_ptr<Storage> storage = OpenTestStorage(dir.path());
+  EXPECT_EQ(ReadChunk(*storage, 1, 0), "inline bytes");
+  EXPECT_TRUE(ChunkFileKeys(dir.path()).empty());
+  ASSERT_TRUE(Patch(storage.get(), 1, 0, kLargestInlineChunk, "!").ok());
+  std::string expected = "inline bytes";
+  expected.resize(kLargestInlineChunk, '\0');
+  EXPECT_EQ(ReadChunk(*storage, 1, 0), expected + "!");
+}
+
+// A move to a file that the disk refuses leaves the chunk in its record, and no file.
+TEST(ChunkFilesTest, ARefusedMoveToAFileLeavesTheChunkInline) {
+  TempDir dir;
+  std::unique_ptr<Storage> storage = OpenTestStorage(dir.path());
+  ASSERT_TRUE(Put(storage.get(), 1, 0, "inline bytes").ok());
+
+  struct rlimit saved {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  sighandler_t saved_handler = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = saved;
+  small.rlim_cur = 1U << 20;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  Status status = Patch(storage.get(), 1, 0, 4, std::string(2U << 20, 'x'));
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  ::signal(SIGXFSZ, saved_handler);
+
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(ReadChunk(*storage, 1, 0), "inline bytes");
+  EXPECT_TRUE(ChunkFileKeys(dir.path()).empty());
 }
 
 }  // namespace

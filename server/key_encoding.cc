@@ -118,6 +118,20 @@ bool DecodeChunkKey(std::string_view key, uint64_t* ino, uint64_t* index) {
   return true;
 }
 
+std::string InlineChunkRecord(std::string_view bytes) {
+  std::string out;
+  out.reserve(1 + bytes.size());
+  out += kInlineChunkTag;
+  out += bytes;
+  return out;
+}
+
+bool DecodeInlineChunkRecord(std::string_view record, std::string_view* bytes) {
+  if (record.empty() || record[0] != kInlineChunkTag) return false;
+  *bytes = record.substr(1);
+  return true;
+}
+
 std::string PatchOperandHeader(uint32_t offset) {
   std::string out(1, kPatchTag);
   PutBigEndian32(&out, offset);

@@ -7,8 +7,11 @@
 // inodes         ino (8 bytes, big-endian)              serialized proto::InodeAttr
 // dentries       parent ino (8, BE) + name bytes        serialized proto::Dentry
 // xattrs         ino (8, BE) + attribute name bytes     raw attribute value
-// chunks         ino (8, BE) + chunk index (8, BE)      raw chunk bytes, built by the merge
-//                                                       operator from the operands below
+// chunks         ino (8, BE) + chunk index (8, BE)      empty: the bytes are in the chunk's file
+//                                                       (chunk_files.h); or 'I' + the bytes of a
+//                                                       chunk small enough to stay inline.
+//                                                       (Older versions: the raw bytes and the
+//                                                       operands below, moved out at Open.)
 // requests       request id (8, BE) + placement key     unix seconds (8, BE) + serialized reply
 //                of the request's first record          (a retried request gets this reply)
 //                (8-byte keys of earlier versions, without the placement key, are never read)
@@ -19,7 +22,7 @@
 // one parent lists a directory in name order and a scan over one ino finds all its chunks and
 // attributes in order.
 //
-// Chunk merge operands (the chunks column family takes writes as merges, see chunk_store.h):
+// Chunk merge operands (the form writes take in a replicated batch, see chunk_store.h):
 //   patch:     'P' + offset (4 bytes, BE) + data   zero-fills the chunk up to offset, then
 //                                                  writes data at offset (extending the chunk)
 //   truncate:  'T' + length (4 bytes, BE)          cuts the chunk to length if it is longer
@@ -61,6 +64,12 @@ bool DecodeRequestKey(std::string_view key, uint64_t* request_id, std::string_vi
 std::string RequestValue(uint64_t unix_seconds, std::string_view reply);
 // *reply points into value.
 bool DecodeRequestValue(std::string_view value, uint64_t* unix_seconds, std::string_view* reply);
+
+// A chunk record that holds its chunk's bytes (one without them is empty).
+inline constexpr char kInlineChunkTag = 'I';
+std::string InlineChunkRecord(std::string_view bytes);
+// True when the record holds its chunk's bytes; *bytes points into record.
+bool DecodeInlineChunkRecord(std::string_view record, std::string_view* bytes);
 
 // Chunk merge operands.
 inline constexpr char kPatchTag = 'P';

@@ -2,7 +2,9 @@
 
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <deque>
 #include <map>
 #include <string>
 #include <utility>
@@ -68,6 +70,9 @@ rocksdb::ColumnFamilyOptions ChunkFamilyOptions(const StorageOptions& options,
   return family;
 }
 
+std::string_view View(const rocksdb::Slice& slice) { return {slice.data(), slice.size()}; }
+rocksdb::Slice ToSlice(std::string_view view) { return {view.data(), view.size()}; }
+
 // Present in the default family once every chunk's bytes are in chunk files.
 constexpr const char* kChunkFormatKey = "chunk_format";
 constexpr const char* kChunkFormatFiles = "files";
@@ -89,9 +94,12 @@ class ChunkFileIterator : public rocksdb::Iterator {
   rocksdb::Slice key() const override { return records_->key(); }
   // A chunk whose file cannot be read reads as empty, and status() says why.
   rocksdb::Slice value() const override {
+    std::string_view inline_bytes;
+    if (keys::DecodeInlineChunkRecord(View(records_->value()), &inline_bytes)) {
+      return {inline_bytes.data(), inline_bytes.size()};
+    }
     if (!value_read_) {
-      rocksdb::Slice key = records_->key();
-      Status read = files_->Read(std::string_view(key.data(), key.size()), &value_);
+      Status read = files_->Read(View(records_->key()), &value_);
       if (!read.ok() && read.code() != proto::STATUS_NOT_FOUND) {
         file_status_ = rocksdb::Status::IOError(read.ToString());
       }
@@ -179,8 +187,7 @@ namespace {
 
 // A batch taken apart for WriteLocal: the inode keys it puts and deletes (to count inodes), its
 // chunk changes, and, with `copy_records` (asked for only when there are chunk changes, as it
-// copies every record), the batch RocksDB writes instead: the same records with each chunk
-// change as its empty record.
+// copies every record), its records other than chunks (PlanChunkWrites adds the chunks' own).
 class ChunkFileBatch : public rocksdb::WriteBatch::Handler {
  public:
   ChunkFileBatch(const Storage& storage, bool copy_records)
@@ -193,7 +200,7 @@ class ChunkFileBatch : public rocksdb::WriteBatch::Handler {
     if (family == Storage::kInodes) inode_changes.emplace_back(key.ToString(), true);
     if (family == Storage::kChunks) {
       AddChunkChange({ChunkChange::Kind::kReplace, key.ToString(), 0, View(value), 0});
-      return Copy([&] { return records.Put(storage_.chunks(), key, rocksdb::Slice()); });
+      return rocksdb::Status::OK();
     }
     return Copy([&] { return records.Put(storage_.handle(family), key, value); });
   }
@@ -203,6 +210,7 @@ class ChunkFileBatch : public rocksdb::WriteBatch::Handler {
     if (family == Storage::kInodes) inode_changes.emplace_back(key.ToString(), false);
     if (family == Storage::kChunks) {
       AddChunkChange({ChunkChange::Kind::kDelete, key.ToString(), 0, {}, 0});
+      return rocksdb::Status::OK();
     }
     return Copy([&] { return records.Delete(storage_.handle(family), key); });
   }
@@ -222,7 +230,7 @@ class ChunkFileBatch : public rocksdb::WriteBatch::Handler {
     } else {
       AddChunkChange({ChunkChange::Kind::kPatch, key.ToString(), operand.offset, operand.data, 0});
     }
-    return Copy([&] { return records.Put(storage_.chunks(), key, rocksdb::Slice()); });
+    return rocksdb::Status::OK();
   }
 
   std::vector<std::pair<std::string, bool>> inode_changes;  // key, and whether it is put
@@ -233,7 +241,6 @@ class ChunkFileBatch : public rocksdb::WriteBatch::Handler {
   static rocksdb::Status UnknownFamily() {
     return rocksdb::Status::InvalidArgument("unknown column family");
   }
-  static std::string_view View(const rocksdb::Slice& slice) { return {slice.data(), slice.size()}; }
   template <typename Add>
   rocksdb::Status Copy(const Add& add) {
     return copy_records_ ? add() : rocksdb::Status::OK();
@@ -245,6 +252,86 @@ class ChunkFileBatch : public rocksdb::WriteBatch::Handler {
 };
 
 }  // namespace
+
+namespace {
+
+// Whether the chunk a change leaves can stay in its record, as far as this change goes.
+bool FitsInline(const ChunkChange& change) {
+  return change.kind == ChunkChange::Kind::kDelete || change.kind == ChunkChange::Kind::kTruncate ||
+         change.offset + change.data.size() <= kLargestInlineChunk;
+}
+
+// The change applied to a chunk's bytes in memory, as ChunkFiles applies it to a file.
+void ApplyToBytes(const ChunkChange& change, std::string* bytes) {
+  keys::ChunkOperand operand;
+  switch (change.kind) {
+    case ChunkChange::Kind::kReplace:
+      bytes->assign(change.data);
+      return;
+    case ChunkChange::Kind::kDelete:
+      bytes->clear();
+      return;
+    case ChunkChange::Kind::kPatch:
+      operand.offset = change.offset;
+      operand.data = change.data;
+      break;
+    case ChunkChange::Kind::kTruncate:
+      operand.kind = keys::ChunkOperand::Kind::kTruncate;
+      operand.length = change.length;
+      break;
+  }
+  ApplyChunkOperand(operand, bytes);
+}
+
+}  // namespace
+
+struct Storage::ChunkWritePlan {
+  std::vector<ChunkChange> file_changes;
+  std::vector<ChunkChange> files_to_fill;  // inline chunks moving to files: their bytes so far
+  std::deque<std::string> owned;           // the bytes files_to_fill points into
+};
+
+Status Storage::PlanChunkWrites(const std::vector<ChunkChange>& changes,
+                                rocksdb::WriteBatch* records, ChunkWritePlan* plan) const {
+  std::vector<std::string_view> keys_in_order;
+  std::map<std::string_view, std::vector<const ChunkChange*>> changes_by_key;
+  for (const ChunkChange& change : changes) {
+    auto [it, first] = changes_by_key.try_emplace(change.key);
+    if (first) keys_in_order.push_back(change.key);
+    it->second.push_back(&change);
+  }
+  for (std::string_view key : keys_in_order) {
+    const std::vector<const ChunkChange*>& key_changes = changes_by_key[key];
+    std::string record;
+    rocksdb::Status found = db_->Get(rocksdb::ReadOptions(), chunks(), ToSlice(key), &record);
+    if (!found.ok() && !found.IsNotFound()) return FromRocks(found);
+    std::string_view inline_bytes;
+    const bool inline_now = found.ok() && keys::DecodeInlineChunkRecord(record, &inline_bytes);
+    const bool in_file = found.ok() && !inline_now;
+    const bool deleted = key_changes.back()->kind == ChunkChange::Kind::kDelete;
+    const bool stays_inline =
+        !in_file && std::all_of(key_changes.begin(), key_changes.end(),
+                                [](const ChunkChange* change) { return FitsInline(*change); });
+    rocksdb::Status added;
+    if (deleted) {
+      added = records->Delete(chunks(), ToSlice(key));
+    } else if (stays_inline) {
+      std::string bytes(inline_bytes);
+      for (const ChunkChange* change : key_changes) ApplyToBytes(*change, &bytes);
+      added = records->Put(chunks(), ToSlice(key), keys::InlineChunkRecord(bytes));
+    } else {
+      added = records->Put(chunks(), ToSlice(key), rocksdb::Slice());
+    }
+    if (!added.ok()) return FromRocks(added);
+    if (stays_inline) continue;
+    if (inline_now) {
+      const std::string& bytes = plan->owned.emplace_back(inline_bytes);
+      plan->files_to_fill.push_back({ChunkChange::Kind::kReplace, std::string(key), 0, bytes, 0});
+    }
+    for (const ChunkChange* change : key_changes) plan->file_changes.push_back(*change);
+  }
+  return Status::Ok();
+}
 
 Storage::~Storage() { Close(); }
 
@@ -273,12 +360,25 @@ Status Storage::WriteLocal(rocksdb::WriteBatch* batch, bool sync) {
   if (split.chunk_changes.empty()) {
     status = FromRocks(db_->Write(options, batch));
   } else {
-    // The records between the blocks' allocation and the bytes (chunk_files.h): a batch that
-    // RocksDB or the disk refuses changes nothing.
     ChunkFileBatch copied(*this, /*copy_records=*/true);
     if (!batch->Iterate(&copied).ok()) return Status::Invalid("batch does not parse");
-    status = chunk_files_->Apply(copied.chunk_changes, sync,
-                                 [&] { return FromRocks(db_->Write(options, &copied.records)); });
+    ChunkWritePlan plan;
+    status = PlanChunkWrites(copied.chunk_changes, &copied.records, &plan);
+    if (!status.ok()) return status;
+    auto write_records = [&] { return FromRocks(db_->Write(options, &copied.records)); };
+    // An inline chunk that outgrows its record has its bytes so far in its file, durable,
+    // before the record lets them go (Open removes a file whose record is inline).
+    if (!plan.files_to_fill.empty()) status = chunk_files_->Apply(plan.files_to_fill, true);
+    // The records between the blocks' allocation and the bytes (chunk_files.h): a batch that
+    // RocksDB or the disk refuses changes nothing.
+    if (status.ok()) {
+      status = plan.file_changes.empty()
+                   ? write_records()
+                   : chunk_files_->Apply(plan.file_changes, sync, write_records);
+    }
+    if (!status.ok()) {
+      for (const ChunkChange& filled : plan.files_to_fill) (void)chunk_files_->Remove(filled.key);
+    }
   }
   if (status.ok()) inode_count_ += delta;
   return status;
@@ -328,10 +428,12 @@ Status Storage::MatchChunkFilesAndRecords() {
   if (!status.ok()) return status;
   uint64_t removed_files = 0;
   for (const std::string& key : file_keys) {
-    std::string value;
-    rocksdb::Status found = db_->Get(rocksdb::ReadOptions(), chunks(), key, &value);
-    if (found.ok()) continue;
-    if (!found.IsNotFound()) return FromRocks(found);
+    std::string record;
+    std::string_view inline_bytes;
+    rocksdb::Status found = db_->Get(rocksdb::ReadOptions(), chunks(), key, &record);
+    if (!found.ok() && !found.IsNotFound()) return FromRocks(found);
+    // A file whose record holds the bytes was filled for a move that did not happen.
+    if (found.ok() && !keys::DecodeInlineChunkRecord(record, &inline_bytes)) continue;
     status = chunk_files_->Remove(key);
     if (!status.ok()) return status;
     ++removed_files;
@@ -339,9 +441,9 @@ Status Storage::MatchChunkFilesAndRecords() {
   rocksdb::WriteBatch gone;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), chunks()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!it->value().empty()) continue;  // inline
     uint64_t length = 0;
-    std::string_view key(it->key().data(), it->key().size());
-    status = chunk_files_->Length(key, &length);
+    status = chunk_files_->Length(View(it->key()), &length);
     if (status.code() == proto::STATUS_NOT_FOUND) {
       status = FromRocks(gone.Delete(chunks(), it->key()));
     }
@@ -369,9 +471,14 @@ rocksdb::Status ToRocks(const Status& status) {
 
 rocksdb::Status Storage::Get(Family family, std::string_view key, std::string* value) const {
   if (db_ == nullptr) return rocksdb::Status::Aborted("storage is closed");
-  if (family == kChunks) return ToRocks(chunk_files_->Read(key, value));
-  return db_->Get(rocksdb::ReadOptions(), handles_[family], rocksdb::Slice(key.data(), key.size()),
-                  value);
+  rocksdb::Status found = db_->Get(rocksdb::ReadOptions(), handles_[family], ToSlice(key), value);
+  std::string_view inline_bytes;
+  if (family != kChunks || !found.ok()) return found;
+  if (!keys::DecodeInlineChunkRecord(*value, &inline_bytes)) {
+    return ToRocks(chunk_files_->Read(key, value));
+  }
+  value->erase(0, value->size() - inline_bytes.size());
+  return found;
 }
 
 std::unique_ptr<rocksdb::Iterator> Storage::NewIterator(Family family,
@@ -383,13 +490,31 @@ std::unique_ptr<rocksdb::Iterator> Storage::NewIterator(Family family,
 
 Status Storage::ReadChunk(std::string_view key, uint32_t offset, uint32_t length,
                           std::string* out) const {
+  out->clear();
   if (db_ == nullptr) return Status::IoError("storage is closed");
-  return chunk_files_->ReadRange(key, offset, length, out);
+  std::string record;
+  rocksdb::Status found = db_->Get(rocksdb::ReadOptions(), chunks(), ToSlice(key), &record);
+  if (found.IsNotFound()) return Status::Ok();
+  if (!found.ok()) return FromRocks(found);
+  std::string_view inline_bytes;
+  if (!keys::DecodeInlineChunkRecord(record, &inline_bytes)) {
+    return chunk_files_->ReadRange(key, offset, length, out);
+  }
+  if (offset < inline_bytes.size()) out->assign(inline_bytes.substr(offset, length));
+  return Status::Ok();
 }
 
 Status Storage::ChunkLength(std::string_view key, uint64_t* length) const {
   if (db_ == nullptr) return Status::IoError("storage is closed");
-  return chunk_files_->Length(key, length);
+  std::string record;
+  rocksdb::Status found = db_->Get(rocksdb::ReadOptions(), chunks(), ToSlice(key), &record);
+  if (!found.ok()) return found.IsNotFound() ? Status::NotFound() : FromRocks(found);
+  std::string_view inline_bytes;
+  if (!keys::DecodeInlineChunkRecord(record, &inline_bytes)) {
+    return chunk_files_->Length(key, length);
+  }
+  *length = inline_bytes.size();
+  return Status::Ok();
 }
 
 Storage::Family Storage::FamilyOfId(uint32_t column_family_id) const {

@@ -4,9 +4,10 @@
 //   inodes    one record per inode stored on this server
 //   dentries  directory entries, (parent, name) -> child
 //   xattrs    extended attributes, (ino, name) -> value
-//   chunks    file data, (ino, chunk index) -> bytes: the bytes live in chunk files
-//             (chunk_files.h); RocksDB holds an empty record per chunk, which its iterators
-//             and the resync passes walk. Get and NewIterator of this family read the files.
+//   chunks    file data, (ino, chunk index) -> bytes: the bytes of a chunk of at most
+//             kLargestInlineChunk live in its record; larger ones in chunk files
+//             (chunk_files.h), with an empty record, which iterators and the resync passes walk.
+//             Get and NewIterator of this family give the bytes wherever they live.
 //   requests  replies of recent non-idempotent requests, by request id, so that a retried request
 //             is answered, not applied again (server_service.h)
 // The write-ahead log is on and shared by all column families: a write is in the log (and so
@@ -49,6 +50,11 @@ class WriteBatch;
 }  // namespace rocksdb
 
 namespace sealfs {
+
+// The largest chunk kept in its RocksDB record instead of a file of its own: a file costs an
+// inode, a block and its own writeback on every copy, which for a small file costs more than
+// its bytes in the log and the memtable. A chunk that grows past it moves to its file.
+inline constexpr std::size_t kLargestInlineChunk = 16U << 10;
 
 struct StorageOptions {
   // Memtable size of each metadata column family (inodes, dentries, xattrs, and the chunks'
@@ -137,6 +143,12 @@ class Storage {
   // Open's second half: chunk bytes into files, files and records matched.
   Status MoveChunksIntoFiles();
   Status MatchChunkFilesAndRecords();
+  // Where each chunk change of a batch goes (WriteLocal): a chunk without a file whose changes
+  // all end within kLargestInlineChunk stays in its record; the others go to files, an inline
+  // chunk first copied into its file. Adds each chunk's record to `records`.
+  struct ChunkWritePlan;
+  Status PlanChunkWrites(const std::vector<ChunkChange>& changes, rocksdb::WriteBatch* records,
+                         ChunkWritePlan* plan) const;
 
   const std::string data_dir_;
   const StorageOptions options_;
