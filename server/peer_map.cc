@@ -98,6 +98,37 @@ RpcResult PeerMap::Call(ServerId peer, uint16_t op, const google::protobuf::Mess
                    {}};
 }
 
+std::vector<RpcResult> PeerMap::CallEach(const std::vector<ServerId>& peers, uint16_t op,
+                                         const google::protobuf::MessageLite& request,
+                                         std::string_view payload) {
+  struct Started {
+    std::shared_ptr<RpcChannel> channel;
+    std::future<RpcResult> reply;
+    uint64_t request_id = 0;
+  };
+  std::vector<RpcResult> results(peers.size());
+  std::vector<Started> started(peers.size());
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    started[i].channel = cache_.ChannelTo(peers[i], &results[i].status);
+    if (!started[i].channel) continue;
+    started[i].reply = started[i].channel->CallAsync(op, request, payload, &started[i].request_id);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + call_timeout_;
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    Started& call = started[i];
+    if (!call.channel) continue;
+    if (call.reply.wait_until(deadline) == std::future_status::ready ||
+        !call.channel->Abandon(call.request_id)) {
+      results[i] = call.reply.get();
+      continue;
+    }
+    results[i].status = {proto::STATUS_TIMED_OUT, fmt::format("no reply from {:016x} within {} ms",
+                                                              peers[i], call_timeout_.count())};
+    results[i].maybe_delivered = true;
+  }
+  return results;
+}
+
 void PeerMap::RefreshLoop() {
   std::unique_lock lock(mutex_);
   while (!stop_) {

@@ -53,6 +53,9 @@ class PeerMap final : public Peers {
   // To the server's address in the latest map, within the call timeout.
   RpcResult Call(ServerId peer, uint16_t op, const google::protobuf::MessageLite& request,
                  std::string_view payload = {}, uint64_t request_id = 0) override;
+  std::vector<RpcResult> CallEach(const std::vector<ServerId>& peers, uint16_t op,
+                                  const google::protobuf::MessageLite& request,
+                                  std::string_view payload = {}) override;
 
  private:
   void RefreshLoop();

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "placement.h"
 #include "rpc.h"
@@ -41,6 +42,16 @@ class Peers {
   // its first attempt).
   virtual RpcResult Call(ServerId peer, uint16_t op, const google::protobuf::MessageLite& request,
                          std::string_view payload = {}, uint64_t request_id = 0) = 0;
+  // Call to each of `peers`, all in flight at once, each waited for at most the call timeout:
+  // results in the order of `peers`. This default makes the calls one after the other.
+  virtual std::vector<RpcResult> CallEach(const std::vector<ServerId>& peers, uint16_t op,
+                                          const google::protobuf::MessageLite& request,
+                                          std::string_view payload = {}) {
+    std::vector<RpcResult> results;
+    results.reserve(peers.size());
+    for (ServerId peer : peers) results.push_back(Call(peer, op, request, payload));
+    return results;
+  }
 };
 
 }  // namespace sealfs

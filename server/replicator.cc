@@ -424,20 +424,22 @@ Status Replicator::Forward(std::vector<Piece>* pieces, bool sync, std::string_vi
         built = part.Data();
         payload = built;
       }
-      for (ServerId replica : owed) {
-        RpcResult result = peers_->Call(replica, proto::OP_REPLICATE, request, payload);
-        if (result.status.ok()) {
-          for (std::size_t member : members) (*pieces)[member].done.insert(replica);
+      // To every copy at once: the head holds the records' key locks until all of them
+      // answered, so no later write of these records overtakes this one on any copy.
+      std::vector<RpcResult> results =
+          peers_->CallEach(owed, proto::OP_REPLICATE, request, payload);
+      Status refused;
+      for (std::size_t j = 0; j < owed.size(); ++j) {
+        const Status& status = results[j].status;
+        if (status.ok()) {
+          for (std::size_t member : members) (*pieces)[member].done.insert(owed[j]);
           continue;
         }
-        if (!result.status.transient()) {
-          return {result.status.code(),
-                  fmt::format("replica {:016x}: {}", replica, result.status.message())};
-        }
-        transient = {result.status.code(),
-                     fmt::format("replica {:016x}: {}", replica, result.status.message())};
-        break;
+        Status failure{status.code(),
+                       fmt::format("replica {:016x}: {}", owed[j], status.message())};
+        (status.transient() ? transient : refused) = std::move(failure);
       }
+      if (!refused.ok()) return refused;
       if (!transient.ok()) break;
     }
     if (transient.ok()) {

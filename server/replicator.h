@@ -4,8 +4,8 @@
 // On the head, the request handler has a store decide a write (compare-and-set, merge operand,
 // deletions) into a RocksDB WriteBatch and hands it to Commit, with the reply to record for a
 // non-idempotent request (server_service.h): it is sent as is (OP_REPLICATE) to the other replicas
-// of its records, one after the other in chain order, and applied here last, once every replica
-// in the chain holds it (durably when `sync`). A replica that cannot be reached is retried until
+// of its records, all at once, and applied here last, once every replica in the chain holds it
+// (durably when `sync`). A replica that cannot be reached is retried until
 // the manager marks it DOWN, which takes it out of the chain, or until it answers at its new
 // address. Replicas apply what the head decided without deciding anything, so that they hold
 // exactly the head's records.
