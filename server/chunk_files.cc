@@ -25,6 +25,10 @@ namespace {
 constexpr int kDirectories = 256;
 // Past this many files and directories to sync, Sync syncs the whole file system instead.
 constexpr std::size_t kMostSyncedOneByOne = 8;
+// A write of at least this many bytes starts their writeback at once, so that the disk writes
+// while the rest of a large file arrives instead of all of it at the client's fsync (as
+// RocksDB's bytes_per_sync does for its own files).
+constexpr std::size_t kWritebackStartBytes = 64U << 10;
 
 Status FromErrnoNow(const std::string& what) {
   int error_number = errno;
@@ -264,6 +268,11 @@ Status ChunkFiles::Apply(const std::vector<ChunkChange>& changes, bool sync,
     if (status.ok()) status = Write(change, file);
     if (!status.ok()) FailStop(status);
     if (file.created) touched_directories.insert(DirectoryOf(change.key));
+    if (!sync && change.data.size() >= kWritebackStartBytes) {
+      // Errors of the writeback surface at the next sync.
+      (void)::sync_file_range(file.fd.get(), change.offset, static_cast<off_t>(change.data.size()),
+                              SYNC_FILE_RANGE_WRITE);
+    }
   }
 
   std::lock_guard lock(mutex_);
