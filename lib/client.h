@@ -214,14 +214,23 @@ class Client {
   static proto::SetAttrRequest TouchRequest(uint64_t dir_ino, int nlink_delta);
   // Sends touches_'s SETATTRs, all at once.
   void SendTouches(const std::vector<proto::SetAttrRequest>& touches);
-  // Deletes the chunks of a file whose inode went with its last link: one DELETE_CHUNK to each
-  // chunk's head for a file of at most kMostChunksDeletedOneByOne chunks, a TRUNCATE_CHUNKS to
-  // every server otherwise.
-  Status DeleteData(const proto::Dentry& entry, const proto::InodeAttr& last_attr);
-  static constexpr uint64_t kMostChunksDeletedOneByOne = 8;
+  // A file whose inode went with its last link: its chunks are deleted in the background
+  // (deletes_), so that an unlink returns once the name and the inode are gone, as CephFS's
+  // purge queue does. What a client that dies leaves is reclaimed by the servers' passes.
+  struct DeletedFile {
+    uint64_t ino = 0;
+    uint64_t size = 0;
+    uint32_t chunk_size = 0;
+  };
+  void DeleteData(const proto::Dentry& entry, const proto::InodeAttr& last_attr);
   // DeleteData when `drop_reply`, the SetAttrReply of the step of an intent that dropped a link
   // of entry's inode, says the inode went.
-  Status DeleteDataOfDropped(const proto::Dentry& entry, const std::string& drop_reply);
+  void DeleteDataOfDropped(const proto::Dentry& entry, const std::string& drop_reply);
+  // Deletes the chunks of the files: one DELETE_CHUNK to each chunk's head for a file of at
+  // most kMostChunksDeletedOneByOne chunks, all at once; a TRUNCATE_CHUNKS to every server for
+  // a larger one. A deletion that fails is left to the passes.
+  void SendDeletes(const std::vector<DeletedFile>& files);
+  static constexpr uint64_t kMostChunksDeletedOneByOne = 8;
   // Removes the entry where.name (if it points at expected_ino; 0: whatever it points at; a
   // directory is refused with reject_directory), drops its link, and updates the parent's times.
   Status RemoveEntry(const ParentAndName& where, uint64_t expected_ino, bool reject_directory);
@@ -277,6 +286,7 @@ class Client {
   ClusterView cluster_;
   DirCache dir_cache_;
   DirectoryTouches touches_;  // after cluster_: sends its last touches before cluster_ goes
+  BackgroundBatches<std::vector<DeletedFile>> deletes_;  // after cluster_, as touches_
   FileTable files_;
   uint32_t default_chunk_size_ = 1U << 20;
   // Striped by inode: makes an O_APPEND write's size lookup and write one step (client_data.cc).

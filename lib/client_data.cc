@@ -203,6 +203,11 @@ Status Client::PwriteFile(const OpenFile& file, const void* buf, std::size_t cou
   *done = 0;
   if (count == 0) return Status::Ok();
   Status status = WriteAt(file, static_cast<const char*>(buf), count, offset);
+  // The space of files this client removed may still be on its way to being freed.
+  if (status.code() == proto::STATUS_NO_SPACE &&
+      deletes_.FlushIf([](const std::vector<DeletedFile>& files) { return !files.empty(); })) {
+    status = WriteAt(file, static_cast<const char*>(buf), count, offset);
+  }
   if (status.ok()) *done = count;
   return status;
 }

@@ -104,6 +104,7 @@ Client::Client(const std::string& manager_address, const ClientOptions& options)
       cluster_(manager_address, options.timeouts),
       dir_cache_(options.dir_cache),
       touches_([this](const std::vector<proto::SetAttrRequest>& touches) { SendTouches(touches); }),
+      deletes_([this](const std::vector<DeletedFile>& files) { SendDeletes(files); }),
       files_(options.max_open_files),
       random_(std::random_device{}()) {}
 
@@ -415,30 +416,38 @@ void Client::SendTouches(const std::vector<proto::SetAttrRequest>& touches) {
   for (PendingCall& call : calls) (void)cluster_.Finish(call);  // best effort, as in an intent
 }
 
-Status Client::DeleteData(const proto::Dentry& entry, const proto::InodeAttr& last_attr) {
-  if (!S_ISREG(entry.type()) || last_attr.size() == 0) return Status::Ok();
-  const uint64_t chunk_size = last_attr.chunk_size() != 0 ? last_attr.chunk_size() : 1;
-  const uint64_t chunks = (last_attr.size() - 1) / chunk_size + 1;
-  if (chunks > kMostChunksDeletedOneByOne) {
-    return TruncateChunks(entry.ino(), 0, last_attr.chunk_size());
+void Client::DeleteData(const proto::Dentry& entry, const proto::InodeAttr& last_attr) {
+  if (!S_ISREG(entry.type()) || last_attr.size() == 0) return;
+  deletes_.Add([&](std::vector<DeletedFile>& pending) {
+    pending.push_back({entry.ino(), last_attr.size(), last_attr.chunk_size()});
+  });
+}
+
+void Client::SendDeletes(const std::vector<DeletedFile>& files) {
+  // A chunk past the size (a write whose size update failed) is left to the passes, which
+  // reclaim the chunks of deleted inodes. A pending call points at its request, to send it
+  // again: the requests live until the calls end.
+  std::vector<proto::DeleteChunkRequest> requests;
+  for (const DeletedFile& file : files) {
+    const uint64_t chunk_size = file.chunk_size != 0 ? file.chunk_size : 1;
+    const uint64_t chunks = (file.size - 1) / chunk_size + 1;
+    if (chunks > kMostChunksDeletedOneByOne) {
+      (void)TruncateChunks(file.ino, 0, file.chunk_size);
+      continue;
+    }
+    for (uint64_t index = 0; index < chunks; ++index) {
+      proto::DeleteChunkRequest& request = requests.emplace_back();
+      request.set_ino(file.ino);
+      request.set_index(index);
+    }
   }
-  // A small file's chunks are asked of their heads alone. A chunk past the size (a write whose
-  // size update failed) is left to the passes, which reclaim the chunks of deleted inodes.
-  // A pending call points at its request, to send it again: they live until the calls end.
-  std::vector<proto::DeleteChunkRequest> requests(chunks);
   std::vector<PendingCall> calls;
-  for (uint64_t index = 0; index < chunks; ++index) {
-    requests[index].set_ino(entry.ino());
-    requests[index].set_index(index);
-    calls.push_back(cluster_.StartHome(ChunkPlacementKey(entry.ino(), index),
-                                       proto::OP_DELETE_CHUNK, requests[index]));
+  calls.reserve(requests.size());
+  for (const proto::DeleteChunkRequest& request : requests) {
+    calls.push_back(cluster_.StartHome(ChunkPlacementKey(request.ino(), request.index()),
+                                       proto::OP_DELETE_CHUNK, request));
   }
-  Status status;
-  for (PendingCall& call : calls) {
-    Status deleted = cluster_.Finish(call).status;
-    if (status.ok()) status = deleted;
-  }
-  return status;
+  for (PendingCall& call : calls) (void)cluster_.Finish(call);
 }
 
 // One request when the inode lives with its entry (the usual case): the entry goes and the
@@ -458,7 +467,7 @@ Status Client::RemoveEntry(const ParentAndName& where, uint64_t expected_ino,
   if (!status.ok()) return status;
   if (reply.inode_elsewhere()) return RemoveEntryAndLink(where, reply.entry(), request);
   touches_.Touch(where.parent.ino, request.ctime());
-  if (reply.inode_removed()) return DeleteData(reply.entry(), reply.attr());
+  if (reply.inode_removed()) DeleteData(reply.entry(), reply.attr());
   return Status::Ok();
 }
 
@@ -480,13 +489,13 @@ Status Client::RemoveEntryAndLink(const ParentAndName& where, const proto::Dentr
   Status status = RunIntent(DentryPlacementKey(where.parent.ino, where.name), intent, &reply);
   if (status.code() == proto::STATUS_CONFLICT) return Status::NotFound();  // replaced meanwhile
   if (!status.ok()) return status;
-  return DeleteDataOfDropped(entry, reply.step_replies(kDropStep));
+  DeleteDataOfDropped(entry, reply.step_replies(kDropStep));
+  return Status::Ok();
 }
 
-Status Client::DeleteDataOfDropped(const proto::Dentry& entry, const std::string& drop_reply) {
+void Client::DeleteDataOfDropped(const proto::Dentry& entry, const std::string& drop_reply) {
   proto::SetAttrReply dropped;
-  if (!dropped.ParseFromString(drop_reply) || !dropped.removed()) return Status::Ok();
-  return DeleteData(entry, dropped.attr());
+  if (dropped.ParseFromString(drop_reply) && dropped.removed()) DeleteData(entry, dropped.attr());
 }
 
 Status Client::CheckEmptyDirectory(uint64_t ino) {
@@ -721,7 +730,7 @@ Status Client::RenameOnce(const ParentAndName& source, const ParentAndName& targ
     old_entry.set_ino(replaced.ino);
     old_entry.set_type(replaced.type);
     // Best effort: chunks left by a client that dies here are reclaimed by the servers' passes.
-    (void)DeleteDataOfDropped(old_entry, reply.step_replies(kDropStep));
+    DeleteDataOfDropped(old_entry, reply.step_replies(kDropStep));
   }
   return Status::Ok();
 }
@@ -898,6 +907,7 @@ Status Client::Truncate(std::string_view path, uint64_t length) {
 }
 
 Status Client::StatFs(struct statvfs* out) {
+  deletes_.Flush();  // the space of files this client removed shows as free
   auto snapshot = cluster_.snapshot();
   proto::StatFsRequest request;
   std::vector<PendingCall> calls;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -103,6 +104,29 @@ TEST_F(FullDiskTest, WritesGetENOSPCAndResumeWhenThereIsSpace) {
     EXPECT_TRUE(ReadFile(client_, written[i]) == WorkerPattern(1, static_cast<int>(i), kFileSize))
         << written[i];
   }
+}
+
+// The chunks of a removed file are deleted in the background; a write the full disk refused
+// right after the unlinks waits for them and succeeds, and statvfs counts the space as free.
+TEST_F(FullDiskTest, SpaceFreedByUnlinksIsWritableAtOnce) {
+  std::vector<std::string> written;
+  int failure = 0;
+  for (int i = 0; i < 20 && failure == 0; ++i) {
+    const std::string path = "/f" + std::to_string(i);
+    failure = Write(path, WorkerPattern(1, i, kFileSize));
+    if (failure == 0) written.push_back(path);
+  }
+  ASSERT_ERRNO(ENOSPC, failure);
+  ASSERT_GE(written.size(), 2U);
+  struct statvfs full {};
+  ASSERT_OK(sealfs_statvfs(client_, "/", &full));
+  for (const std::string& path : written) ASSERT_OK(sealfs_unlink(client_, path.c_str()));
+  struct statvfs freed {};
+  ASSERT_OK(sealfs_statvfs(client_, "/", &freed));
+  EXPECT_GE((freed.f_bavail - full.f_bavail) * freed.f_frsize, (written.size() - 1) * kFileSize)
+      << "the removed files' space is not free yet";
+  EXPECT_OK(Write("/again", WorkerPattern(2, 0, kFileSize)));
+  EXPECT_TRUE(ReadFile(client_, "/again") == WorkerPattern(2, 0, kFileSize));
 }
 
 // Three copies, one of them on a full disk: every chunk write fails with ENOSPC (the full copy
