@@ -6,11 +6,12 @@ namespace sealfs {
 
 MapCache::MapCache(asio::io_context& io, std::string manager_address,
                    std::chrono::milliseconds connect_timeout,
-                   std::chrono::milliseconds call_timeout)
+                   std::chrono::milliseconds call_timeout, RpcChannel::ReplyReader reader)
     : io_(io),
       manager_address_(std::move(manager_address)),
       connect_timeout_(connect_timeout),
-      call_timeout_(call_timeout) {}
+      call_timeout_(call_timeout),
+      reader_(reader) {}
 
 MapCache::~MapCache() { Close(); }
 
@@ -91,7 +92,7 @@ std::shared_ptr<RpcChannel> MapCache::ChannelTo(ServerId server, Status* status)
     *status = Status(proto::STATUS_UNREACHABLE, fmt::format("server {:016x} not in map", server));
     return nullptr;
   }
-  auto channel = RpcChannel::Create(io_, info->address(), connect_timeout_);
+  auto channel = RpcChannel::Create(io_, info->address(), connect_timeout_, reader_);
   channels_[server] = channel;
   return channel;
 }

@@ -19,9 +19,10 @@ namespace sealfs {
 
 class MapCache {
  public:
-  // `io` runs the channels and must outlive the cache.
+  // `io` runs the channels and must outlive the cache; `reader` reads the servers' replies.
   MapCache(asio::io_context& io, std::string manager_address,
-           std::chrono::milliseconds connect_timeout, std::chrono::milliseconds call_timeout);
+           std::chrono::milliseconds connect_timeout, std::chrono::milliseconds call_timeout,
+           RpcChannel::ReplyReader reader = RpcChannel::ReplyReader::kIoThread);
   ~MapCache();  // Close()
   MapCache(const MapCache&) = delete;
   MapCache& operator=(const MapCache&) = delete;
@@ -47,6 +48,7 @@ class MapCache {
   const std::string manager_address_;
   const std::chrono::milliseconds connect_timeout_;
   const std::chrono::milliseconds call_timeout_;
+  const RpcChannel::ReplyReader reader_;
 
   mutable std::mutex mutex_;
   std::shared_ptr<const MapSnapshot> snapshot_;               // GUARDED_BY(mutex_)

@@ -145,9 +145,17 @@ class IoThreads {
 // pending and later call completes with STATUS_UNREACHABLE; the owner makes a new channel.
 class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
  public:
+  // Who reads the replies. kIoThread: an I/O thread, always. kWaitingCaller: a thread waiting
+  // in Wait reads them itself while no other thread does, so that a reply wakes the thread
+  // that waits for it and no other; an I/O thread reads only while calls are pending and no
+  // caller reads. Then a reply is read only once some thread waits: every call must end in
+  // Wait (or Abandon).
+  enum class ReplyReader { kIoThread, kWaitingCaller };
+
   // Connects lazily, on the first call, within connect_timeout.
   static std::shared_ptr<RpcChannel> Create(asio::io_context& io, std::string address,
-                                            std::chrono::milliseconds connect_timeout);
+                                            std::chrono::milliseconds connect_timeout,
+                                            ReplyReader reader = ReplyReader::kIoThread);
   ~RpcChannel();
   RpcChannel(const RpcChannel&) = delete;
   RpcChannel& operator=(const RpcChannel&) = delete;
@@ -163,7 +171,11 @@ class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
   // Stops waiting for a call: its reply, if one comes, is dropped. Returns false when the reply
   // is already in the call's future (use it: the call completed after all).
   bool Abandon(uint64_t request_id);
-  // CallAsync and a bounded wait. A reply that does not come in time is STATUS_TIMED_OUT.
+  // Waits until `deadline` for the reply of the call CallAsync started as `request_id`. A reply
+  // that does not come in time is STATUS_TIMED_OUT, and the call is abandoned.
+  RpcResult Wait(uint64_t request_id, std::future<RpcResult>& reply,
+                 std::chrono::steady_clock::time_point deadline);
+  // CallAsync and Wait.
   RpcResult Call(uint16_t op, const google::protobuf::MessageLite& request,
                  std::chrono::milliseconds timeout, std::string_view payload = {});
 
@@ -174,10 +186,18 @@ class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
   void Close();
 
  private:
-  RpcChannel(asio::io_context& io, std::string address, std::chrono::milliseconds connect_timeout);
+  RpcChannel(asio::io_context& io, std::string address, std::chrono::milliseconds connect_timeout,
+             ReplyReader reader);
   void StartConnect();
   void ReadHeader();
   void ReadBody();
+  // Hands a reply to its call; then, with kWaitingCaller, true when the I/O thread is to read
+  // on (calls are pending).
+  bool Deliver(const FrameHeader& header, RpcResult result);
+  // kWaitingCaller: reads replies on the calling thread until `reply` has its own, or until
+  // `deadline` at a frame boundary (STATUS_TIMED_OUT); any other failure is the connection's.
+  Status ReadRepliesUntil(int fd, std::future<RpcResult>& reply,
+                          std::chrono::steady_clock::time_point deadline);
   void Fail(const Status& status);
 
   asio::strand<asio::io_context::executor_type> strand_;
@@ -187,6 +207,7 @@ class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
   asio::steady_timer connect_timer_;
   const std::string address_;
   const std::chrono::milliseconds connect_timeout_;
+  const ReplyReader reply_reader_;
 
   // Everything below is touched only on strand_, except pending_ and broken_ under mutex_.
   enum class State { kIdle, kConnecting, kConnected, kBroken } state_ = State::kIdle;
@@ -199,6 +220,12 @@ class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
   std::unordered_map<uint64_t, std::promise<RpcResult>> pending_;  // GUARDED_BY(mutex_)
   bool broken_ = false;                                            // GUARDED_BY(mutex_)
   Status broken_status_;                                           // GUARDED_BY(mutex_)
+  // kWaitingCaller: who reads the connection now. A reader gives the role up only between two
+  // frames, so that the next one starts at a frame.
+  enum class Reading { kNobody, kCaller, kIoThread } reading_ = Reading::kNobody;  // GUARDED_BY
+  int connected_fd_ = -1;  // GUARDED_BY(mutex_): the socket, once connected and until broken
+  bool close_after_caller_reads_ = false;  // GUARDED_BY(mutex_): Fail left the close to it
+  int followers_ = 0;  // GUARDED_BY(mutex_): threads in Wait that wait for another's reading
 };
 
 // Splits "HOST:PORT" into its parts; false when it is not of that form or the port is not a

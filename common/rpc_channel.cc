@@ -1,4 +1,10 @@
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <random>
 
 #include "rpc.h"
@@ -15,13 +21,58 @@ IoThreads::~IoThreads() {
   for (auto& thread : threads_) thread.join();
 }
 
+namespace {
+
+// The rest of a frame whose first bytes came is read whatever the caller's deadline, so that the
+// next reader starts at a frame; a peer that stalls longer than this mid-frame is given up.
+constexpr std::chrono::seconds kRestOfAFrame{10};
+
+// Reads exactly `length` bytes from a socket. STATUS_TIMED_OUT when `deadline` passes before the
+// first byte; the rest has until `rest_deadline`. STATUS_UNREACHABLE when the connection ends.
+Status ReceiveExactly(int fd, char* data, std::size_t length,
+                      std::chrono::steady_clock::time_point deadline,
+                      std::chrono::steady_clock::time_point rest_deadline,
+                      const std::string& address) {
+  std::size_t done = 0;
+  while (done < length) {
+    const ssize_t got = ::recv(fd, data + done, length - done, MSG_DONTWAIT);
+    if (got > 0) {
+      done += static_cast<std::size_t>(got);
+      continue;
+    }
+    if (got == 0) return {proto::STATUS_UNREACHABLE, "connection to " + address + " closed"};
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      return {proto::STATUS_UNREACHABLE,
+              "connection to " + address + " lost: " + std::strerror(errno)};
+    }
+    const auto left = (done == 0 ? deadline : rest_deadline) - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) {
+      if (done == 0) return {proto::STATUS_TIMED_OUT, "no reply from " + address};
+      return {proto::STATUS_UNREACHABLE, "reply from " + address + " cut short"};
+    }
+    pollfd readable{fd, POLLIN, 0};
+    const auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+    if (::poll(&readable, 1, static_cast<int>(std::min<int64_t>(wait_ms, INT32_MAX))) < 0 &&
+        errno != EINTR) {
+      return {proto::STATUS_UNREACHABLE,
+              "connection to " + address + " lost: " + std::strerror(errno)};
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 std::shared_ptr<RpcChannel> RpcChannel::Create(asio::io_context& io, std::string address,
-                                               std::chrono::milliseconds connect_timeout) {
-  return std::shared_ptr<RpcChannel>(new RpcChannel(io, std::move(address), connect_timeout));
+                                               std::chrono::milliseconds connect_timeout,
+                                               ReplyReader reader) {
+  return std::shared_ptr<RpcChannel>(
+      new RpcChannel(io, std::move(address), connect_timeout, reader));
 }
 
 RpcChannel::RpcChannel(asio::io_context& io, std::string address,
-                       std::chrono::milliseconds connect_timeout)
+                       std::chrono::milliseconds connect_timeout, ReplyReader reader)
     : strand_(asio::make_strand(io)),
       socket_(io),
       sender_(&socket_, strand_,
@@ -31,7 +82,8 @@ RpcChannel::RpcChannel(asio::io_context& io, std::string address,
               }),
       connect_timer_(io),
       address_(std::move(address)),
-      connect_timeout_(connect_timeout) {
+      connect_timeout_(connect_timeout),
+      reply_reader_(reader) {
   std::random_device seed;
   next_request_id_ = ((static_cast<uint64_t>(seed()) << 32) | seed()) | 1;
 }
@@ -90,18 +142,104 @@ std::future<RpcResult> RpcChannel::CallAsync(uint16_t op,
   return future;
 }
 
+RpcResult RpcChannel::Wait(uint64_t request_id, std::future<RpcResult>& reply,
+                           std::chrono::steady_clock::time_point deadline) {
+  if (reply_reader_ == ReplyReader::kWaitingCaller) {
+    std::unique_lock lock(mutex_);
+    const bool answered = reply.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+    if (!answered && !broken_ && reading_ == Reading::kNobody && connected_fd_ >= 0) {
+      reading_ = Reading::kCaller;
+      const int fd = connected_fd_;
+      lock.unlock();
+      const Status read = ReadRepliesUntil(fd, reply, deadline);
+      lock.lock();
+      const bool failed = !read.ok() && read.code() != proto::STATUS_TIMED_OUT;
+      // Threads waiting meanwhile wait on their futures: the I/O thread reads for them now.
+      // Otherwise the next thread to wait reads, which is most often this one, for its next call.
+      const bool read_on = !failed && !broken_ && followers_ > 0 && !pending_.empty();
+      reading_ = read_on ? Reading::kIoThread : Reading::kNobody;
+      const bool close = std::exchange(close_after_caller_reads_, false);
+      lock.unlock();
+      auto self = shared_from_this();
+      if (failed) asio::post(strand_, [self, read] { self->Fail(read); });
+      if (close) {
+        asio::post(strand_, [self] {
+          std::error_code ignored;
+          self->socket_.close(ignored);
+        });
+      }
+      if (read_on) {
+        asio::post(strand_, [self] {
+          if (self->state_ == State::kConnected) self->ReadHeader();
+        });
+      }
+    } else if (!answered && !broken_) {
+      // Another thread reads, or the I/O thread will once connected: it sets the future.
+      ++followers_;
+      lock.unlock();
+      reply.wait_until(deadline);
+      lock.lock();
+      --followers_;
+    }
+  }
+  if (reply.wait_until(deadline) != std::future_status::ready && Abandon(request_id)) {
+    return RpcResult{
+        Status(proto::STATUS_TIMED_OUT, "no reply from " + address_ + " in time"), {}, {}, true};
+  }
+  return reply.get();
+}
+
 RpcResult RpcChannel::Call(uint16_t op, const google::protobuf::MessageLite& request,
                            std::chrono::milliseconds timeout, std::string_view payload) {
   uint64_t request_id = 0;
   std::future<RpcResult> future = CallAsync(op, request, payload, &request_id);
-  if (future.wait_for(timeout) != std::future_status::ready && Abandon(request_id)) {
-    return RpcResult{Status(proto::STATUS_TIMED_OUT, "no reply from " + address_ + " within " +
-                                                         std::to_string(timeout.count()) + " ms"),
-                     {},
-                     {},
-                     true};
+  return Wait(request_id, future, std::chrono::steady_clock::now() + timeout);
+}
+
+Status RpcChannel::ReadRepliesUntil(int fd, std::future<RpcResult>& reply,
+                                    std::chrono::steady_clock::time_point deadline) {
+  while (reply.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    uint8_t raw_header[kFrameHeaderSize];
+    const auto rest_deadline = std::max(deadline, std::chrono::steady_clock::now()) + kRestOfAFrame;
+    Status status = ReceiveExactly(fd, reinterpret_cast<char*>(raw_header), kFrameHeaderSize,
+                                   deadline, rest_deadline, address_);
+    if (!status.ok()) return status;
+    FrameHeader header;
+    status = DecodeFrameHeader(raw_header, &header);
+    if (!status.ok()) {
+      return {proto::STATUS_BAD_FRAME, "bad reply from " + address_ + ": " + status.message()};
+    }
+    RpcResult result;
+    result.message.resize(header.message_length);
+    result.payload.resize(header.payload_length);
+    for (std::string* part : {&result.message, &result.payload}) {
+      status =
+          ReceiveExactly(fd, part->data(), part->size(), rest_deadline, rest_deadline, address_);
+      if (!status.ok()) {
+        return {proto::STATUS_UNREACHABLE, "reply from " + address_ + " cut short"};
+      }
+    }
+    Deliver(header, std::move(result));
   }
-  return future.get();
+  return Status::Ok();
+}
+
+bool RpcChannel::Deliver(const FrameHeader& header, RpcResult result) {
+  auto code = static_cast<proto::StatusCode>(header.status);
+  if (!proto::StatusCode_IsValid(header.status)) code = proto::STATUS_IO_ERROR;
+  result.status = Status(code, code == proto::STATUS_OK ? "" : "from " + address_);
+  std::lock_guard lock(mutex_);
+  // A reply to an abandoned call is dropped.
+  auto it = pending_.find(header.request_id);
+  if (it != pending_.end()) {
+    it->second.set_value(std::move(result));
+    pending_.erase(it);
+  }
+  if (reply_reader_ == ReplyReader::kIoThread) return true;
+  if (reading_ != Reading::kIoThread) return false;
+  if (!pending_.empty()) return true;
+  reading_ = Reading::kNobody;  // the next caller to wait reads
+  return false;
 }
 
 bool RpcChannel::Abandon(uint64_t request_id) {
@@ -151,7 +289,15 @@ void RpcChannel::StartConnect() {
         self->socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
         self->state_ = State::kConnected;
         self->sender_.Open(self->weak_from_this());
-        self->ReadHeader();
+        bool read_now = true;
+        if (self->reply_reader_ == ReplyReader::kWaitingCaller) {
+          std::lock_guard lock(self->mutex_);
+          self->connected_fd_ = self->socket_.native_handle();
+          // Callers waiting already wait on their futures: the I/O thread reads for them.
+          read_now = !self->pending_.empty();
+          if (read_now) self->reading_ = Reading::kIoThread;
+        }
+        if (read_now) self->ReadHeader();
       }));
 }
 
@@ -191,20 +337,7 @@ void RpcChannel::ReadBody() {
                                 "connection to " + self->address_ + " lost: " + ec.message()));
               return;
             }
-            const FrameHeader& header = self->reply_header_;
-            auto code = static_cast<proto::StatusCode>(header.status);
-            if (!proto::StatusCode_IsValid(header.status)) code = proto::STATUS_IO_ERROR;
-            result->status = Status(code, code == proto::STATUS_OK ? "" : "from " + self->address_);
-            {
-              std::lock_guard lock(self->mutex_);
-              // A reply to an abandoned call is dropped.
-              auto it = self->pending_.find(header.request_id);
-              if (it != self->pending_.end()) {
-                it->second.set_value(std::move(*result));
-                self->pending_.erase(it);
-              }
-            }
-            self->ReadHeader();
+            if (self->Deliver(self->reply_header_, std::move(*result))) self->ReadHeader();
           }));
 }
 
@@ -215,14 +348,24 @@ void RpcChannel::Fail(const Status& status) {
   state_ = State::kBroken;
   sender_.Close();
   connect_timer_.cancel();
-  std::error_code ignored;
-  socket_.close(ignored);
   std::unordered_map<uint64_t, std::promise<RpcResult>> pending;
+  bool caller_reads = false;
   {
     std::lock_guard lock(mutex_);
     broken_ = true;
     broken_status_ = status;
     pending.swap(pending_);
+    connected_fd_ = -1;
+    // A caller reading the socket now is woken by the shutdown and closes it when it is done, so
+    // that its descriptor is not reused under it.
+    caller_reads = reading_ == Reading::kCaller;
+    close_after_caller_reads_ = caller_reads;
+  }
+  std::error_code ignored;
+  if (caller_reads) {
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  } else {
+    socket_.close(ignored);
   }
   for (auto& [id, promise] : pending) {
     promise.set_value(RpcResult{status, {}, {}, maybe_delivered});

@@ -18,7 +18,8 @@ bool IsServing(const MapSnapshot& map, ServerId server) {
 ClusterView::ClusterView(std::string manager_address, Timeouts timeouts)
     : timeouts_(timeouts),
       io_(1),
-      cache_(io_.io(), std::move(manager_address), timeouts.connect, timeouts.request),
+      cache_(io_.io(), std::move(manager_address), timeouts.connect, timeouts.request,
+             RpcChannel::ReplyReader::kWaitingCaller),
       random_(std::random_device()()) {}
 
 uint64_t ClusterView::NewRequestId() {
@@ -73,16 +74,9 @@ PendingCall ClusterView::StartHome(std::string_view placement_key, uint16_t op,
 }
 
 RpcResult ClusterView::Wait(PendingCall& call) {
-  if (call.future.wait_for(timeouts_.request) != std::future_status::ready &&
-      call.channel->Abandon(call.request_id)) {
-    return RpcResult{
-        Status(proto::STATUS_TIMED_OUT, "no reply from " + call.channel->address() + " within " +
-                                            std::to_string(timeouts_.request.count()) + " ms"),
-        {},
-        {},
-        true};
-  }
-  return call.future.get();
+  if (!call.channel) return call.future.get();  // failed before it was sent
+  return call.channel->Wait(call.request_id, call.future,
+                            std::chrono::steady_clock::now() + timeouts_.request);
 }
 
 RpcResult ClusterView::Finish(PendingCall& call) {
