@@ -232,6 +232,92 @@ TEST_F(RpcTest, BadFrameGetsAnErrorReplyAndOthersAreStillServed) {
             proto::STATUS_NOT_FOUND);
 }
 
+// A channel whose waiting callers read their replies themselves (ClusterView's).
+class CallerReadsTest : public RpcTest {
+ protected:
+  void SetUp() override {
+    RpcTest::SetUp();
+    channel_ = RpcChannel::Create(io_.io(), address_, milliseconds(2000),
+                                  RpcChannel::ReplyReader::kWaitingCaller);
+  }
+  RpcResult Echo(const std::string& payload, milliseconds timeout = milliseconds(5000)) {
+    proto::LookupRequest request;
+    request.set_name(payload);
+    return channel_->Call(kEchoOp, request, timeout, payload);
+  }
+};
+
+// Threads with several calls each in flight, waited for in another order than they were
+// started: whoever reads hands every reply to its own caller.
+TEST_F(CallerReadsTest, ManyThreadsWithCallsInFlightGetTheirOwnReplies) {
+  std::atomic<int> correct{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 30; ++round) {
+        std::vector<std::future<RpcResult>> replies;
+        std::vector<uint64_t> ids(3);
+        std::vector<std::string> payloads;
+        for (int i = 0; i < 3; ++i) {
+          payloads.push_back(std::to_string(t) + "-" + std::to_string(round) + "-" +
+                             std::to_string(i));
+          proto::LookupRequest request;
+          request.set_name(payloads.back());
+          replies.push_back(channel_->CallAsync(kEchoOp, request, payloads.back(), &ids[i]));
+        }
+        for (int i : {2, 0, 1}) {
+          const auto index = static_cast<std::size_t>(i);
+          RpcResult result = channel_->Wait(ids[index], replies[index],
+                                            std::chrono::steady_clock::now() + milliseconds(5000));
+          proto::LookupRequest reply;
+          if (result.Decode(&reply).ok() && reply.name() == payloads[index] &&
+              result.payload == std::string(payloads[index].rbegin(), payloads[index].rend())) {
+            ++correct;
+          }
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(correct.load(), 6 * 30 * 3);
+}
+
+// A caller that gives up while it reads leaves the connection at a frame boundary: the next
+// calls, and the late reply (dropped), go on as before.
+TEST_F(CallerReadsTest, ACallerThatTimesOutLeavesTheChannelWorking) {
+  RpcResult slow = channel_->Call(kSlowOp, proto::Empty(), milliseconds(50));
+  EXPECT_EQ(slow.status.code(), proto::STATUS_TIMED_OUT);
+  EXPECT_TRUE(slow.maybe_delivered);
+  for (int i = 0; i < 20; ++i) {
+    const std::string payload = "after " + std::to_string(i);
+    RpcResult result = Echo(payload);
+    ASSERT_TRUE(result.status.ok()) << result.status.ToString();
+    EXPECT_EQ(result.payload, std::string(payload.rbegin(), payload.rend()));
+  }
+}
+
+// The server goes away while one caller reads and others wait behind it: every call fails,
+// none hangs, and the channel says it is broken.
+TEST_F(CallerReadsTest, CallsFailWhenTheServerGoesAwayWhileACallerReads) {
+  std::vector<std::future<RpcResult>> outcomes;
+  for (int i = 0; i < 4; ++i) {
+    outcomes.push_back(std::async(std::launch::async, [&] {
+      return channel_->Call(kSlowOp, proto::Empty(), milliseconds(10000));
+    }));
+  }
+  std::this_thread::sleep_for(milliseconds(100));
+  server_->Stop();
+  for (auto& outcome : outcomes) {
+    ASSERT_EQ(outcome.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+    const RpcResult result = outcome.get();
+    EXPECT_TRUE(result.status.code() == proto::STATUS_UNREACHABLE || result.status.ok())
+        << result.status.ToString();
+  }
+  EXPECT_EQ(channel_->Call(kFailOp, proto::Empty(), milliseconds(5000)).status.code(),
+            proto::STATUS_UNREACHABLE);
+  EXPECT_TRUE(channel_->broken());
+}
+
 TEST(SplitHostPortTest, AcceptsHostPortAndBracketedIpv6Only) {
   std::string host;
   uint16_t port = 0;

@@ -58,6 +58,13 @@ class BackgroundBatches {
     WaitUntilSent(lock);
   }
 
+  // Whether `concerns` holds for the pending batch or the one on its way.
+  template <typename Predicate>
+  bool Holds(const Predicate& concerns) {
+    std::lock_guard lock(mutex_);
+    return concerns(pending_) || concerns(sending_);
+  }
+
   // Flush, when `concerns` holds for the pending batch or the one on its way; true when it
   // waited.
   template <typename Predicate>

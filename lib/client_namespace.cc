@@ -204,8 +204,10 @@ Status Client::Lookup(uint64_t parent, const std::string& name, Resolved* out) {
   if (out->has_attr) out->attr = std::move(*reply.mutable_attr());
   if (IsDir(out->type)) {
     dir_cache_.Insert(parent, name, out->ino);
-    // Attributes read before this client's own touch of the directory reached its server.
-    if (touches_.FlushIfPending(out->ino)) out->has_attr = false;
+    // Attributes read before this client's own touch of the directory reached its server:
+    // dropped, so that a caller that needs them reads them again (GetAttr sends the touch
+    // first). Most callers need only the directory's inode: the parent of a create or unlink.
+    if (touches_.Pending(out->ino)) out->has_attr = false;
   }
   return Status::Ok();
 }

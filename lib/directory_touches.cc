@@ -30,6 +30,10 @@ void DirectoryTouches::Touch(uint64_t dir_ino, const proto::Timespec& when) {
   });
 }
 
+bool DirectoryTouches::Pending(uint64_t dir_ino) {
+  return batches_.Holds([&](const Touches& touches) { return touches.contains(dir_ino); });
+}
+
 bool DirectoryTouches::FlushIfPending(uint64_t dir_ino) {
   return batches_.FlushIf([&](const Touches& touches) { return touches.contains(dir_ino); });
 }

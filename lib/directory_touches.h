@@ -28,6 +28,8 @@ class DirectoryTouches {
   void Touch(uint64_t dir_ino, const proto::Timespec& when);
   // Returns once every touch made before the call has been sent.
   void Flush() { batches_.Flush(); }
+  // Whether a touch of dir_ino is pending or on its way.
+  bool Pending(uint64_t dir_ino);
   // Flush, when a touch of dir_ino is pending or on its way; true when it waited.
   bool FlushIfPending(uint64_t dir_ino);
 
