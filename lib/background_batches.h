@@ -58,11 +58,12 @@ class BackgroundBatches {
     WaitUntilSent(lock);
   }
 
-  // Whether `concerns` holds for the pending batch or the one on its way.
-  template <typename Predicate>
-  bool Holds(const Predicate& concerns) {
+  // Shows `visit` the pending batch, then the one on its way, under the lock.
+  template <typename Visitor>
+  void Inspect(const Visitor& visit) {
     std::lock_guard lock(mutex_);
-    return concerns(pending_) || concerns(sending_);
+    visit(pending_);
+    visit(sending_);
   }
 
   // Flush, when `concerns` holds for the pending batch or the one on its way; true when it

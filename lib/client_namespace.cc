@@ -165,13 +165,14 @@ uint64_t Client::NewInodeIdFor(std::string_view entry_key) {
 }
 
 Status Client::GetAttr(uint64_t ino, proto::InodeAttr* attr) {
-  touches_.FlushIfPending(ino);
   proto::GetAttrRequest request;
   request.set_ino(ino);
   RpcResult result = cluster_.CallHome(InodePlacementKey(ino), proto::OP_GET_ATTR, request);
   proto::GetAttrReply reply;
   Status status = result.Decode(&reply);
-  if (status.ok()) *attr = std::move(*reply.mutable_attr());
+  if (!status.ok()) return status;
+  *attr = std::move(*reply.mutable_attr());
+  touches_.AddPendingTimes(ino, attr);
   return status;
 }
 
@@ -204,10 +205,7 @@ Status Client::Lookup(uint64_t parent, const std::string& name, Resolved* out) {
   if (out->has_attr) out->attr = std::move(*reply.mutable_attr());
   if (IsDir(out->type)) {
     dir_cache_.Insert(parent, name, out->ino);
-    // Attributes read before this client's own touch of the directory reached its server:
-    // dropped, so that a caller that needs them reads them again (GetAttr sends the touch
-    // first). Most callers need only the directory's inode: the parent of a create or unlink.
-    if (touches_.Pending(out->ino)) out->has_attr = false;
+    if (out->has_attr) touches_.AddPendingTimes(out->ino, &out->attr);
   }
   return Status::Ok();
 }

@@ -30,8 +30,13 @@ void DirectoryTouches::Touch(uint64_t dir_ino, const proto::Timespec& when) {
   });
 }
 
-bool DirectoryTouches::Pending(uint64_t dir_ino) {
-  return batches_.Holds([&](const Touches& touches) { return touches.contains(dir_ino); });
+void DirectoryTouches::AddPendingTimes(uint64_t dir_ino, proto::InodeAttr* attr) {
+  batches_.Inspect([&](const Touches& touches) {
+    auto it = touches.find(dir_ino);
+    if (it == touches.end()) return;
+    if (Later(it->second, attr->mtime())) *attr->mutable_mtime() = it->second;
+    if (Later(it->second, attr->ctime())) *attr->mutable_ctime() = it->second;
+  });
 }
 
 bool DirectoryTouches::FlushIfPending(uint64_t dir_ino) {

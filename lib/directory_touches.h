@@ -3,10 +3,10 @@
 // unless asked for sooner. The touches made meanwhile, and while one SETATTR of a directory is
 // on its way, go as one, carrying the latest time: a thousand creates in one directory cost a
 // few writes of its inode, not a thousand (each a replicated write, and a wait on its key lock).
-// Before this client reads or sets a directory's attributes, or runs an intent, what it has
-// pending is sent first (Flush), so that it sees its own changes; another client sees them
-// once sent, a round trip or so later. A touch that fails is dropped, as a best-effort intent
-// step is. Thread-safe.
+// The attributes this client reads of a directory carry its own pending times
+// (AddPendingTimes); before it sets a directory's attributes or runs an intent, what it has
+// pending is sent first (Flush). Another client sees them once sent, a round trip or so later. A
+// touch that fails is dropped, as a best-effort intent step is. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -28,8 +28,9 @@ class DirectoryTouches {
   void Touch(uint64_t dir_ino, const proto::Timespec& when);
   // Returns once every touch made before the call has been sent.
   void Flush() { batches_.Flush(); }
-  // Whether a touch of dir_ino is pending or on its way.
-  bool Pending(uint64_t dir_ino);
+  // Raises attr's mtime and ctime to the latest touch of dir_ino pending or on its way, so
+  // that this client sees its own changes without waiting for them to reach the server.
+  void AddPendingTimes(uint64_t dir_ino, proto::InodeAttr* attr);
   // Flush, when a touch of dir_ino is pending or on its way; true when it waited.
   bool FlushIfPending(uint64_t dir_ino);
 

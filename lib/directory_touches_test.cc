@@ -72,6 +72,30 @@ TEST(DirectoryTouchesTest, FlushIfPendingWaitsOnlyForADirectoryWithATouchOnItsWa
   EXPECT_TRUE(waited.get());
 }
 
+// Attributes read from the server carry this client's own touches that have not reached it.
+TEST(DirectoryTouchesTest, PendingTimesRaiseTheTimesReadButNeverLowerThem) {
+  Recorder recorder;
+  std::promise<void> release;
+  recorder.release = release.get_future().share();
+  DirectoryTouches touches([&](const auto& batch) { recorder.Send(batch); });
+  touches.Touch(7, At(100));
+  recorder.first_started.get_future().wait();  // on its way
+  touches.Touch(8, At(50));                    // pending
+  proto::InodeAttr seven;
+  *seven.mutable_mtime() = At(90);
+  *seven.mutable_ctime() = At(120);
+  touches.AddPendingTimes(7, &seven);
+  EXPECT_EQ(seven.mtime().sec(), 100) << "a touch on its way counts";
+  EXPECT_EQ(seven.ctime().sec(), 120) << "a later time read stays";
+  proto::InodeAttr eight;
+  touches.AddPendingTimes(8, &eight);
+  EXPECT_EQ(eight.mtime().sec(), 50);
+  proto::InodeAttr nine;
+  touches.AddPendingTimes(9, &nine);
+  EXPECT_EQ(nine.mtime().sec(), 0) << "no touch of 9";
+  release.set_value();
+}
+
 TEST(DirectoryTouchesTest, WhatIsPendingIsSentBeforeTheQueueGoes) {
   Recorder recorder;
   std::promise<void> release;
