@@ -62,6 +62,29 @@ std::vector<std::string> ChunkFileKeys(const std::string& data_dir) {
 
 const std::string kLargeChunk(kLargestInlineChunk + 1, 'L');
 
+// While it lives, no file grows past 1 MiB: a larger write is refused as on a full disk (both
+// refuse the blocks' reservation).
+class FileSizeLimit {
+ public:
+  FileSizeLimit() {
+    EXPECT_EQ(::getrlimit(RLIMIT_FSIZE, &saved_), 0);
+    saved_handler_ = ::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = saved_;
+    small.rlim_cur = 1U << 20;
+    EXPECT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    ::signal(SIGXFSZ, saved_handler_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  struct rlimit saved_ {};
+  sighandler_t saved_handler_ = SIG_DFL;
+};
+
 // A crash between a chunk file's write and its record's leaves one without the other: the next
 // Open removes both kinds, so that a chunk never shows up in one of reads and scans only.
 TEST(ChunkFilesTest, OpenRemovesFilesWithoutRecordsAndRecordsWithoutFiles) {
@@ -143,18 +166,14 @@ TEST(ChunkFilesTest, ABatchThatDoesNotFitChangesNothing) {
       files->Apply({{ChunkChange::Kind::kReplace, keys::ChunkKey(1, 0), 0, old_bytes, 0}}, false)
           .ok());
 
-  struct rlimit saved {};
-  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
-  sighandler_t saved_handler = ::signal(SIGXFSZ, SIG_IGN);
-  struct rlimit small = saved;
-  small.rlim_cur = 1U << 20;
-  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
   const std::string too_big(2U << 20, 'x');
-  Status status = files->Apply({{ChunkChange::Kind::kPatch, keys::ChunkKey(1, 0), 0, "new", 0},
-                                {ChunkChange::Kind::kPatch, keys::ChunkKey(2, 0), 0, too_big, 0}},
-                               false);
-  ::setrlimit(RLIMIT_FSIZE, &saved);
-  ::signal(SIGXFSZ, saved_handler);
+  Status status;
+  {
+    FileSizeLimit full;
+    status = files->Apply({{ChunkChange::Kind::kPatch, keys::ChunkKey(1, 0), 0, "new", 0},
+                           {ChunkChange::Kind::kPatch, keys::ChunkKey(2, 0), 0, too_big, 0}},
+                          false);
+  }
 
   EXPECT_FALSE(status.ok());
   std::string out;
@@ -328,15 +347,11 @@ TEST(ChunkFilesTest, ARefusedMoveToAFileLeavesTheChunkInline) {
   std::unique_ptr<Storage> storage = OpenTestStorage(dir.path());
   ASSERT_TRUE(Put(storage.get(), 1, 0, "inline bytes").ok());
 
-  struct rlimit saved {};
-  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
-  sighandler_t saved_handler = ::signal(SIGXFSZ, SIG_IGN);
-  struct rlimit small = saved;
-  small.rlim_cur = 1U << 20;
-  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
-  Status status = Patch(storage.get(), 1, 0, 4, std::string(2U << 20, 'x'));
-  ::setrlimit(RLIMIT_FSIZE, &saved);
-  ::signal(SIGXFSZ, saved_handler);
+  Status status;
+  {
+    FileSizeLimit full;
+    status = Patch(storage.get(), 1, 0, 4, std::string(2U << 20, 'x'));
+  }
 
   EXPECT_FALSE(status.ok());
   EXPECT_EQ(ReadChunk(*storage, 1, 0), "inline bytes");
