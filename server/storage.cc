@@ -152,7 +152,12 @@ Status Storage::Open(const std::string& data_dir, const StorageOptions& options,
 
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  families.emplace_back(kFamilyNames[kDefault], rocksdb::ColumnFamilyOptions());
+  // The default family holds one small marker. Its write buffer is kept as small as the others:
+  // after a full disk, RocksDB takes writes again only once the largest write buffer of any
+  // family fits on the disk (64 MiB with RocksDB's default).
+  rocksdb::ColumnFamilyOptions default_family;
+  default_family.write_buffer_size = options.metadata_write_buffer_bytes;
+  families.emplace_back(kFamilyNames[kDefault], default_family);
   families.emplace_back(kFamilyNames[kInodes], MetadataFamilyOptions(options, cache, true));
   families.emplace_back(kFamilyNames[kDentries], MetadataFamilyOptions(options, cache, true));
   families.emplace_back(kFamilyNames[kXattrs], MetadataFamilyOptions(options, cache, false));
