@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -179,6 +180,13 @@ class Client {
     uint32_t type = 0;
     bool has_attr = false;
     proto::InodeAttr attr;
+    // A directory taken from dir_cache_ rather than asked of its server: the name it was
+    // cached under.
+    struct CachedName {
+      uint64_t parent = 0;
+      std::string name;
+    };
+    std::optional<CachedName> cached_as;
   };
   // The directory a new or removed name lives in.
   struct ParentAndName {
@@ -193,13 +201,16 @@ class Client {
   // Namespace (client_namespace.cc).
   Status Resolve(std::string_view path, bool follow_last, Resolved* out);
   // use_cache: take the directories on the way from dir_cache_ where fresh; a name not found
-  // under a cached directory makes the walk start again without the cache.
+  // under a cached directory makes the walk start again without the cache. cache_last: the last
+  // component too, when it is a cached directory.
   Status ResolveComponents(std::vector<std::string> components, bool follow_last, int depth,
-                           std::vector<uint64_t>* ancestors, Resolved* out, bool use_cache = true);
+                           std::vector<uint64_t>* ancestors, Resolved* out, bool use_cache = true,
+                           bool cache_last = false);
   // Resolves all but the last component. A path naming the root, or ending in "." or "..",
   // names a directory that cannot be created or removed: STATUS_EXISTS, with out->name empty,
-  // "." or "..", once the directory is known to exist.
-  Status ResolveParent(std::string_view path, ParentAndName* out);
+  // "." or "..", once the directory is known to exist. cache_parent: the parent itself may come
+  // from dir_cache_ (out->parent.cached_as), for a caller that finds out when it is gone.
+  Status ResolveParent(std::string_view path, ParentAndName* out, bool cache_parent = false);
   Status Lookup(uint64_t parent, const std::string& name, Resolved* out);
   Status GetAttr(uint64_t ino, proto::InodeAttr* attr);
   Status FillAttr(Resolved* resolved);

@@ -59,16 +59,21 @@ Status Client::Open(std::string_view path, int flags, uint32_t mode, int* fd, in
   Status status;
   bool created = false;
   if ((flags & O_CREAT) != 0) {
+    // The parent comes from the directory cache where fresh; when the cached one is gone, it is
+    // looked up again.
     ParentAndName where;
-    status = ResolveParent(path, &where);
-    if (status.code() == proto::STATUS_EXISTS) {
-      return (flags & O_EXCL) != 0 ? status : Status(proto::STATUS_IS_DIR, "the root");
-    }
-    if (!status.ok()) return status;
-    if (path.back() == '/') return {proto::STATUS_IS_DIR, "O_CREAT of a directory path"};
     proto::CreateReply reply;
-    status =
-        CreateEntry(where, NewInodeAttr(S_IFREG | (mode & 07777)), (flags & O_EXCL) != 0, &reply);
+    for (bool cache_parent : {true, false}) {
+      status = ResolveParent(path, &where, cache_parent);
+      if (status.code() == proto::STATUS_EXISTS) {
+        return (flags & O_EXCL) != 0 ? status : Status(proto::STATUS_IS_DIR, "the root");
+      }
+      if (!status.ok()) return status;
+      if (path.back() == '/') return {proto::STATUS_IS_DIR, "O_CREAT of a directory path"};
+      status =
+          CreateEntry(where, NewInodeAttr(S_IFREG | (mode & 07777)), (flags & O_EXCL) != 0, &reply);
+      if (status.code() != proto::STATUS_NOT_FOUND || !where.parent.cached_as.has_value()) break;
+    }
     if (!status.ok()) return status;
     created = reply.created();
     resolved.ino = reply.entry().ino();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <ctime>
+#include <optional>
 
 #include "client.h"
 #include "path.h"
@@ -226,7 +227,8 @@ Status Client::Resolve(std::string_view path, bool follow_last, Resolved* out) {
 // Walks from the root. A symlink met on the way is replaced by its target and the walk starts
 // again from the root with the rest of the path appended, so ".." always means the real parent.
 Status Client::ResolveComponents(std::vector<std::string> components, bool follow_last, int depth,
-                                 std::vector<uint64_t>* ancestors, Resolved* out, bool use_cache) {
+                                 std::vector<uint64_t>* ancestors, Resolved* out, bool use_cache,
+                                 bool cache_last) {
   std::vector<Resolved> stack;  // the directories walked through, root first
   bool used_cache = false;
   Resolved root;
@@ -243,10 +245,12 @@ Status Client::ResolveComponents(std::vector<std::string> components, bool follo
     }
     bool last = i + 1 == components.size();
     Resolved next;
-    if (std::optional<uint64_t> cached =
-            use_cache && !last ? dir_cache_.Find(stack.back().ino, name) : std::nullopt) {
+    if (std::optional<uint64_t> cached = use_cache && (!last || cache_last)
+                                             ? dir_cache_.Find(stack.back().ino, name)
+                                             : std::nullopt) {
       next.ino = *cached;
       next.type = S_IFDIR;
+      next.cached_as = Resolved::CachedName{stack.back().ino, name};
       used_cache = true;
       stack.push_back(std::move(next));
       continue;
@@ -274,8 +278,8 @@ Status Client::ResolveComponents(std::vector<std::string> components, bool follo
       if (!status.ok()) return status;
       target.insert(target.end(), components.begin() + static_cast<std::ptrdiff_t>(i) + 1,
                     components.end());
-      return ResolveComponents(std::move(target), follow_last, depth + 1, ancestors, out,
-                               use_cache);
+      return ResolveComponents(std::move(target), follow_last, depth + 1, ancestors, out, use_cache,
+                               cache_last);
     }
     stack.push_back(std::move(next));
   }
@@ -287,7 +291,7 @@ Status Client::ResolveComponents(std::vector<std::string> components, bool follo
   return Status::Ok();
 }
 
-Status Client::ResolveParent(std::string_view path, ParentAndName* out) {
+Status Client::ResolveParent(std::string_view path, ParentAndName* out, bool cache_parent) {
   std::vector<std::string> components;
   Status status = SplitPath(path, &components);
   if (!status.ok()) return status;
@@ -302,7 +306,8 @@ Status Client::ResolveParent(std::string_view path, ParentAndName* out) {
   }
   out->name = std::move(components.back());
   components.pop_back();
-  status = ResolveComponents(std::move(components), true, 0, &out->ancestors, &out->parent);
+  status = ResolveComponents(std::move(components), true, 0, &out->ancestors, &out->parent,
+                             /*use_cache=*/true, cache_parent);
   if (!status.ok()) return status;
   if (!IsDir(out->parent.type)) return {proto::STATUS_NOT_DIR, "parent is not a directory"};
   out->ancestors.push_back(out->parent.ino);
@@ -343,13 +348,27 @@ Status Client::CreateEntry(const ParentAndName& where, proto::InodeAttr attr, bo
   request.set_parent(where.parent.ino);
   request.set_name(where.name);
   request.set_exclusive(exclusive);
+  // A parent taken from the directory cache may have been removed or renamed by another client
+  // since: its name is looked up beside the create, at no round trip of its own, and a file made
+  // in a directory no longer there is taken back (the caller looks the parent up again).
+  proto::LookupRequest parent_request;
+  std::optional<PendingCall> parent_check;
+  if (const auto& cached = where.parent.cached_as) {
+    parent_request.set_parent(cached->parent);
+    parent_request.set_name(cached->name);
+    parent_check = cluster_.StartHome(DentryPlacementKey(cached->parent, cached->name),
+                                      proto::OP_LOOKUP, parent_request);
+  }
   // Every attempt after a failure the cluster may mend goes under the first one's request id:
   // if the create was applied, the head answers with its reply whatever inode number is drawn.
   const uint64_t request_id = cluster_.NewRequestId();
   const auto deadline = std::chrono::steady_clock::now() + cluster_.timeouts().failover;
   for (int attempt = 0; attempt < kMaxCreateAttempts;) {
     attr.set_ino(NewInodeIdFor(key));
-    if (attr.ino() == 0) return {proto::STATUS_UNREACHABLE, "no inode number fits the map"};
+    if (attr.ino() == 0) {
+      status = {proto::STATUS_UNREACHABLE, "no inode number fits the map"};
+      break;
+    }
     *request.mutable_attr() = attr;
     PendingCall call =
         cluster_.Start(cluster_.Home(key), proto::OP_CREATE, request, {}, request_id);
@@ -360,12 +379,25 @@ Status Client::CreateEntry(const ParentAndName& where, proto::InodeAttr attr, bo
       continue;
     }
     ++attempt;
-    if (status.code() == proto::STATUS_CONFLICT) continue;  // the id was taken: draw again
-    if (!status.ok()) return status;
-    if (reply->created()) touches_.Touch(where.parent.ino, attr.ctime());
-    return Status::Ok();
+    if (status.code() != proto::STATUS_CONFLICT) break;  // else the id was taken: draw again
   }
-  return {proto::STATUS_IO_ERROR, "could not find a free inode id"};
+  if (status.code() == proto::STATUS_CONFLICT) {
+    status = {proto::STATUS_IO_ERROR, "could not find a free inode id"};
+  }
+  if (parent_check.has_value()) {
+    proto::LookupReply parent;
+    Status parent_status = cluster_.Finish(*parent_check).Decode(&parent);
+    const bool moved = parent_status.code() == proto::STATUS_NOT_FOUND ||
+                       (parent_status.ok() && parent.entry().ino() != where.parent.ino);
+    if (status.ok() && moved) {
+      dir_cache_.Erase(parent_request.parent(), parent_request.name());
+      if (reply->created()) (void)RemoveEntry(where, reply->entry().ino(), true);
+      return {proto::STATUS_NOT_FOUND, "the parent directory is gone"};
+    }
+  }
+  if (!status.ok()) return status;
+  if (reply->created()) touches_.Touch(where.parent.ino, attr.ctime());
+  return Status::Ok();
 }
 
 // The directory and its parent's link count in one intent; its runner draws the inode number,
@@ -592,19 +624,28 @@ Status Client::RemoveDirectory(const ParentAndName& where) {
 }
 
 Status Client::Unlink(std::string_view path) {
-  ParentAndName where;
-  Status status = ResolveParent(path, &where);
-  if (status.code() == proto::STATUS_EXISTS) return {proto::STATUS_IS_DIR, "names a directory"};
-  if (!status.ok()) return status;
-  if (path.back() == '/') {
-    // "file/" names a directory or nothing.
-    Resolved target;
-    status = Lookup(where.parent.ino, where.name, &target);
+  // The parent comes from the directory cache where fresh: a name not found in a cached parent
+  // is looked for again in the parent looked up afresh.
+  Status status;
+  for (bool cache_parent : {true, false}) {
+    ParentAndName where;
+    status = ResolveParent(path, &where, cache_parent);
+    if (status.code() == proto::STATUS_EXISTS) return {proto::STATUS_IS_DIR, "names a directory"};
     if (!status.ok()) return status;
-    if (IsDir(target.type)) return {proto::STATUS_IS_DIR, "is a directory"};
-    return {proto::STATUS_NOT_DIR, "trailing slash on a non-directory"};
+    if (path.back() == '/') {
+      // "file/" names a directory or nothing.
+      Resolved target;
+      status = Lookup(where.parent.ino, where.name, &target);
+      if (status.ok()) {
+        if (IsDir(target.type)) return {proto::STATUS_IS_DIR, "is a directory"};
+        return {proto::STATUS_NOT_DIR, "trailing slash on a non-directory"};
+      }
+    } else {
+      status = RemoveEntry(where, 0, true);
+    }
+    if (status.code() != proto::STATUS_NOT_FOUND || !where.parent.cached_as.has_value()) break;
   }
-  return RemoveEntry(where, 0, true);
+  return status;
 }
 
 // Rename is: insert the new entry (compare-and-set against what was there), then remove the old

@@ -14,6 +14,7 @@
 
 #include "cluster.h"
 #include "placement.h"
+#include "sealfs/sealfs_ll.h"
 
 namespace sealfs::test {
 namespace {
@@ -584,6 +585,40 @@ TEST_F(NamespaceTest, DirectoriesCachedByOneClientFollowAnotherClientsChanges) {
   ASSERT_OK(sealfs_rmdir(other, "/e"));
   EXPECT_ERRNO(ENOENT, sealfs_stat(other, "/e", &st));
   EXPECT_ERRNO(ENOENT, sealfs_mkdir(other, "/e/x", 0755)) << "its own rmdir is seen at once";
+  sealfs_disconnect(other);
+}
+
+// A create or unlink takes its parent from the cache too (one round trip): a file is never made
+// in a directory another client removed meanwhile (nothing is left under the removed inode), and
+// a directory made again under the same name, or in place of one renamed, is found.
+TEST_F(NamespaceTest, CreatesAndUnlinksInACachedParentFollowAnotherClientsChanges) {
+  sealfs_client* other = ConnectOrThrow(cluster_->manager_address());
+  ASSERT_OK(sealfs_mkdir(client_, "/d", 0755));
+  struct stat removed {};
+  ASSERT_OK(sealfs_stat(client_, "/d", &removed));
+  WriteFile(other, "/d/a", "a");  // other caches /d
+  ASSERT_OK(sealfs_unlink(client_, "/d/a"));
+  ASSERT_OK(sealfs_rmdir(client_, "/d"));
+  EXPECT_ERRNO(ENOENT, sealfs_open(other, "/d/b", O_CREAT | O_WRONLY, 0644));
+  struct stat st {};
+  EXPECT_ERRNO(ENOENT, sealfs_ll_lookup(other, removed.st_ino, "b", &st))
+      << "an entry left under the removed directory";
+
+  ASSERT_OK(sealfs_mkdir(client_, "/d", 0755));
+  WriteFile(other, "/d/c", "c");
+  EXPECT_EQ(ReadFile(client_, "/d/c"), "c") << "made in the new /d";
+  ASSERT_OK(sealfs_unlink(client_, "/d/c"));
+  ASSERT_OK(sealfs_rmdir(client_, "/d"));
+  ASSERT_OK(sealfs_mkdir(client_, "/d", 0755));
+  WriteFile(client_, "/d/e", "e");
+  EXPECT_OK(sealfs_unlink(other, "/d/e")) << "found in the new /d through the cached old one";
+  EXPECT_ERRNO(ENOENT, sealfs_stat(client_, "/d/e", &st));
+
+  ASSERT_OK(sealfs_rename(client_, "/d", "/renamed"));
+  ASSERT_OK(sealfs_mkdir(client_, "/d", 0755));
+  WriteFile(other, "/d/f", "f");
+  EXPECT_EQ(ReadFile(client_, "/d/f"), "f") << "made in the new /d, not in the renamed one";
+  EXPECT_ERRNO(ENOENT, sealfs_stat(client_, "/renamed/f", &st));
   sealfs_disconnect(other);
 }
 
