@@ -7,7 +7,9 @@
 //
 // Kernel caching, and why:
 //  - attributes and entries are cached for attr_timeout / entry_timeout seconds (default 1):
-//    another client's change shows here within that time, as on NFS with actimeo=1;
+//    another client's change shows here within that time, as on NFS with actimeo=1 (within
+//    twice attr_timeout for a directory's attributes: the library keeps them as long again,
+//    so that the GETATTR the kernel sends after each create in a directory costs nothing);
 //    negative lookups are not cached (negative_timeout=0), so a file created elsewhere is seen
 //    at once;
 //  - the page cache is dropped on every open (no keep_cache): close-to-open consistency, a file
@@ -551,6 +553,9 @@ int main(int argc, char** argv) {
   client_options.uid = 0;  // the bridge acts for every caller; the kernel checks permissions
   client_options.gid = 0;
   client_options.umask = 0;  // the kernel applied the caller's umask already
+  // The library answers a directory's GETATTR from what it read within this time (its own
+  // changes kept), as the kernel does within attr_timeout: 0 asks the servers every time.
+  client_options.dir_cache_ms = static_cast<int>(mount.options.attr_timeout * 1000);
   // Fail here, before detaching, when the cluster cannot be reached. The client's threads do
   // not survive fuse_daemonize()'s fork, so the real connection is made after it.
   sealfs_client* probe = nullptr;

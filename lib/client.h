@@ -126,7 +126,8 @@ class Client {
   // By inode, for bridges such as FUSE that track inodes themselves (sealfs_ll.h). No path is
   // resolved and no permission checked: the caller (the kernel, with default_permissions) has.
   Status LookupAttr(uint64_t parent, const std::string& name, proto::InodeAttr* attr);
-  Status GetInodeAttr(uint64_t ino, proto::InodeAttr* attr) { return GetAttr(ino, attr); }
+  // A directory's attributes come from dir_cache_ while fresh.
+  Status GetInodeAttr(uint64_t ino, proto::InodeAttr* attr);
   Status SetXattr(uint64_t ino, std::string_view name, std::string_view value, int flags);
   Status GetXattr(uint64_t ino, std::string_view name, std::string* value);
   Status ListXattr(uint64_t ino, std::vector<std::string>* names);
@@ -223,6 +224,9 @@ class Client {
                          proto::CreateReply* reply);
   // Bumps a directory's mtime and ctime and changes its link count by nlink_delta.
   static proto::SetAttrRequest TouchRequest(uint64_t dir_ino, int nlink_delta);
+  // Moves a directory's mtime and ctime to `when` in the background (touches_), after a create
+  // or unlink in it.
+  void TouchDirectory(uint64_t dir_ino, const proto::Timespec& when);
   // Sends touches_'s SETATTRs, all at once.
   void SendTouches(const std::vector<proto::SetAttrRequest>& touches);
   // A file whose inode went with its last link: its chunks are deleted in the background

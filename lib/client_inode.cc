@@ -26,6 +26,15 @@ Status Client::LookupAttr(uint64_t parent, const std::string& name, proto::Inode
   return status;
 }
 
+Status Client::GetInodeAttr(uint64_t ino, proto::InodeAttr* attr) {
+  if (std::optional<proto::InodeAttr> cached = dir_cache_.FindAttr(ino)) {
+    *attr = std::move(*cached);
+    touches_.AddPendingTimes(ino, attr);
+    return Status::Ok();
+  }
+  return GetAttr(ino, attr);
+}
+
 Status Client::SetInodeAttr(proto::SetAttrRequest request, proto::InodeAttr* out) {
   if (request.has_size()) {
     proto::InodeAttr attr;

@@ -86,6 +86,14 @@ Status Client::RunIntent(const std::string& coordinator_key, const proto::Intent
   request.set_coordinator_key(coordinator_key);
   *request.mutable_intent() = intent;
   Status status = cluster_.CallHome(coordinator_key, proto::OP_RUN_INTENT, request).Decode(reply);
+  // The directories it changed (link counts, times) are read afresh next time, whatever came of
+  // it.
+  for (const proto::IntentStep& step : intent.steps()) {
+    proto::SetAttrRequest changed;
+    if (step.op() == proto::OP_SET_ATTR && changed.ParseFromString(step.message())) {
+      dir_cache_.EraseAttr(changed.ino());
+    }
+  }
   if (!status.ok()) return status;
   if (reply->step_replies_size() == intent.steps_size()) return Status::Ok();
   return {reply->failed_code(), reply->failed_message()};
@@ -173,6 +181,7 @@ Status Client::GetAttr(uint64_t ino, proto::InodeAttr* attr) {
   Status status = result.Decode(&reply);
   if (!status.ok()) return status;
   *attr = std::move(*reply.mutable_attr());
+  dir_cache_.InsertAttr(*attr);
   touches_.AddPendingTimes(ino, attr);
   return status;
 }
@@ -188,6 +197,7 @@ Status Client::SetAttr(const proto::SetAttrRequest& request, proto::SetAttrReply
   touches_.FlushIfPending(request.ino());  // a pending touch must not land over this change
   RpcResult result =
       cluster_.CallHome(InodePlacementKey(request.ino()), proto::OP_SET_ATTR, request);
+  dir_cache_.EraseAttr(request.ino());
   proto::SetAttrReply ignored;
   return result.Decode(reply != nullptr ? reply : &ignored);
 }
@@ -206,7 +216,10 @@ Status Client::Lookup(uint64_t parent, const std::string& name, Resolved* out) {
   if (out->has_attr) out->attr = std::move(*reply.mutable_attr());
   if (IsDir(out->type)) {
     dir_cache_.Insert(parent, name, out->ino);
-    if (out->has_attr) touches_.AddPendingTimes(out->ino, &out->attr);
+    if (out->has_attr) {
+      dir_cache_.InsertAttr(out->attr);
+      touches_.AddPendingTimes(out->ino, &out->attr);
+    }
   }
   return Status::Ok();
 }
@@ -396,7 +409,7 @@ Status Client::CreateEntry(const ParentAndName& where, proto::InodeAttr attr, bo
     }
   }
   if (!status.ok()) return status;
-  if (reply->created()) touches_.Touch(where.parent.ino, attr.ctime());
+  if (reply->created()) TouchDirectory(where.parent.ino, attr.ctime());
   return Status::Ok();
 }
 
@@ -427,6 +440,11 @@ Status Client::CreateDirectory(const ParentAndName& where, proto::InodeAttr attr
     return Status::Ok();
   }
   return status;
+}
+
+void Client::TouchDirectory(uint64_t dir_ino, const proto::Timespec& when) {
+  touches_.Touch(dir_ino, when);
+  dir_cache_.RaiseTimes(dir_ino, when);
 }
 
 proto::SetAttrRequest Client::TouchRequest(uint64_t dir_ino, int nlink_delta) {
@@ -498,7 +516,7 @@ Status Client::RemoveEntry(const ParentAndName& where, uint64_t expected_ino,
   Status status = cluster_.CallHome(entry_key, proto::OP_REMOVE_DENTRY, request).Decode(&reply);
   if (!status.ok()) return status;
   if (reply.inode_elsewhere()) return RemoveEntryAndLink(where, reply.entry(), request);
-  touches_.Touch(where.parent.ino, request.ctime());
+  TouchDirectory(where.parent.ino, request.ctime());
   if (reply.inode_removed()) DeleteData(reply.entry(), reply.attr());
   return Status::Ok();
 }

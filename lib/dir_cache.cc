@@ -1,6 +1,10 @@
 #include "dir_cache.h"
 
+#include <sys/stat.h>
+
 #include <cstring>
+
+#include "lib/directory_touches.h"
 
 namespace sealfs::client {
 
@@ -37,6 +41,38 @@ void DirCache::Erase(uint64_t parent, std::string_view name) {
   const std::string key = Key(parent, name);
   std::lock_guard lock(mutex_);
   entries_.erase(key);
+}
+
+std::optional<proto::InodeAttr> DirCache::FindAttr(uint64_t ino) {
+  if (!enabled()) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  auto it = attrs_.find(ino);
+  if (it == attrs_.end()) return std::nullopt;
+  if (Clock::now() >= it->second.expires) {
+    attrs_.erase(it);
+    return std::nullopt;
+  }
+  return it->second.attr;
+}
+
+void DirCache::InsertAttr(const proto::InodeAttr& attr) {
+  if (!enabled() || !S_ISDIR(attr.mode())) return;
+  std::lock_guard lock(mutex_);
+  if (attrs_.size() >= capacity_) attrs_.clear();
+  attrs_[attr.ino()] = CachedAttr{attr, Clock::now() + ttl_};
+}
+
+void DirCache::RaiseTimes(uint64_t ino, const proto::Timespec& when) {
+  if (!enabled()) return;
+  std::lock_guard lock(mutex_);
+  auto it = attrs_.find(ino);
+  if (it != attrs_.end()) client::RaiseTimes(&it->second.attr, when);
+}
+
+void DirCache::EraseAttr(uint64_t ino) {
+  if (!enabled()) return;
+  std::lock_guard lock(mutex_);
+  attrs_.erase(ino);
 }
 
 }  // namespace sealfs::client

@@ -4,6 +4,12 @@
 // bridge lets the kernel cache a name). Only directories are kept: a file's entry is always
 // asked for. This client's own rmdir and rename drop the names they change; another client's
 // show up here within ttl. Thread-safe.
+//
+// It also keeps the attributes of directories, by inode, for the same ttl, so that the FUSE
+// kernel's GETATTR of a directory after each create in it (it drops what it knew of a directory
+// whose names changed, and checks permissions with it) costs no round trip. This client's own
+// changes keep them true: a create or unlink raises the times (RaiseTimes), any other change of
+// the directory's inode drops them (EraseAttr).
 #pragma once
 
 #include <chrono>
@@ -13,6 +19,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include "sealfs.pb.h"
 
 namespace sealfs::client {
 
@@ -29,6 +37,14 @@ class DirCache {
   void Erase(uint64_t parent, std::string_view name);
   [[nodiscard]] bool enabled() const { return ttl_.count() > 0; }
 
+  // A directory's attributes when cached and fresh.
+  std::optional<proto::InodeAttr> FindAttr(uint64_t ino);
+  // Keeps attr when it is a directory's.
+  void InsertAttr(const proto::InodeAttr& attr);
+  // Raises the cached mtime and ctime of ino to `when`, as a touch this client sent does.
+  void RaiseTimes(uint64_t ino, const proto::Timespec& when);
+  void EraseAttr(uint64_t ino);
+
  private:
   static std::string Key(uint64_t parent, std::string_view name);
   struct Entry {
@@ -39,6 +55,11 @@ class DirCache {
   const std::size_t capacity_;
   std::mutex mutex_;
   std::unordered_map<std::string, Entry> entries_;  // GUARDED_BY(mutex_)
+  struct CachedAttr {
+    proto::InodeAttr attr;
+    Clock::time_point expires;
+  };
+  std::unordered_map<uint64_t, CachedAttr> attrs_;  // GUARDED_BY(mutex_)
 };
 
 }  // namespace sealfs::client

@@ -1,6 +1,7 @@
 #include "dir_cache.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <thread>
 
@@ -39,6 +40,43 @@ TEST(DirCacheTest, ZeroTimeKeepsNothingAndAFullCacheStartsOver) {
   small.Insert(1, "c", 12);
   EXPECT_EQ(small.Find(1, "a"), std::nullopt);
   EXPECT_EQ(small.Find(1, "c"), 12U);
+}
+
+proto::InodeAttr DirAttr(uint64_t ino, uint32_t mode, int64_t seconds) {
+  proto::InodeAttr attr;
+  attr.set_ino(ino);
+  attr.set_mode(mode);
+  attr.mutable_mtime()->set_sec(seconds);
+  attr.mutable_ctime()->set_sec(seconds);
+  return attr;
+}
+
+TEST(DirCacheTest, KeepsADirectorysAttributesWithThisClientsTouchesForItsTime) {
+  DirCache cache(milliseconds(200));
+  cache.InsertAttr(DirAttr(5, S_IFDIR | 0755, 100));
+  cache.InsertAttr(DirAttr(6, S_IFREG | 0644, 100));
+  EXPECT_EQ(cache.FindAttr(6), std::nullopt) << "only directories are kept";
+  ASSERT_NE(cache.FindAttr(5), std::nullopt);
+  EXPECT_EQ(cache.FindAttr(5)->mtime().sec(), 100);
+
+  proto::Timespec later;
+  later.set_sec(200);
+  cache.RaiseTimes(5, later);
+  EXPECT_EQ(cache.FindAttr(5)->mtime().sec(), 200);
+  EXPECT_EQ(cache.FindAttr(5)->ctime().sec(), 200);
+  proto::Timespec earlier;
+  earlier.set_sec(150);
+  cache.RaiseTimes(5, earlier);
+  EXPECT_EQ(cache.FindAttr(5)->mtime().sec(), 200) << "a touch never moves a time back";
+
+  cache.EraseAttr(5);
+  EXPECT_EQ(cache.FindAttr(5), std::nullopt);
+  cache.InsertAttr(DirAttr(5, S_IFDIR | 0755, 300));
+  std::this_thread::sleep_for(milliseconds(250));
+  EXPECT_EQ(cache.FindAttr(5), std::nullopt) << "expired";
+  DirCache off(milliseconds(0));
+  off.InsertAttr(DirAttr(5, S_IFDIR | 0755, 300));
+  EXPECT_EQ(off.FindAttr(5), std::nullopt);
 }
 
 }  // namespace

@@ -10,6 +10,11 @@ bool Later(const proto::Timespec& a, const proto::Timespec& b) {
 }
 }  // namespace
 
+void RaiseTimes(proto::InodeAttr* attr, const proto::Timespec& when) {
+  if (Later(when, attr->mtime())) *attr->mutable_mtime() = when;
+  if (Later(when, attr->ctime())) *attr->mutable_ctime() = when;
+}
+
 DirectoryTouches::DirectoryTouches(Send send)
     : batches_([send = std::move(send)](const Touches& touches) {
         std::vector<proto::SetAttrRequest> requests;
@@ -33,9 +38,7 @@ void DirectoryTouches::Touch(uint64_t dir_ino, const proto::Timespec& when) {
 void DirectoryTouches::AddPendingTimes(uint64_t dir_ino, proto::InodeAttr* attr) {
   batches_.Inspect([&](const Touches& touches) {
     auto it = touches.find(dir_ino);
-    if (it == touches.end()) return;
-    if (Later(it->second, attr->mtime())) *attr->mutable_mtime() = it->second;
-    if (Later(it->second, attr->ctime())) *attr->mutable_ctime() = it->second;
+    if (it != touches.end()) RaiseTimes(attr, it->second);
   });
 }
 

@@ -19,6 +19,9 @@
 
 namespace sealfs::client {
 
+// Raises attr's mtime and ctime to `when` where they are earlier, as a touch at `when` does.
+void RaiseTimes(proto::InodeAttr* attr, const proto::Timespec& when);
+
 class DirectoryTouches {
  public:
   // Sends the touches, one SETATTR per directory, all at once; returns when all are answered.

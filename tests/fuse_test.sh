@@ -141,6 +141,20 @@ sleep 0.5
 [[ $(cat "$mnt/renamed.txt") == $'from mount one\nappended by two' ]] || fail "the first mount misses the append"
 echo "ok: two mounts see each other's changes"
 
+# A listing on one mount shows the sizes the other mount wrote.
+mkdir "$mnt/listed"
+for i in $(seq 30); do head -c $((i * 101)) "$work/random.bin" >"$mnt/listed/f$i"; done
+expected=$(for i in $(seq 30); do echo "f$i $((i * 101))"; done | sort)
+sleep 0.5
+[[ $(cd "$mnt2/listed" && stat -c '%n %s' -- * | sort) == "$expected" ]] ||
+  fail "a listing on the second mount shows other sizes"
+for i in $(seq 30); do head -c $((i * 7)) "$work/random.bin" >"$mnt/listed/f$i"; done
+expected=$(for i in $(seq 30); do echo "f$i $((i * 7))"; done | sort)
+sleep 0.5
+[[ $(cd "$mnt2/listed" && ls -l | awk '$1 != "total" { print $NF, $5 }' | sort) == "$expected" ]] ||
+  fail "ls -l on the second mount shows the sizes before the rewrite"
+echo "ok: a listing gives the other mount's sizes"
+
 # Unmount while idle; a new mount sees the same tree.
 before=$(describe "$mnt")
 unmount "$mnt2"

@@ -2,8 +2,11 @@
 // what it does is what the path API then sees.
 #include <fcntl.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cluster.h"
 #include "sealfs/sealfs_ll.h"
@@ -191,6 +194,45 @@ TEST_F(LlApiTest, DirectoriesAndXattrsByInode) {
   EXPECT_EQ(std::string(list, 7), std::string("user.k\0", 7));
   ASSERT_OK(sealfs_ll_removexattr(client_, x.st_ino, "user.k"));
   EXPECT_ERRNO(ENODATA, sealfs_ll_getxattr(client_, x.st_ino, "user.k", value, sizeof(value)));
+}
+
+// The attributes of a directory are kept by the client for its directory cache time (the FUSE
+// kernel asks for them after every create in it): this client's own changes show at once,
+// another client's within that time.
+TEST_F(LlApiTest, ADirectorysAttributesShowThisClientsChangesAtOnce) {
+  struct stat dir {};
+  ASSERT_OK(sealfs_ll_create(client_, SEALFS_ROOT_INO, "d", S_IFDIR | 0755, 0, 0, 0, &dir));
+  struct stat before {};
+  ASSERT_OK(sealfs_ll_getattr(client_, dir.st_ino, &before));
+  auto after = [&] {
+    struct stat st {};
+    EXPECT_OK(sealfs_ll_getattr(client_, dir.st_ino, &st));
+    return st;
+  };
+  auto later = [](const struct stat& a, const struct stat& b) {
+    return std::pair(a.st_mtim.tv_sec, a.st_mtim.tv_nsec) >
+           std::pair(b.st_mtim.tv_sec, b.st_mtim.tv_nsec);
+  };
+  usleep(20000);
+  struct stat file {};
+  ASSERT_OK(sealfs_ll_create(client_, dir.st_ino, "f", S_IFREG | 0644, 0, 0, 0, &file));
+  EXPECT_TRUE(later(after(), before)) << "a create moves the directory's mtime";
+  const struct stat created = after();
+  usleep(20000);
+  ASSERT_OK(sealfs_ll_unlink(client_, dir.st_ino, "f"));
+  EXPECT_TRUE(later(after(), created)) << "an unlink moves it";
+  ASSERT_OK(sealfs_ll_create(client_, dir.st_ino, "sub", S_IFDIR | 0755, 0, 0, 0, &file));
+  EXPECT_EQ(after().st_nlink, before.st_nlink + 1) << "a subdirectory's link";
+  struct stat mode {};
+  mode.st_mode = 0700;
+  ASSERT_OK(sealfs_ll_setattr(client_, dir.st_ino, &mode, SEALFS_SET_MODE, nullptr));
+  EXPECT_EQ(after().st_mode & 07777, 0700U);
+
+  sealfs_client* other = ConnectOrThrow(cluster_->manager_address());
+  ASSERT_OK(sealfs_chmod(other, "/d", 0711));
+  sealfs_disconnect(other);
+  usleep(1100 * 1000);  // the default directory cache time, 1 s
+  EXPECT_EQ(after().st_mode & 07777, 0711U) << "another client's change, once the time is over";
 }
 
 }  // namespace

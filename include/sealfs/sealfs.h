@@ -95,9 +95,10 @@ typedef struct sealfs_options {
    *  60000. */
   int failover_timeout_ms;
   /** How long, in milliseconds, a directory this client looked up stays cached for resolving
-   *  paths through it: within that time another client's rename or removal of the directory
-   *  may go unseen here (as the FUSE mount's entry_timeout). 0: every path is resolved at the
-   *  servers. Default 1000. */
+   *  paths through it, and its attributes for sealfs_ll_getattr(): within that time another
+   *  client's rename or removal of the directory, or change of its attributes, may go unseen
+   *  here (as the FUSE mount's entry_timeout); this client's own changes show at once. 0: every
+   *  path is resolved, and every attribute read, at the servers. Default 1000. */
   int dir_cache_ms;
 } sealfs_options;
 
