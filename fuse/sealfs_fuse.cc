@@ -11,7 +11,8 @@
 //    twice attr_timeout for a directory's attributes: the library keeps them as long again,
 //    so that the GETATTR the kernel sends after each create in a directory costs nothing);
 //    negative lookups are not cached (negative_timeout=0), so a file created elsewhere is seen
-//    at once;
+//    at once; a listing gives the kernel each name's attributes with it (readdirplus), read by
+//    each server beside the names it lists;
 //  - the page cache is dropped on every open (no keep_cache): close-to-open consistency, a file
 //    closed on one mount reads the same on another once opened again;
 //  - writeback cache off: every write() reaches the servers before it returns, so a write acked
@@ -104,11 +105,12 @@ struct Mount {
 };
 
 // A directory read at opendir: FUSE resumes readdir at offsets, so the listing must not move.
+// Each entry carries its attributes where they were read with it (readdirplus).
 struct DirHandle {
   struct Entry {
     std::string name;
-    uint64_t ino;
-    unsigned char type;
+    struct stat attr;  // only the number and the type when not read with the entry
+    bool attr_read;
   };
   std::vector<Entry> entries;
 };
@@ -339,12 +341,18 @@ void Fallocate(fuse_req_t req, fuse_ino_t /*ino*/, int mode, off_t offset, off_t
 
 void Opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   sealfs_dir* stream = nullptr;
-  if (ReplyIfError(req, sealfs_ll_opendir(Client(req), ino, &stream))) return;
+  if (ReplyIfError(req, sealfs_ll_opendirplus(Client(req), ino, &stream))) return;
   auto handle = std::make_unique<DirHandle>();
   struct dirent entry {};
+  struct stat attr {};
   int rc = 0;
-  while ((rc = sealfs_readdir(Client(req), stream, &entry)) == 1) {
-    handle->entries.push_back({entry.d_name, entry.d_ino, entry.d_type});
+  while ((rc = sealfs_ll_readdirplus(Client(req), stream, &entry, &attr)) == 1) {
+    const bool attr_read = attr.st_ino != 0;
+    if (!attr_read) {
+      attr.st_ino = entry.d_ino;
+      attr.st_mode = static_cast<mode_t>(DTTOIF(entry.d_type));
+    }
+    handle->entries.push_back({entry.d_name, attr, attr_read});
   }
   sealfs_closedir(Client(req), stream);
   if (ReplyIfError(req, rc)) return;
@@ -358,11 +366,29 @@ void Readdir(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t offset, fuse
   std::size_t used = 0;
   for (auto i = static_cast<std::size_t>(offset); i < handle->entries.size(); ++i) {
     const DirHandle::Entry& entry = handle->entries[i];
-    struct stat st {};
-    st.st_ino = entry.ino;
-    st.st_mode = static_cast<mode_t>(DTTOIF(entry.type));
-    const std::size_t needed = fuse_add_direntry(
-        req, buf.data() + used, size - used, entry.name.c_str(), &st, static_cast<off_t>(i + 1));
+    const std::size_t needed =
+        fuse_add_direntry(req, buf.data() + used, size - used, entry.name.c_str(), &entry.attr,
+                          static_cast<off_t>(i + 1));
+    if (needed > size - used) break;
+    used += needed;
+  }
+  fuse_reply_buf(req, buf.data(), used);
+}
+
+// As Readdir, and each name whose attributes came with the listing enters the kernel's caches
+// as a LOOKUP would (so `ls -l` and find's stats ask nothing more); the others, "." and ".."
+// among them, are looked up when used.
+void Readdirplus(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t offset,
+                 fuse_file_info* fi) {
+  const auto* handle = reinterpret_cast<const DirHandle*>(fi->fh);
+  std::vector<char> buf(size);
+  std::size_t used = 0;
+  for (auto i = static_cast<std::size_t>(offset); i < handle->entries.size(); ++i) {
+    const DirHandle::Entry& entry = handle->entries[i];
+    fuse_entry_param param = entry.attr_read ? EntryOf(req, entry.attr) : fuse_entry_param{};
+    if (!entry.attr_read) param.attr = entry.attr;  // ino 0: the kernel makes no entry of it
+    const std::size_t needed = fuse_add_direntry_plus(
+        req, buf.data() + used, size - used, entry.name.c_str(), &param, static_cast<off_t>(i + 1));
     if (needed > size - used) break;
     used += needed;
   }
@@ -440,6 +466,7 @@ fuse_lowlevel_ops MakeOperations() {
   ops.fallocate = Fallocate;
   ops.opendir = Opendir;
   ops.readdir = Readdir;
+  ops.readdirplus = Readdirplus;
   ops.releasedir = Releasedir;
   ops.statfs = Statfs;
   ops.setxattr = Setxattr;

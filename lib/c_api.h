@@ -80,6 +80,15 @@ inline unsigned char DirentType(uint32_t type) {
   }
 }
 
+inline void FillDirent(const client::DirStream::Entry& from, struct dirent* entry) {
+  std::memset(entry, 0, sizeof(*entry));
+  entry->d_ino = from.ino;
+  entry->d_type = DirentType(from.type);
+  entry->d_reclen = sizeof(*entry);
+  std::size_t n = std::min(from.name.size(), sizeof(entry->d_name) - 1);
+  std::memcpy(entry->d_name, from.name.data(), n);
+}
+
 // Copies a value whose length the caller learns with size 0, as getxattr(2): -ERANGE when it
 // does not fit.
 inline ssize_t CopyOut(std::string_view bytes, void* dest, size_t size) {

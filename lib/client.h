@@ -56,6 +56,9 @@ class DirStream {
     std::string name;
     uint64_t ino = 0;
     uint32_t type = 0;
+    // Read with the entry in a stream opened with attributes, where its server holds the inode
+    // (always, unless it was renamed or linked from another directory).
+    std::optional<proto::InodeAttr> attr;
   };
   // Fills *entry and returns true, or returns false at the end; *status reports a failure.
   bool Next(Entry* entry, Status* status);
@@ -65,6 +68,7 @@ class DirStream {
   class Client* client_ = nullptr;
   uint64_t ino_ = 0;
   uint64_t parent_ino_ = 0;
+  bool with_attrs_ = false;
   int dots_emitted_ = 0;
   std::vector<ServerId> servers_;
   uint64_t epoch_ = 0;              // of the map servers_ comes from; every page is asked for at it
@@ -147,7 +151,8 @@ class Client {
                 proto::InodeAttr* out);
   Status ReadlinkOf(uint64_t ino, std::string* target);
   Status OpenInode(uint64_t ino, int flags, int* fd);
-  Status OpenDirInode(uint64_t ino, std::unique_ptr<DirStream>* out);
+  // with_attrs: each entry comes with its inode's attributes where they are stored with it.
+  Status OpenDirInode(uint64_t ino, std::unique_ptr<DirStream>* out, bool with_attrs = false);
 
   // Descriptors.
   // symlink_depth counts the dangling links an O_CREAT already followed to their targets.
@@ -263,7 +268,8 @@ class Client {
   Status OpenResolved(Resolved resolved, int flags, bool created, bool check_permission, int* fd);
   // A directory known only by its inode, as a ParentAndName for a name in it.
   static ParentAndName InDirectory(uint64_t parent, std::string name);
-  std::unique_ptr<DirStream> NewDirStream(uint64_t ino, uint64_t parent_ino);
+  std::unique_ptr<DirStream> NewDirStream(uint64_t ino, uint64_t parent_ino,
+                                          bool with_attrs = false);
   // One attempt at renaming source to target; STATUS_CONFLICT means another client changed
   // one of the names meanwhile and the caller should resolve again and retry. want_dir: the
   // path ended in '/', so the moved inode must be a directory.

@@ -127,13 +127,13 @@ Status Client::OpenInode(uint64_t ino, int flags, int* fd) {
   return OpenResolved(std::move(resolved), flags & ~O_CREAT, false, false, fd);
 }
 
-Status Client::OpenDirInode(uint64_t ino, std::unique_ptr<DirStream>* out) {
+Status Client::OpenDirInode(uint64_t ino, std::unique_ptr<DirStream>* out, bool with_attrs) {
   proto::InodeAttr attr;
   Status status = GetAttr(ino, &attr);
   if (!status.ok()) return status;
   if (!S_ISDIR(attr.mode())) return {proto::STATUS_NOT_DIR, "not a directory"};
   // ".." is unknown by inode alone; bridges ignore its number.
-  *out = NewDirStream(ino, ino);
+  *out = NewDirStream(ino, ino, with_attrs);
   return Status::Ok();
 }
 

@@ -1129,11 +1129,13 @@ Status Client::OpenDir(std::string_view path, std::unique_ptr<DirStream>* out) {
   return Status::Ok();
 }
 
-std::unique_ptr<DirStream> Client::NewDirStream(uint64_t ino, uint64_t parent_ino) {
+std::unique_ptr<DirStream> Client::NewDirStream(uint64_t ino, uint64_t parent_ino,
+                                                bool with_attrs) {
   auto stream = std::make_unique<DirStream>();
   stream->client_ = this;
   stream->ino_ = ino;
   stream->parent_ino_ = parent_ino;
+  stream->with_attrs_ = with_attrs;
   stream->deadline_ = std::chrono::steady_clock::now() + cluster_.timeouts().failover;
   stream->StartOver();
   return stream;
@@ -1183,6 +1185,7 @@ bool DirStream::Next(Entry* entry, Status* status) {
     request.set_start_after(start_after_);
     request.set_limit(kPage);
     request.set_epoch(epoch_);
+    request.set_with_attrs(with_attrs_);
     proto::ReadDirReply reply;
     PendingCall call =
         client_->cluster_.Start(servers_[server_index_], proto::OP_READ_DIR, request);
@@ -1197,7 +1200,13 @@ bool DirStream::Next(Entry* entry, Status* status) {
     batch_.clear();
     batch_pos_ = 0;
     for (auto& item : *reply.mutable_entries()) {
-      batch_.push_back(Entry{std::move(*item.mutable_name()), item.ino(), item.type()});
+      Entry& added = batch_.emplace_back(
+          Entry{std::move(*item.mutable_name()), item.ino(), item.type(), std::nullopt});
+      if (!item.has_attr()) continue;
+      added.attr = std::move(*item.mutable_attr());
+      if (!IsDir(added.type)) continue;
+      client_->dir_cache_.InsertAttr(*added.attr);
+      client_->touches_.AddPendingTimes(added.ino, &*added.attr);
     }
     std::string page_end = batch_.empty() ? std::string() : batch_.back().name;
     if (restarted_) {

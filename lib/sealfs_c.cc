@@ -19,7 +19,7 @@ namespace {
 using sealfs::Status;
 using sealfs::c_api::CopyOut;
 using sealfs::c_api::CopyTarget;
-using sealfs::c_api::DirentType;
+using sealfs::c_api::FillDirent;
 using sealfs::c_api::FillStat;
 using sealfs::c_api::Guard;
 using sealfs::c_api::JoinNames;
@@ -320,12 +320,7 @@ int sealfs_readdir(sealfs_client* /*client*/, sealfs_dir* dir, struct dirent* en
     sealfs::client::DirStream::Entry next;
     Status status;
     if (!dir->stream->Next(&next, &status)) return status.ok() ? 0 : ToResult(status);
-    std::memset(entry, 0, sizeof(*entry));
-    entry->d_ino = next.ino;
-    entry->d_type = DirentType(next.type);
-    entry->d_reclen = sizeof(*entry);
-    std::size_t n = std::min(next.name.size(), sizeof(entry->d_name) - 1);
-    std::memcpy(entry->d_name, next.name.data(), n);
+    FillDirent(next, entry);
     return 1;
   });
 }

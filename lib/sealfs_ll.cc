@@ -11,6 +11,7 @@ namespace {
 using sealfs::Status;
 using sealfs::c_api::CopyOut;
 using sealfs::c_api::CopyTarget;
+using sealfs::c_api::FillDirent;
 using sealfs::c_api::FillStat;
 using sealfs::c_api::Guard;
 using sealfs::c_api::JoinNames;
@@ -26,6 +27,17 @@ proto::Timespec ToTimespec(const struct timespec& time) {
 
 bool ValidNanoseconds(const struct timespec& time) {
   return time.tv_nsec >= 0 && time.tv_nsec < 1000000000;
+}
+
+int OpenDir(sealfs_client* client, uint64_t ino, bool with_attrs, sealfs_dir** out) {
+  return Guard([&] {
+    *out = nullptr;
+    auto dir = std::make_unique<sealfs_dir>();
+    Status status = client->core->OpenDirInode(ino, &dir->stream, with_attrs);
+    if (!status.ok()) return ToResult(status);
+    *out = dir.release();
+    return 0;
+  });
 }
 
 // Fills *out from attr when the caller wants it, and turns status into the C result.
@@ -151,13 +163,26 @@ int sealfs_ll_open(sealfs_client* client, uint64_t ino, int flags) {
 }
 
 int sealfs_ll_opendir(sealfs_client* client, uint64_t ino, sealfs_dir** out) {
+  return OpenDir(client, ino, /*with_attrs=*/false, out);
+}
+
+int sealfs_ll_opendirplus(sealfs_client* client, uint64_t ino, sealfs_dir** out) {
+  return OpenDir(client, ino, /*with_attrs=*/true, out);
+}
+
+int sealfs_ll_readdirplus(sealfs_client* /*client*/, sealfs_dir* dir, struct dirent* entry,
+                          struct stat* attr) {
   return Guard([&] {
-    *out = nullptr;
-    auto dir = std::make_unique<sealfs_dir>();
-    Status status = client->core->OpenDirInode(ino, &dir->stream);
-    if (!status.ok()) return ToResult(status);
-    *out = dir.release();
-    return 0;
+    sealfs::client::DirStream::Entry next;
+    Status status;
+    if (!dir->stream->Next(&next, &status)) return status.ok() ? 0 : ToResult(status);
+    FillDirent(next, entry);
+    if (next.attr.has_value()) {
+      FillStat(*next.attr, attr);
+    } else {
+      std::memset(attr, 0, sizeof(*attr));
+    }
+    return 1;
   });
 }
 

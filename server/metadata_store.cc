@@ -304,6 +304,10 @@ Status MetadataStore::ReadDir(const proto::ReadDirRequest& request, proto::ReadD
     out->set_name(name.data(), name.size());
     out->set_ino(entry.ino());
     out->set_type(entry.type());
+    if (request.with_attrs()) {
+      Status status = GetLocalAttr(entry.ino(), out);
+      if (!status.ok()) return status;
+    }
   }
   return FromRocks(it->status());
 }

@@ -141,7 +141,7 @@ sleep 0.5
 [[ $(cat "$mnt/renamed.txt") == $'from mount one\nappended by two' ]] || fail "the first mount misses the append"
 echo "ok: two mounts see each other's changes"
 
-# A listing on one mount shows the sizes the other mount wrote.
+# A listing on one mount gives each name the attributes the other mount wrote (readdirplus).
 mkdir "$mnt/listed"
 for i in $(seq 30); do head -c $((i * 101)) "$work/random.bin" >"$mnt/listed/f$i"; done
 expected=$(for i in $(seq 30); do echo "f$i $((i * 101))"; done | sort)

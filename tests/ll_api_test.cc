@@ -4,9 +4,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <set>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "cluster.h"
 #include "sealfs/sealfs_ll.h"
@@ -233,6 +233,49 @@ TEST_F(LlApiTest, ADirectorysAttributesShowThisClientsChangesAtOnce) {
   sealfs_disconnect(other);
   usleep(1100 * 1000);  // the default directory cache time, 1 s
   EXPECT_EQ(after().st_mode & 07777, 0711U) << "another client's change, once the time is over";
+}
+
+// readdirplus, as the FUSE mount lists a directory: every name made in the directory comes with
+// the attributes its writer sees, to another client too; "." and ".." come without.
+TEST_F(LlApiTest, ReaddirplusGivesEachNameItsAttributes) {
+  struct stat dir {};
+  ASSERT_OK(sealfs_ll_create(client_, SEALFS_ROOT_INO, "d", S_IFDIR | 0755, 0, 0, 0, &dir));
+  WriteFile(client_, "/d/x", "xxx");
+  WriteFile(client_, "/d/y", "yyyyy");
+  ASSERT_OK(sealfs_mkdir(client_, "/d/s", 0700));
+  WriteFile(client_, "/d/s/inner", "i");  // moves /d/s's times
+  ASSERT_OK(sealfs_mkdir(client_, "/o", 0755));
+  WriteFile(client_, "/o/f", "renamed in");
+  ASSERT_OK(sealfs_rename(client_, "/o/f", "/d/m"));  // its inode may stay on another server
+
+  sealfs_client* other = ConnectOrThrow(cluster_->manager_address());
+  sealfs_dir* stream = nullptr;
+  ASSERT_OK(sealfs_ll_opendirplus(other, dir.st_ino, &stream));
+  struct dirent entry {};
+  struct stat attr {};
+  std::set<std::string> with_attrs;
+  std::set<std::string> names;
+  int rc = 0;
+  while ((rc = sealfs_ll_readdirplus(other, stream, &entry, &attr)) == 1) {
+    const std::string name = entry.d_name;
+    names.insert(name);
+    if (attr.st_ino == 0) continue;
+    with_attrs.insert(name);
+    const struct stat seen = PathStat(("/d/" + name).c_str());
+    EXPECT_EQ(attr.st_ino, entry.d_ino) << name;
+    EXPECT_EQ(attr.st_ino, seen.st_ino) << name;
+    EXPECT_EQ(attr.st_mode, seen.st_mode) << name;
+    EXPECT_EQ(attr.st_size, seen.st_size) << name;
+    EXPECT_EQ(attr.st_nlink, seen.st_nlink) << name;
+    EXPECT_EQ(attr.st_mtim.tv_sec, seen.st_mtim.tv_sec) << name;
+    EXPECT_EQ(attr.st_mtim.tv_nsec, seen.st_mtim.tv_nsec) << name;
+  }
+  EXPECT_EQ(rc, 0);
+  EXPECT_OK(sealfs_closedir(other, stream));
+  EXPECT_EQ(names, (std::set<std::string>{".", "..", "x", "y", "s", "m"}));
+  EXPECT_TRUE(with_attrs.contains("x") && with_attrs.contains("y") && with_attrs.contains("s"));
+  EXPECT_FALSE(with_attrs.contains(".") || with_attrs.contains(".."));
+  sealfs_disconnect(other);
 }
 
 }  // namespace

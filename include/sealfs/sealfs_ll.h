@@ -174,6 +174,31 @@ SEALFS_EXPORT int sealfs_ll_open(sealfs_client *client, uint64_t ino, int flags)
 SEALFS_EXPORT int sealfs_ll_opendir(sealfs_client *client, uint64_t ino, sealfs_dir **out);
 
 /**
+ * As sealfs_ll_opendir(), with each entry's attributes read with it for sealfs_ll_readdirplus()
+ * (FUSE's readdirplus), so that one listing answers the stat of every name in it. Each server
+ * reads the inodes it lists.
+ * @param client  the client.
+ * @param ino  the directory's inode.
+ * @param out  receives the stream, to be closed with sealfs_closedir().
+ * @returns 0, or -ENOENT, -ENOTDIR, -EIO, -EHOSTUNREACH.
+ */
+SEALFS_EXPORT int sealfs_ll_opendirplus(sealfs_client *client, uint64_t ino, sealfs_dir **out);
+
+/**
+ * Fills *entry as sealfs_readdir() does, and *attr with the entry's attributes when they were
+ * read with it. attr->st_ino is 0 when they were not: ".", "..", a stream of sealfs_ll_opendir(),
+ * an inode stored apart from its entry (renamed or linked from another directory); then
+ * sealfs_ll_lookup() gives them.
+ * @param client  the client that opened dir.
+ * @param dir  the directory stream.
+ * @param entry  receives the next entry.
+ * @param attr  receives its attributes, or st_ino 0.
+ * @returns 1 when an entry was filled, 0 at the end, or -EIO.
+ */
+SEALFS_EXPORT int sealfs_ll_readdirplus(sealfs_client *client, sealfs_dir *dir,
+                                        struct dirent *entry, struct stat *attr);
+
+/**
  * Sets an extended attribute of an inode, as sealfs_setxattr().
  * @param client  the client.
  * @param ino  the inode.
