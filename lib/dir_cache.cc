@@ -7,6 +7,21 @@
 #include "lib/directory_touches.h"
 
 namespace sealfs::client {
+namespace {
+
+// The fresh value under key, or null; an expired one is dropped.
+template <typename Map>
+typename Map::mapped_type* FindFresh(Map& map, const typename Map::key_type& key) {
+  auto it = map.find(key);
+  if (it == map.end()) return nullptr;
+  if (DirCache::Clock::now() >= it->second.expires) {
+    map.erase(it);
+    return nullptr;
+  }
+  return &it->second;
+}
+
+}  // namespace
 
 std::string DirCache::Key(uint64_t parent, std::string_view name) {
   std::string key(sizeof(parent), '\0');
@@ -19,13 +34,8 @@ std::optional<uint64_t> DirCache::Find(uint64_t parent, std::string_view name) {
   if (!enabled()) return std::nullopt;
   const std::string key = Key(parent, name);
   std::lock_guard lock(mutex_);
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return std::nullopt;
-  if (Clock::now() >= it->second.expires) {
-    entries_.erase(it);
-    return std::nullopt;
-  }
-  return it->second.ino;
+  const Entry* entry = FindFresh(entries_, key);
+  return entry != nullptr ? std::optional(entry->ino) : std::nullopt;
 }
 
 void DirCache::Insert(uint64_t parent, std::string_view name, uint64_t ino) {
@@ -46,13 +56,8 @@ void DirCache::Erase(uint64_t parent, std::string_view name) {
 std::optional<proto::InodeAttr> DirCache::FindAttr(uint64_t ino) {
   if (!enabled()) return std::nullopt;
   std::lock_guard lock(mutex_);
-  auto it = attrs_.find(ino);
-  if (it == attrs_.end()) return std::nullopt;
-  if (Clock::now() >= it->second.expires) {
-    attrs_.erase(it);
-    return std::nullopt;
-  }
-  return it->second.attr;
+  const CachedAttr* cached = FindFresh(attrs_, ino);
+  return cached != nullptr ? std::optional(cached->attr) : std::nullopt;
 }
 
 void DirCache::InsertAttr(const proto::InodeAttr& attr) {
