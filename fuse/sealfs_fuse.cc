@@ -11,8 +11,11 @@
 //    twice attr_timeout for a directory's attributes: the library keeps them as long again,
 //    so that the GETATTR the kernel sends after each create in a directory costs nothing);
 //    negative lookups are not cached (negative_timeout=0), so a file created elsewhere is seen
-//    at once; a listing gives the kernel each name's attributes with it (readdirplus), read by
-//    each server beside the names it lists;
+//    at once; with -o readdirplus a listing gives the kernel each name's attributes with it,
+//    read by each server beside the names it lists: a listing of names the kernel does not
+//    know yet is then a round trip per page instead of one per name, but every listing reads
+//    every inode and the kernel takes every attribute, which made find over names it knew
+//    (the creator's own) about half as fast, so it is off by default;
 //  - the page cache is dropped on every open (no keep_cache): close-to-open consistency, a file
 //    closed on one mount reads the same on another once opened again;
 //  - writeback cache off: every write() reaches the servers before it returns, so a write acked
@@ -57,6 +60,7 @@ struct MountOptions {
   double negative_timeout = 0.0;
   int request_timeout_ms = 10000;
   int read_ahead_kb = 1024;
+  int readdirplus = 0;  // list with attributes and answer the kernel's readdirplus
 };
 
 // An open file: its SealFS descriptor, and whether a read has already settled its atime.
@@ -341,7 +345,11 @@ void Fallocate(fuse_req_t req, fuse_ino_t /*ino*/, int mode, off_t offset, off_t
 
 void Opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   sealfs_dir* stream = nullptr;
-  if (ReplyIfError(req, sealfs_ll_opendirplus(Client(req), ino, &stream))) return;
+  const bool plus = GetMount(req)->options.readdirplus != 0;
+  if (ReplyIfError(req,
+                   (plus ? sealfs_ll_opendirplus : sealfs_ll_opendir)(Client(req), ino, &stream))) {
+    return;
+  }
   auto handle = std::make_unique<DirHandle>();
   struct dirent entry {};
   struct stat attr {};
@@ -442,7 +450,7 @@ void Removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   fuse_reply_err(req, -sealfs_ll_removexattr(Client(req), ino, name));
 }
 
-fuse_lowlevel_ops MakeOperations() {
+fuse_lowlevel_ops MakeOperations(const MountOptions& options) {
   fuse_lowlevel_ops ops{};
   ops.init = Init;
   ops.lookup = Lookup;
@@ -466,7 +474,7 @@ fuse_lowlevel_ops MakeOperations() {
   ops.fallocate = Fallocate;
   ops.opendir = Opendir;
   ops.readdir = Readdir;
-  ops.readdirplus = Readdirplus;
+  if (options.readdirplus != 0) ops.readdirplus = Readdirplus;
   ops.releasedir = Releasedir;
   ops.statfs = Statfs;
   ops.setxattr = Setxattr;
@@ -509,6 +517,8 @@ void PrintUsage(const char* program) {
       "    negative_timeout=SECONDS  how long a missing name is cached (default 0)\n"
       "    request_timeout_ms=MS  the longest wait for one server reply (default 10000)\n"
       "    read_ahead_kb=KB       the mount's read-ahead (default 1024; 0 keeps the kernel's)\n"
+      "    readdirplus            list with each name's attributes (faster ls -l and find in\n"
+      "                           directories other clients filled; slower find otherwise)\n"
       "Always on: default_permissions (the kernel checks modes and owners).\n"
       "\n",
       program);
@@ -546,6 +556,7 @@ int main(int argc, char** argv) {
       {"negative_timeout=%lf", offsetof(MountOptions, negative_timeout), 0},
       {"request_timeout_ms=%d", offsetof(MountOptions, request_timeout_ms), 0},
       {"read_ahead_kb=%d", offsetof(MountOptions, read_ahead_kb), 0},
+      {"readdirplus", offsetof(MountOptions, readdirplus), 1},
       FUSE_OPT_END,
   };
   fuse_cmdline_opts cmdline{};
@@ -596,7 +607,7 @@ int main(int argc, char** argv) {
 
   const std::string fsname = "-ofsname=sealfs@" + manager + ",subtype=sealfs,default_permissions";
   fuse_opt_add_arg(&args, fsname.c_str());
-  const fuse_lowlevel_ops ops = MakeOperations();
+  const fuse_lowlevel_ops ops = MakeOperations(mount.options);
   fuse_session* session = fuse_session_new(&args, &ops, sizeof(ops), &mount);
   int status = -1;  // failed until the loop has run
   if (session != nullptr && fuse_set_signal_handlers(session) == 0) {

@@ -43,11 +43,12 @@ fail() {
 SEALFS_BIN=$build "$repo/scripts/sealfs-cluster" start --dir "$work/cluster" >/dev/null
 manager=$(SEALFS_BIN=$build "$repo/scripts/sealfs-cluster" address --dir "$work/cluster")
 
-# mount_at DIR: mounts the cluster on DIR, in the foreground process of its own, and waits for it.
+# mount_at DIR [OPTIONS]: mounts the cluster on DIR, in the foreground process of its own, with
+# OPTIONS added to -o, and waits for it.
 mount_at() {
   local dir=$1
   mkdir -p "$dir"
-  "$fuse_bin" --manager "$manager" "$dir" -f -o attr_timeout=0.2,entry_timeout=0.2 \
+  "$fuse_bin" --manager "$manager" "$dir" -f -o "attr_timeout=0.2,entry_timeout=0.2${2:-}" \
     >"$work/$(basename "$dir").log" 2>&1 &
   mounts+=("$dir")
   last_mount_pid=$!
@@ -130,7 +131,7 @@ run_both "git init and commit" sh -c 'git init -q repo && cd repo && git config 
 
 # Two mounts of one cluster: what one writes, the other sees.
 mnt2=$work/mnt2
-mount_at "$mnt2"
+mount_at "$mnt2" ,readdirplus
 echo "from mount one" >"$mnt/shared.txt"
 sleep 0.5 # attr_timeout and entry_timeout are 0.2 s here
 [[ $(cat "$mnt2/shared.txt") == "from mount one" ]] || fail "the second mount does not see the file"
