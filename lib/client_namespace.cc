@@ -176,12 +176,13 @@ uint64_t Client::NewInodeIdFor(std::string_view entry_key) {
 Status Client::GetAttr(uint64_t ino, proto::InodeAttr* attr) {
   proto::GetAttrRequest request;
   request.set_ino(ino);
+  const uint64_t read_after = dir_cache_.ChangesSoFar();
   RpcResult result = cluster_.CallHome(InodePlacementKey(ino), proto::OP_GET_ATTR, request);
   proto::GetAttrReply reply;
   Status status = result.Decode(&reply);
   if (!status.ok()) return status;
   *attr = std::move(*reply.mutable_attr());
-  dir_cache_.InsertAttr(*attr);
+  dir_cache_.InsertAttr(*attr, read_after);
   touches_.AddPendingTimes(ino, attr);
   return status;
 }
@@ -206,6 +207,7 @@ Status Client::Lookup(uint64_t parent, const std::string& name, Resolved* out) {
   proto::LookupRequest request;
   request.set_parent(parent);
   request.set_name(name);
+  const uint64_t read_after = dir_cache_.ChangesSoFar();
   RpcResult result = cluster_.CallHome(DentryPlacementKey(parent, name), proto::OP_LOOKUP, request);
   proto::LookupReply reply;
   Status status = result.Decode(&reply);
@@ -217,7 +219,7 @@ Status Client::Lookup(uint64_t parent, const std::string& name, Resolved* out) {
   if (IsDir(out->type)) {
     dir_cache_.Insert(parent, name, out->ino);
     if (out->has_attr) {
-      dir_cache_.InsertAttr(out->attr);
+      dir_cache_.InsertAttr(out->attr, read_after);
       touches_.AddPendingTimes(out->ino, &out->attr);
     }
   }
@@ -1187,6 +1189,7 @@ bool DirStream::Next(Entry* entry, Status* status) {
     request.set_epoch(epoch_);
     request.set_with_attrs(with_attrs_);
     proto::ReadDirReply reply;
+    const uint64_t read_after = client_->dir_cache_.ChangesSoFar();
     PendingCall call =
         client_->cluster_.Start(servers_[server_index_], proto::OP_READ_DIR, request);
     *status = client_->cluster_.Wait(call).Decode(&reply);
@@ -1205,7 +1208,7 @@ bool DirStream::Next(Entry* entry, Status* status) {
       if (!item.has_attr()) continue;
       added.attr = std::move(*item.mutable_attr());
       if (!IsDir(added.type)) continue;
-      client_->dir_cache_.InsertAttr(*added.attr);
+      client_->dir_cache_.InsertAttr(*added.attr, read_after);
       client_->touches_.AddPendingTimes(added.ino, &*added.attr);
     }
     std::string page_end = batch_.empty() ? std::string() : batch_.back().name;

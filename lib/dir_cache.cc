@@ -60,9 +60,14 @@ std::optional<proto::InodeAttr> DirCache::FindAttr(uint64_t ino) {
   return cached != nullptr ? std::optional(cached->attr) : std::nullopt;
 }
 
-void DirCache::InsertAttr(const proto::InodeAttr& attr) {
+void DirCache::InsertAttr(const proto::InodeAttr& attr, uint64_t read_after) {
   if (!enabled() || !S_ISDIR(attr.mode())) return;
   std::lock_guard lock(mutex_);
+  auto changed = last_change_.find(attr.ino());
+  if (read_after < forgotten_until_ ||
+      (changed != last_change_.end() && changed->second > read_after)) {
+    return;
+  }
   if (attrs_.size() >= capacity_) attrs_.clear();
   attrs_[attr.ino()] = CachedAttr{attr, Clock::now() + ttl_};
 }
@@ -70,6 +75,7 @@ void DirCache::InsertAttr(const proto::InodeAttr& attr) {
 void DirCache::RaiseTimes(uint64_t ino, const proto::Timespec& when) {
   if (!enabled()) return;
   std::lock_guard lock(mutex_);
+  NoteChange(ino);
   auto it = attrs_.find(ino);
   if (it != attrs_.end()) client::RaiseTimes(&it->second.attr, when);
 }
@@ -77,7 +83,16 @@ void DirCache::RaiseTimes(uint64_t ino, const proto::Timespec& when) {
 void DirCache::EraseAttr(uint64_t ino) {
   if (!enabled()) return;
   std::lock_guard lock(mutex_);
+  NoteChange(ino);
   attrs_.erase(ino);
+}
+
+void DirCache::NoteChange(uint64_t ino) {
+  if (last_change_.size() >= capacity_) {
+    last_change_.clear();
+    forgotten_until_ = changes_;
+  }
+  last_change_[ino] = ++changes_;
 }
 
 }  // namespace sealfs::client

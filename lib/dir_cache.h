@@ -12,6 +12,7 @@
 // the directory's inode drops them (EraseAttr).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -39,8 +40,12 @@ class DirCache {
 
   // A directory's attributes when cached and fresh.
   std::optional<proto::InodeAttr> FindAttr(uint64_t ino);
-  // Keeps attr when it is a directory's.
-  void InsertAttr(const proto::InodeAttr& attr);
+  // Where this client's changes of directories stand: taken before reading attributes from a
+  // server, for InsertAttr.
+  [[nodiscard]] uint64_t ChangesSoFar() const { return changes_.load(); }
+  // Keeps attr when it is a directory's that this client has not changed since the read began
+  // (`read_after` = ChangesSoFar() then): a change that raced the read would be lost otherwise.
+  void InsertAttr(const proto::InodeAttr& attr, uint64_t read_after);
   // Raises the cached mtime and ctime of ino to `when`, as a touch this client sent does.
   void RaiseTimes(uint64_t ino, const proto::Timespec& when);
   void EraseAttr(uint64_t ino);
@@ -60,6 +65,11 @@ class DirCache {
     Clock::time_point expires;
   };
   std::unordered_map<uint64_t, CachedAttr> attrs_;  // GUARDED_BY(mutex_)
+  // Counts RaiseTimes and EraseAttr; last_change_ holds the count at each directory's latest.
+  std::atomic<uint64_t> changes_{0};
+  std::unordered_map<uint64_t, uint64_t> last_change_;  // GUARDED_BY(mutex_)
+  uint64_t forgotten_until_ = 0;  // GUARDED_BY(mutex_): changes before it left last_change_
+  void NoteChange(uint64_t ino);  // with mutex_ held
 };
 
 }  // namespace sealfs::client

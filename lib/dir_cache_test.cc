@@ -53,8 +53,8 @@ proto::InodeAttr DirAttr(uint64_t ino, uint32_t mode, int64_t seconds) {
 
 TEST(DirCacheTest, KeepsADirectorysAttributesWithThisClientsTouchesForItsTime) {
   DirCache cache(milliseconds(200));
-  cache.InsertAttr(DirAttr(5, S_IFDIR | 0755, 100));
-  cache.InsertAttr(DirAttr(6, S_IFREG | 0644, 100));
+  cache.InsertAttr(DirAttr(5, S_IFDIR | 0755, 100), cache.ChangesSoFar());
+  cache.InsertAttr(DirAttr(6, S_IFREG | 0644, 100), cache.ChangesSoFar());
   EXPECT_EQ(cache.FindAttr(6), std::nullopt) << "only directories are kept";
   ASSERT_NE(cache.FindAttr(5), std::nullopt);
   EXPECT_EQ(cache.FindAttr(5)->mtime().sec(), 100);
@@ -71,12 +71,33 @@ TEST(DirCacheTest, KeepsADirectorysAttributesWithThisClientsTouchesForItsTime) {
 
   cache.EraseAttr(5);
   EXPECT_EQ(cache.FindAttr(5), std::nullopt);
-  cache.InsertAttr(DirAttr(5, S_IFDIR | 0755, 300));
+  cache.InsertAttr(DirAttr(5, S_IFDIR | 0755, 300), cache.ChangesSoFar());
   std::this_thread::sleep_for(milliseconds(250));
   EXPECT_EQ(cache.FindAttr(5), std::nullopt) << "expired";
   DirCache off(milliseconds(0));
-  off.InsertAttr(DirAttr(5, S_IFDIR | 0755, 300));
+  off.InsertAttr(DirAttr(5, S_IFDIR | 0755, 300), off.ChangesSoFar());
   EXPECT_EQ(off.FindAttr(5), std::nullopt);
+}
+
+// A read that began before this client changed the directory brings what the server held
+// before the change: it is not kept, so that the change is not lost from the cache.
+TEST(DirCacheTest, AttributesReadBeforeThisClientsChangeAreNotKept) {
+  DirCache cache(milliseconds(10000), 4);
+  const uint64_t read_after = cache.ChangesSoFar();
+  proto::Timespec touch;
+  touch.set_sec(200);
+  cache.RaiseTimes(5, touch);  // not cached yet: the touch of a create while the read is out
+  cache.InsertAttr(DirAttr(5, S_IFDIR | 0755, 100), read_after);
+  EXPECT_EQ(cache.FindAttr(5), std::nullopt) << "it would show the time before the create";
+  cache.InsertAttr(DirAttr(6, S_IFDIR | 0755, 100), read_after);
+  EXPECT_NE(cache.FindAttr(6), std::nullopt) << "another directory, unchanged";
+  cache.InsertAttr(DirAttr(5, S_IFDIR | 0755, 200), cache.ChangesSoFar());
+  EXPECT_NE(cache.FindAttr(5), std::nullopt) << "a read that began after the change";
+
+  const uint64_t before_many = cache.ChangesSoFar();
+  for (uint64_t ino = 10; ino < 20; ++ino) cache.EraseAttr(ino);  // more than it remembers
+  cache.InsertAttr(DirAttr(11, S_IFDIR | 0755, 100), before_many);
+  EXPECT_EQ(cache.FindAttr(11), std::nullopt) << "a change it no longer remembers still counts";
 }
 
 }  // namespace
