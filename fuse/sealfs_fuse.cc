@@ -368,19 +368,27 @@ void Opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   fuse_reply_open(req, fi);
 }
 
-void Readdir(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t offset, fuse_file_info* fi) {
+// Replies with the entries of the listing from `offset` that fit in `size` bytes, each added by
+// add(entry, buffer, room, offset of the next), which returns the room it needs.
+template <typename Add>
+void ReplyListing(fuse_req_t req, const fuse_file_info* fi, size_t size, off_t offset, Add add) {
   const auto* handle = reinterpret_cast<const DirHandle*>(fi->fh);
   std::vector<char> buf(size);
   std::size_t used = 0;
   for (auto i = static_cast<std::size_t>(offset); i < handle->entries.size(); ++i) {
-    const DirHandle::Entry& entry = handle->entries[i];
     const std::size_t needed =
-        fuse_add_direntry(req, buf.data() + used, size - used, entry.name.c_str(), &entry.attr,
-                          static_cast<off_t>(i + 1));
+        add(handle->entries[i], buf.data() + used, size - used, static_cast<off_t>(i + 1));
     if (needed > size - used) break;
     used += needed;
   }
   fuse_reply_buf(req, buf.data(), used);
+}
+
+void Readdir(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t offset, fuse_file_info* fi) {
+  ReplyListing(req, fi, size, offset,
+               [req](const DirHandle::Entry& entry, char* buf, size_t room, off_t next) {
+                 return fuse_add_direntry(req, buf, room, entry.name.c_str(), &entry.attr, next);
+               });
 }
 
 // As Readdir, and each name whose attributes came with the listing enters the kernel's caches
@@ -388,19 +396,13 @@ void Readdir(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t offset, fuse
 // among them, are looked up when used.
 void Readdirplus(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t offset,
                  fuse_file_info* fi) {
-  const auto* handle = reinterpret_cast<const DirHandle*>(fi->fh);
-  std::vector<char> buf(size);
-  std::size_t used = 0;
-  for (auto i = static_cast<std::size_t>(offset); i < handle->entries.size(); ++i) {
-    const DirHandle::Entry& entry = handle->entries[i];
-    fuse_entry_param param = entry.attr_read ? EntryOf(req, entry.attr) : fuse_entry_param{};
-    if (!entry.attr_read) param.attr = entry.attr;  // ino 0: the kernel makes no entry of it
-    const std::size_t needed = fuse_add_direntry_plus(
-        req, buf.data() + used, size - used, entry.name.c_str(), &param, static_cast<off_t>(i + 1));
-    if (needed > size - used) break;
-    used += needed;
-  }
-  fuse_reply_buf(req, buf.data(), used);
+  ReplyListing(req, fi, size, offset,
+               [req](const DirHandle::Entry& entry, char* buf, size_t room, off_t next) {
+                 fuse_entry_param param =
+                     entry.attr_read ? EntryOf(req, entry.attr) : fuse_entry_param{};
+                 if (!entry.attr_read) param.attr = entry.attr;  // ino 0: no entry is made of it
+                 return fuse_add_direntry_plus(req, buf, room, entry.name.c_str(), &param, next);
+               });
 }
 
 void Releasedir(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {
