@@ -1,10 +1,12 @@
 #include "common/frame_sender.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <array>
 #include <cerrno>
+#include <vector>
 
 namespace sealfs {
 namespace {
@@ -48,9 +50,60 @@ void FrameSender::Open(std::weak_ptr<void> owner) {
   }
 }
 
+void FrameSender::OpenBlocking(std::weak_ptr<void> owner, int fd) {
+  std::lock_guard lock(mutex_);
+  owner_ = std::move(owner);
+  open_ = true;
+  blocking_fd_ = fd;
+  std::vector<std::shared_ptr<OutgoingFrame>> queued;
+  queued.swap(queue_);
+  for (const auto& frame : queued) {
+    if (closed_ || !WriteWhole(*frame)) return;
+  }
+}
+
+void FrameSender::PostError(std::error_code error) {
+  asio::post(strand_, [on_error = on_error_, owner = owner_.lock(), error] {
+    if (owner) on_error(error);
+  });
+}
+
+bool FrameSender::WriteWhole(OutgoingFrame& frame) {
+  auto stall_deadline = std::chrono::steady_clock::now() + kSendStall;
+  while (frame.sent < FrameSize(frame)) {
+    std::array<iovec, 3> parts{};
+    msghdr message{};
+    message.msg_iov = parts.data();
+    message.msg_iovlen = static_cast<std::size_t>(UnsentParts(frame, &parts));
+    const ssize_t n = ::sendmsg(blocking_fd_, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      frame.sent += static_cast<std::size_t>(n);
+      stall_deadline = std::chrono::steady_clock::now() + kSendStall;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      PostError(std::error_code(errno, std::system_category()));
+      return false;
+    }
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+        stall_deadline - std::chrono::steady_clock::now());
+    pollfd writable{blocking_fd_, POLLOUT, 0};
+    if (left.count() <= 0 || ::poll(&writable, 1, static_cast<int>(left.count())) == 0) {
+      PostError(std::make_error_code(std::errc::timed_out));
+      return false;
+    }
+  }
+  return true;
+}
+
 void FrameSender::Send(std::shared_ptr<OutgoingFrame> frame) {
   std::lock_guard lock(mutex_);
   if (closed_) return;
+  if (open_ && blocking_fd_ >= 0) {
+    WriteWhole(*frame);
+    return;
+  }
   if (open_ && !writing_ && queue_.empty()) {
     std::array<iovec, 3> parts{};
     msghdr message{};
@@ -60,10 +113,7 @@ void FrameSender::Send(std::shared_ptr<OutgoingFrame> frame) {
     if (n > 0) frame->sent += static_cast<std::size_t>(n);
     if (frame->sent == FrameSize(*frame)) return;
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-      std::error_code error(errno, std::system_category());
-      asio::post(strand_, [on_error = on_error_, owner = owner_.lock(), error] {
-        if (owner) on_error(error);
-      });
+      PostError(std::error_code(errno, std::system_category()));
       return;
     }
   }

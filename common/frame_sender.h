@@ -5,11 +5,16 @@
 // strand. The fast path saves the hand-off to an I/O thread: a thread wakeup, which costs tens
 // of microseconds on a small VM, on every request and every reply.
 //
+// A socket no I/O thread watches (an RpcChannel whose callers read their replies) has no
+// strand to queue on: each frame is written whole by the thread that sends it, which waits for
+// room in the socket when it must (OpenBlocking).
+//
 // Thread-safe. The socket is read by the connection's strand meanwhile; the kernel allows one
 // reader and one writer on a socket at once, and every write goes through this class.
 #pragma once
 
 #include <asio.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -40,6 +45,11 @@ class FrameSender {
   // strand, writes them and lets later ones go out at once. `owner` is kept alive by every
   // asynchronous write.
   void Open(std::weak_ptr<void> owner);
+  // Open for a socket that Asio no longer watches (released after connect): Send writes each
+  // frame whole from the calling thread, and a peer that takes no byte for kSendStall fails
+  // the connection. Frames queued before it are written at once, by this thread.
+  void OpenBlocking(std::weak_ptr<void> owner, int fd);
+  static constexpr std::chrono::seconds kSendStall{10};
   void Send(std::shared_ptr<OutgoingFrame> frame);
   // Closes the sender once what is queued has been written (then `then` runs on the strand).
   void CloseAfterWrites(std::function<void()> then);
@@ -49,6 +59,9 @@ class FrameSender {
 
  private:
   void WriteQueued();  // on the strand, with writing_ set
+  // OpenBlocking's way: the whole frame, waiting for room; false (on_error posted) on failure.
+  bool WriteWhole(OutgoingFrame& frame);  // with mutex_ held
+  void PostError(std::error_code error);
 
   asio::ip::tcp::socket* const socket_;
   const Strand strand_;
@@ -59,6 +72,7 @@ class FrameSender {
   bool open_ = false;                                  // GUARDED_BY(mutex_)
   bool closed_ = false;                                // GUARDED_BY(mutex_)
   bool writing_ = false;                // GUARDED_BY(mutex_): an asynchronous write is on its way
+  int blocking_fd_ = -1;                // GUARDED_BY(mutex_): set by OpenBlocking
   std::function<void()> after_writes_;  // GUARDED_BY(mutex_)
 };
 

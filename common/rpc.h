@@ -8,6 +8,7 @@
 #include <asio.hpp>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -146,10 +147,11 @@ class IoThreads {
 class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
  public:
   // Who reads the replies. kIoThread: an I/O thread, always. kWaitingCaller: a thread waiting
-  // in Wait reads them itself while no other thread does, so that a reply wakes the thread
-  // that waits for it and no other; an I/O thread reads only while calls are pending and no
-  // caller reads. Then a reply is read only once some thread waits: every call must end in
-  // Wait (or Abandon).
+  // in Wait reads them itself while no other thread does, and hands each other thread's reply
+  // to it, so that a reply wakes the thread that waits for it and no other. Once connected, the
+  // socket leaves Asio (whose epoll would wake an I/O thread for every reply too): callers
+  // write their requests themselves, waiting for room in the socket when it is full. A reply
+  // is read only once some thread waits: every call must end in Wait (or Abandon).
   enum class ReplyReader { kIoThread, kWaitingCaller };
 
   // Connects lazily, on the first call, within connect_timeout.
@@ -191,13 +193,18 @@ class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
   void StartConnect();
   void ReadHeader();
   void ReadBody();
-  // Hands a reply to its call; then, with kWaitingCaller, true when the I/O thread is to read
-  // on (calls are pending).
-  bool Deliver(const FrameHeader& header, RpcResult result);
+  // Hands a reply to its call, and wakes its waiting thread if that one follows a reader.
+  void Deliver(const FrameHeader& header, RpcResult result);
+  // kWaitingCaller: until `reply` is here or `deadline`, reads replies while no other thread
+  // does, and otherwise waits for the reader to hand it over or to give the reading up.
+  void ReadOrFollow(uint64_t request_id, std::future<RpcResult>& reply,
+                    std::chrono::steady_clock::time_point deadline);
   // kWaitingCaller: reads replies on the calling thread until `reply` has its own, or until
   // `deadline` at a frame boundary (STATUS_TIMED_OUT); any other failure is the connection's.
   Status ReadRepliesUntil(int fd, std::future<RpcResult>& reply,
                           std::chrono::steady_clock::time_point deadline);
+  // With mutex_ held: when nobody reads, wakes the first follower to read.
+  void WakeNextReader();
   void Fail(const Status& status);
 
   asio::strand<asio::io_context::executor_type> strand_;
@@ -220,12 +227,18 @@ class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
   std::unordered_map<uint64_t, std::promise<RpcResult>> pending_;  // GUARDED_BY(mutex_)
   bool broken_ = false;                                            // GUARDED_BY(mutex_)
   Status broken_status_;                                           // GUARDED_BY(mutex_)
-  // kWaitingCaller: who reads the connection now. A reader gives the role up only between two
-  // frames, so that the next one starts at a frame.
-  enum class Reading { kNobody, kCaller, kIoThread } reading_ = Reading::kNobody;  // GUARDED_BY
-  int connected_fd_ = -1;  // GUARDED_BY(mutex_): the socket, once connected and until broken
+  // kWaitingCaller: whether a caller reads the connection now. A reader gives the role up only
+  // between two frames, so that the next one starts at a frame.
+  enum class Reading { kNobody, kCaller } reading_ = Reading::kNobody;  // GUARDED_BY(mutex_)
+  // kWaitingCaller: the socket, released by Asio once connected, until broken.
+  int connected_fd_ = -1;                  // GUARDED_BY(mutex_)
   bool close_after_caller_reads_ = false;  // GUARDED_BY(mutex_): Fail left the close to it
-  int followers_ = 0;  // GUARDED_BY(mutex_): threads in Wait that wait for another's reading
+  // A thread in Wait while another reads (or before the connection is made).
+  struct Follower {
+    uint64_t request_id;
+    std::condition_variable woken;  // its reply is here, the reading is free, or all is lost
+  };
+  std::vector<Follower*> followers_;  // GUARDED_BY(mutex_), in arrival order
 };
 
 // Splits "HOST:PORT" into its parts; false when it is not of that form or the port is not a

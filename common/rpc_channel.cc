@@ -1,11 +1,13 @@
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <utility>
 
 #include "rpc.h"
 
@@ -94,6 +96,7 @@ RpcChannel::~RpcChannel() {
   {
     std::lock_guard lock(mutex_);
     pending.swap(pending_);
+    if (connected_fd_ >= 0) ::close(connected_fd_);
   }
   for (auto& [id, promise] : pending) {
     promise.set_value(RpcResult{Status(proto::STATUS_UNREACHABLE, "channel closed"), {}, {}});
@@ -144,49 +147,50 @@ std::future<RpcResult> RpcChannel::CallAsync(uint16_t op,
 
 RpcResult RpcChannel::Wait(uint64_t request_id, std::future<RpcResult>& reply,
                            std::chrono::steady_clock::time_point deadline) {
-  if (reply_reader_ == ReplyReader::kWaitingCaller) {
-    std::unique_lock lock(mutex_);
-    const bool answered = reply.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-    if (!answered && !broken_ && reading_ == Reading::kNobody && connected_fd_ >= 0) {
-      reading_ = Reading::kCaller;
-      const int fd = connected_fd_;
-      lock.unlock();
-      const Status read = ReadRepliesUntil(fd, reply, deadline);
-      lock.lock();
-      const bool failed = !read.ok() && read.code() != proto::STATUS_TIMED_OUT;
-      // Threads waiting meanwhile wait on their futures: the I/O thread reads for them now.
-      // Otherwise the next thread to wait reads, which is most often this one, for its next call.
-      const bool read_on = !failed && !broken_ && followers_ > 0 && !pending_.empty();
-      reading_ = read_on ? Reading::kIoThread : Reading::kNobody;
-      const bool close = std::exchange(close_after_caller_reads_, false);
-      lock.unlock();
-      auto self = shared_from_this();
-      if (failed) asio::post(strand_, [self, read] { self->Fail(read); });
-      if (close) {
-        asio::post(strand_, [self] {
-          std::error_code ignored;
-          self->socket_.close(ignored);
-        });
-      }
-      if (read_on) {
-        asio::post(strand_, [self] {
-          if (self->state_ == State::kConnected) self->ReadHeader();
-        });
-      }
-    } else if (!answered && !broken_) {
-      // Another thread reads, or the I/O thread will once connected: it sets the future.
-      ++followers_;
-      lock.unlock();
-      reply.wait_until(deadline);
-      lock.lock();
-      --followers_;
-    }
-  }
+  if (reply_reader_ == ReplyReader::kWaitingCaller) ReadOrFollow(request_id, reply, deadline);
   if (reply.wait_until(deadline) != std::future_status::ready && Abandon(request_id)) {
     return RpcResult{
         Status(proto::STATUS_TIMED_OUT, "no reply from " + address_ + " in time"), {}, {}, true};
   }
   return reply.get();
+}
+
+void RpcChannel::ReadOrFollow(uint64_t request_id, std::future<RpcResult>& reply,
+                              std::chrono::steady_clock::time_point deadline) {
+  auto answered = [&reply] {
+    return reply.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  };
+  std::unique_lock lock(mutex_);
+  Follower self{request_id, {}};
+  bool following = false;
+  while (!answered() && !broken_) {
+    if (reading_ == Reading::kNobody && connected_fd_ >= 0) {
+      if (following) std::erase(followers_, &self);
+      following = false;
+      reading_ = Reading::kCaller;
+      const int fd = connected_fd_;
+      lock.unlock();
+      const Status read = ReadRepliesUntil(fd, reply, deadline);
+      lock.lock();
+      reading_ = Reading::kNobody;
+      if (std::exchange(close_after_caller_reads_, false)) ::close(fd);
+      if (!read.ok() && read.code() != proto::STATUS_TIMED_OUT) {
+        asio::post(strand_, [self = shared_from_this(), read] { self->Fail(read); });
+      }
+      break;
+    }
+    // Another thread reads, or the connection is still being made: it wakes this one when the
+    // reply is here or when the reading is this thread's turn.
+    if (!following) followers_.push_back(&self);
+    following = true;
+    if (self.woken.wait_until(lock, deadline) == std::cv_status::timeout) break;
+  }
+  if (following) std::erase(followers_, &self);
+  WakeNextReader();
+}
+
+void RpcChannel::WakeNextReader() {
+  if (reading_ == Reading::kNobody && !followers_.empty()) followers_.front()->woken.notify_one();
 }
 
 RpcResult RpcChannel::Call(uint16_t op, const google::protobuf::MessageLite& request,
@@ -224,7 +228,7 @@ Status RpcChannel::ReadRepliesUntil(int fd, std::future<RpcResult>& reply,
   return Status::Ok();
 }
 
-bool RpcChannel::Deliver(const FrameHeader& header, RpcResult result) {
+void RpcChannel::Deliver(const FrameHeader& header, RpcResult result) {
   auto code = static_cast<proto::StatusCode>(header.status);
   if (!proto::StatusCode_IsValid(header.status)) code = proto::STATUS_IO_ERROR;
   result.status = Status(code, code == proto::STATUS_OK ? "" : "from " + address_);
@@ -235,11 +239,9 @@ bool RpcChannel::Deliver(const FrameHeader& header, RpcResult result) {
     it->second.set_value(std::move(result));
     pending_.erase(it);
   }
-  if (reply_reader_ == ReplyReader::kIoThread) return true;
-  if (reading_ != Reading::kIoThread) return false;
-  if (!pending_.empty()) return true;
-  reading_ = Reading::kNobody;  // the next caller to wait reads
-  return false;
+  for (Follower* follower : followers_) {
+    if (follower->request_id == header.request_id) follower->woken.notify_one();
+  }
 }
 
 bool RpcChannel::Abandon(uint64_t request_id) {
@@ -288,16 +290,18 @@ void RpcChannel::StartConnect() {
         std::error_code ignored;
         self->socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
         self->state_ = State::kConnected;
-        self->sender_.Open(self->weak_from_this());
-        bool read_now = true;
-        if (self->reply_reader_ == ReplyReader::kWaitingCaller) {
-          std::lock_guard lock(self->mutex_);
-          self->connected_fd_ = self->socket_.native_handle();
-          // Callers waiting already wait on their futures: the I/O thread reads for them.
-          read_now = !self->pending_.empty();
-          if (read_now) self->reading_ = Reading::kIoThread;
+        if (self->reply_reader_ == ReplyReader::kIoThread) {
+          self->sender_.Open(self->weak_from_this());
+          self->ReadHeader();
+          return;
         }
-        if (read_now) self->ReadHeader();
+        // Asio would wake an I/O thread for every reply the callers read themselves: the
+        // socket leaves its epoll set, and callers write and read it.
+        const int fd = self->socket_.release(ignored);
+        self->sender_.OpenBlocking(self->weak_from_this(), fd);
+        std::lock_guard lock(self->mutex_);
+        self->connected_fd_ = fd;
+        self->WakeNextReader();
       }));
 }
 
@@ -337,7 +341,8 @@ void RpcChannel::ReadBody() {
                                 "connection to " + self->address_ + " lost: " + ec.message()));
               return;
             }
-            if (self->Deliver(self->reply_header_, std::move(*result))) self->ReadHeader();
+            self->Deliver(self->reply_header_, std::move(*result));
+            self->ReadHeader();
           }));
 }
 
@@ -346,27 +351,28 @@ void RpcChannel::Fail(const Status& status) {
   // Requests written to a live connection may have been served before it broke.
   const bool maybe_delivered = state_ == State::kConnected;
   state_ = State::kBroken;
-  sender_.Close();
   connect_timer_.cancel();
   std::unordered_map<uint64_t, std::promise<RpcResult>> pending;
+  int released_fd = -1;
   bool caller_reads = false;
   {
     std::lock_guard lock(mutex_);
     broken_ = true;
     broken_status_ = status;
     pending.swap(pending_);
-    connected_fd_ = -1;
+    released_fd = std::exchange(connected_fd_, -1);
     // A caller reading the socket now is woken by the shutdown and closes it when it is done, so
     // that its descriptor is not reused under it.
     caller_reads = reading_ == Reading::kCaller;
     close_after_caller_reads_ = caller_reads;
+    for (Follower* follower : followers_) follower->woken.notify_one();
   }
+  // Wakes a caller blocked reading or writing the socket Asio no longer watches.
+  if (released_fd >= 0) ::shutdown(released_fd, SHUT_RDWR);
+  sender_.Close();  // no frame is written after this
   std::error_code ignored;
-  if (caller_reads) {
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  } else {
-    socket_.close(ignored);
-  }
+  socket_.close(ignored);
+  if (released_fd >= 0 && !caller_reads) ::close(released_fd);
   for (auto& [id, promise] : pending) {
     promise.set_value(RpcResult{status, {}, {}, maybe_delivered});
   }

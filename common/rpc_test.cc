@@ -100,10 +100,9 @@ TEST_F(RpcTest, ManyCallsInFlightFromManyThreadsGetTheirOwnReplies) {
   EXPECT_EQ(correct.load(), 8 * 200);
 }
 
-// Frames larger than the socket takes at once, sent from several threads while others send small
-// ones: each goes out partly from its thread and the rest from the I/O thread, never interleaved
-// with another frame's bytes.
-TEST_F(RpcTest, LargeAndSmallFramesFromManyThreadsArriveWhole) {
+// Sends frames larger than the socket takes at once from two threads while two others send
+// small ones, 12 each; returns how many came back whole and to the thread that sent them.
+int EchoLargeAndSmallFramesFromFourThreads(RpcChannel& channel) {
   std::atomic<int> correct{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
@@ -115,7 +114,7 @@ TEST_F(RpcTest, LargeAndSmallFramesFromManyThreadsArriveWhole) {
         for (std::size_t k = 0; k < payload.size(); k += 4093) {
           payload[k] = static_cast<char>(t * 31 + i + static_cast<int>(k));
         }
-        RpcResult result = channel_->Call(kEchoOp, request, milliseconds(30000), payload);
+        RpcResult result = channel.Call(kEchoOp, request, milliseconds(30000), payload);
         proto::LookupRequest reply;
         if (result.Decode(&reply).ok() && reply.parent() == static_cast<uint64_t>(t * 100 + i) &&
             result.payload == std::string(payload.rbegin(), payload.rend())) {
@@ -125,7 +124,13 @@ TEST_F(RpcTest, LargeAndSmallFramesFromManyThreadsArriveWhole) {
     });
   }
   for (auto& thread : threads) thread.join();
-  EXPECT_EQ(correct.load(), 4 * 12);
+  return correct.load();
+}
+
+// Each large frame goes out partly from its thread and the rest from the I/O thread, never
+// interleaved with another frame's bytes.
+TEST_F(RpcTest, LargeAndSmallFramesFromManyThreadsArriveWhole) {
+  EXPECT_EQ(EchoLargeAndSmallFramesFromFourThreads(*channel_), 4 * 12);
 }
 
 TEST(RpcInlineTest, QuickOpsOnTheIoThreadAndSlowOnesOnWorkersBothGetTheirReplies) {
@@ -316,6 +321,12 @@ TEST_F(CallerReadsTest, CallsFailWhenTheServerGoesAwayWhileACallerReads) {
   EXPECT_EQ(channel_->Call(kFailOp, proto::Empty(), milliseconds(5000)).status.code(),
             proto::STATUS_UNREACHABLE);
   EXPECT_TRUE(channel_->broken());
+}
+
+// Callers write their frames themselves, waiting for room in the socket, while another caller
+// reads the replies of all: nothing is interleaved, and nobody waits forever.
+TEST_F(CallerReadsTest, LargeAndSmallFramesFromManyThreadsArriveWhole) {
+  EXPECT_EQ(EchoLargeAndSmallFramesFromFourThreads(*channel_), 4 * 12);
 }
 
 TEST(SplitHostPortTest, AcceptsHostPortAndBracketedIpv6Only) {

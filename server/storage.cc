@@ -54,6 +54,11 @@ rocksdb::ColumnFamilyOptions MetadataFamilyOptions(const StorageOptions& options
   // Point lookups (Lookup, Create, the CAS of InsertDentry) mostly ask for names that do not
   // exist yet; a whole-key bloom filter answers those without reading a block.
   if (bloom) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // Most point reads (a name to create, a request id not seen before, an inode not yet
+  // written) find nothing, and the memtable's skip list is where they spend their time: a
+  // bloom filter over the memtable's keys answers them first.
+  family.memtable_prefix_bloom_size_ratio = 0.05;
+  family.memtable_whole_key_filtering = true;
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
