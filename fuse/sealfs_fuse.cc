@@ -31,7 +31,6 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstddef>
@@ -63,11 +62,10 @@ struct MountOptions {
   int readdirplus = 0;  // list with attributes and answer the kernel's readdirplus
 };
 
-// An open file: its SealFS descriptor, and whether a read has already settled its atime.
+// An open file: its SealFS descriptor.
 struct FileHandle {
   explicit FileHandle(int descriptor) : fd(descriptor) {}
   const int fd;
-  std::atomic<bool> atime_settled{false};
 };
 
 // The files the kernel holds open. RELEASE is sent without waiting for its reply, so a file
@@ -285,27 +283,7 @@ void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
 }
 int Descriptor(const fuse_file_info* fi) { return Handle(fi)->fd; }
 
-// relatime, as Linux mounts by default: a read moves atime when atime is not newer than mtime
-// or ctime, or is a day old; ctime stays. Checked on the first read of each open file only, so
-// a file read in many requests costs two round trips more, not two per request.
-void SettleAtime(fuse_req_t req, fuse_ino_t ino, FileHandle* handle) {
-  if (handle->atime_settled.exchange(true)) return;
-  struct stat st {};
-  if (sealfs_ll_getattr(Client(req), ino, &st) != 0) return;
-  auto not_after = [](const timespec& a, const timespec& b) {
-    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec <= b.tv_nsec);
-  };
-  constexpr time_t kDay = 24 * 60 * 60;
-  if (!not_after(st.st_atim, st.st_mtim) && !not_after(st.st_atim, st.st_ctim) &&
-      st.st_atim.tv_sec + kDay > time(nullptr)) {
-    return;
-  }
-  // Best effort, as on a local file system: a read never fails for its atime.
-  (void)sealfs_ll_setattr(Client(req), ino, &st, SEALFS_SET_ATIME_NOW | SEALFS_SET_CTIME, nullptr);
-}
-
-void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi) {
-  SettleAtime(req, ino, Handle(fi));
+void Read(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t offset, fuse_file_info* fi) {
   std::unique_ptr<char[]> buf(new (std::nothrow) char[size]);
   if (!buf) {
     fuse_reply_err(req, ENOMEM);
@@ -596,6 +574,7 @@ int main(int argc, char** argv) {
   // The library answers a directory's GETATTR from what it read within this time (its own
   // changes kept), as the kernel does within attr_timeout: 0 asks the servers every time.
   client_options.dir_cache_ms = static_cast<int>(mount.options.attr_timeout * 1000);
+  client_options.relatime = 1;  // as Linux mounts by default
   // Fail here, before detaching, when the cluster cannot be reached. The client's threads do
   // not survive fuse_daemonize()'s fork, so the real connection is made after it.
   sealfs_client* probe = nullptr;

@@ -45,6 +45,8 @@ struct ClientOptions {
   std::size_t max_open_files = 1 << 20;
   // How long a directory looked up stays cached for path resolution (DirCache); 0: not at all.
   std::chrono::milliseconds dir_cache{1000};
+  // The first read of an open file moves atime as Linux's relatime does (sealfs_options).
+  bool relatime = false;
 };
 
 // One directory listing in progress: ".", "..", then each server's share of the entries (the
@@ -288,8 +290,8 @@ class Client {
   Status CheckPermission(const proto::InodeAttr& attr, int access_mode) const;
 
   // Data (client_data.cc).
-  Status ReadAt(const proto::InodeAttr& attr_hint, uint64_t ino, char* buf, std::size_t count,
-                uint64_t offset, std::size_t* done);
+  Status ReadAt(const OpenFile& file, char* buf, std::size_t count, uint64_t offset,
+                std::size_t* done);
   Status WriteAt(const OpenFile& file, const char* buf, std::size_t count, uint64_t offset);
   Status PreadFile(const OpenFile& file, void* buf, std::size_t count, uint64_t offset,
                    std::size_t* done);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <optional>
 
 #include "client.h"
 #include "path.h"
@@ -31,6 +32,16 @@ struct Piece {
   std::size_t length;
   std::size_t buf_offset;  // where in the caller's buffer
 };
+
+// Linux's relatime: a read moves atime when it is not newer than mtime or ctime, or is a day old.
+bool RelatimeMovesAtime(const proto::InodeAttr& attr, const proto::Timespec& now) {
+  auto not_after = [](const proto::Timespec& a, const proto::Timespec& b) {
+    return a.sec() < b.sec() || (a.sec() == b.sec() && a.nsec() <= b.nsec());
+  };
+  constexpr int64_t kDay = 24 * 60 * 60;
+  return not_after(attr.atime(), attr.mtime()) || not_after(attr.atime(), attr.ctime()) ||
+         attr.atime().sec() + kDay <= now.sec();
+}
 
 std::vector<Piece> CutIntoPieces(uint64_t offset, std::size_t count, uint32_t chunk_size,
                                  std::size_t largest_piece = SIZE_MAX) {
@@ -135,6 +146,8 @@ Status Client::OpenResolved(Resolved resolved, int flags, bool created, bool che
   file->flags = flags;
   file->chunk_size = resolved.attr.chunk_size();
   file->type = type;
+  file->move_atime_on_read = options_.relatime && file->readable() &&
+                             RelatimeMovesAtime(resolved.attr, Now());
   *fd = files_.Add(std::move(file));
   if (*fd < 0) return {proto::STATUS_TOO_MANY_OPEN, "too many open files"};
   return Status::Ok();
@@ -194,9 +207,7 @@ Status Client::PreadFile(const OpenFile& file, void* buf, std::size_t count, uin
   if (!file.readable()) return {proto::STATUS_BAD_DESCRIPTOR, "not open for reading"};
   if (S_ISDIR(file.type)) return {proto::STATUS_IS_DIR, "is a directory"};
   if (offset > kMaxFileSize) return Status::Invalid("offset out of range");
-  proto::InodeAttr hint;
-  hint.set_chunk_size(file.chunk_size);
-  return ReadAt(hint, file.ino, static_cast<char*>(buf), count, offset, done);
+  return ReadAt(file, static_cast<char*>(buf), count, offset, done);
 }
 
 Status Client::PwriteFile(const OpenFile& file, const void* buf, std::size_t count, uint64_t offset,
@@ -219,16 +230,26 @@ Status Client::PwriteFile(const OpenFile& file, const void* buf, std::size_t cou
 
 // Reads the chunks of the range and the file size at once; bytes past the size are not
 // returned, holes within it read as zeros. A chunk that could not be read fails the read only
-// when it starts below the size: a server down past the end of the file costs nothing.
-Status Client::ReadAt(const proto::InodeAttr& attr_hint, uint64_t ino, char* buf, std::size_t count,
-                      uint64_t offset, std::size_t* done) {
+// when it starts below the size: a server down past the end of the file costs nothing. The
+// first read of a file whose atime relatime moves sends that change with it (best effort, as
+// on a local file system: a read never fails for its atime).
+Status Client::ReadAt(const OpenFile& file, char* buf, std::size_t count, uint64_t offset,
+                      std::size_t* done) {
   *done = 0;
   if (count == 0) return Status::Ok();
+  const uint64_t ino = file.ino;
+  const std::string inode_key = InodePlacementKey(ino);
   proto::GetAttrRequest attr_request;
   attr_request.set_ino(ino);
-  PendingCall attr_call =
-      cluster_.StartHome(InodePlacementKey(ino), proto::OP_GET_ATTR, attr_request);
-  std::vector<Piece> pieces = CutIntoPieces(offset, count, attr_hint.chunk_size());
+  PendingCall attr_call = cluster_.StartHome(inode_key, proto::OP_GET_ATTR, attr_request);
+  proto::SetAttrRequest atime_request;
+  std::optional<PendingCall> atime_call;
+  if (file.move_atime_on_read.exchange(false)) {
+    atime_request.set_ino(ino);
+    *atime_request.mutable_atime() = Now();
+    atime_call = cluster_.StartHome(inode_key, proto::OP_SET_ATTR, atime_request);
+  }
+  std::vector<Piece> pieces = CutIntoPieces(offset, count, file.chunk_size);
   Status status;
   uint64_t first_failed_offset = UINT64_MAX;  // in the file
   for (std::size_t first = 0; first < pieces.size(); first += kMaxChunksInFlight) {
@@ -256,6 +277,7 @@ Status Client::ReadAt(const proto::InodeAttr& attr_hint, uint64_t ino, char* buf
       std::memset(buf + pieces[i].buf_offset + n, 0, pieces[i].length - n);
     }
   }
+  if (atime_call) (void)cluster_.Finish(*atime_call);
   proto::GetAttrReply attr_reply;
   Status attr_status = cluster_.Finish(attr_call).Decode(&attr_reply);
   if (!attr_status.ok()) return attr_status;

@@ -4,6 +4,7 @@
 // thread that uses it. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,8 @@ struct OpenFile {
   int flags = 0;            // the open flags
   uint32_t chunk_size = 0;  // of the inode, fixed at its creation
   uint32_t type = 0;        // S_IFREG, S_IFDIR, ... of the inode
+  // Relatime, decided from the times read at open: the first read moves atime.
+  mutable std::atomic<bool> move_atime_on_read{false};
   [[nodiscard]] bool readable() const;
   [[nodiscard]] bool writable() const;
 

@@ -52,6 +52,7 @@ void sealfs_options_init(sealfs_options* options) {
   options->max_open_files = 1 << 20;
   options->failover_timeout_ms = 60000;
   options->dir_cache_ms = 1000;
+  options->relatime = 0;
 }
 
 int sealfs_connect(const char* manager_address, const sealfs_options* options,
@@ -61,9 +62,13 @@ int sealfs_connect(const char* manager_address, const sealfs_options* options,
     sealfs_options defaults;
     sealfs_options_init(&defaults);
     if (options == nullptr) options = &defaults;
-    // A program built against the header before dir_cache_ms passes the smaller size.
-    const bool has_dir_cache = options->struct_size == sizeof(sealfs_options);
-    if ((!has_dir_cache && options->struct_size != offsetof(sealfs_options, dir_cache_ms)) ||
+    // A program built against the header before dir_cache_ms or relatime passes a smaller size;
+    // the fields it does not know keep their defaults.
+    const std::size_t size = options->struct_size;
+    const bool has_dir_cache = size > offsetof(sealfs_options, dir_cache_ms);
+    const bool has_relatime = size > offsetof(sealfs_options, relatime);
+    if ((size != sizeof(sealfs_options) && size != offsetof(sealfs_options, relatime) &&
+         size != offsetof(sealfs_options, dir_cache_ms)) ||
         (has_dir_cache && options->dir_cache_ms < 0) || options->connect_timeout_ms <= 0 ||
         options->request_timeout_ms <= 0 || options->max_open_files <= 0 ||
         options->failover_timeout_ms < 0) {
@@ -84,6 +89,7 @@ int sealfs_connect(const char* manager_address, const sealfs_options* options,
     client_options.max_open_files = static_cast<std::size_t>(options->max_open_files);
     client_options.dir_cache =
         std::chrono::milliseconds(has_dir_cache ? options->dir_cache_ms : defaults.dir_cache_ms);
+    client_options.relatime = has_relatime && options->relatime != 0;
     auto client = std::make_unique<sealfs_client>();
     Status status = Client::Connect(manager_address, client_options, &client->core);
     if (!status.ok()) return ToResult(status);

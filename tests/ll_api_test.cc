@@ -4,6 +4,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <set>
 #include <string>
 #include <utility>
@@ -233,6 +234,50 @@ TEST_F(LlApiTest, ADirectorysAttributesShowThisClientsChangesAtOnce) {
   sealfs_disconnect(other);
   usleep(1100 * 1000);  // the default directory cache time, 1 s
   EXPECT_EQ(after().st_mode & 07777, 0711U) << "another client's change, once the time is over";
+}
+
+// relatime, as the FUSE mount reads: the first read of a file written since its atime moves
+// that atime, seen by another client; a file whose atime is newer and less than a day old keeps
+// it; a client without the option never moves it.
+TEST_F(LlApiTest, RelatimeMovesAtimeOnTheFirstReadOnlyWhenItIsOlderThanAChange) {
+  WriteFile(client_, "/f", "some bytes");
+  const uint64_t ino = PathStat("/f").st_ino;
+  struct stat times {};
+  times.st_atim = {1000, 0};  // older than mtime and ctime
+  ASSERT_OK(sealfs_ll_setattr(client_, ino, &times, SEALFS_SET_ATIME, nullptr));
+  auto read_through = [&](sealfs_client* client) {
+    const int fd = sealfs_ll_open(client, ino, O_RDONLY);
+    EXPECT_GE(fd, 0) << ErrName(fd);
+    char buf[32];
+    EXPECT_EQ(sealfs_read(client, fd, buf, sizeof(buf)), 10);
+    EXPECT_EQ(sealfs_read(client, fd, buf, sizeof(buf)), 0);
+    EXPECT_OK(sealfs_close(client, fd));
+  };
+  auto atime = [&] {
+    struct stat st {};
+    EXPECT_OK(sealfs_stat(client_, "/f", &st));
+    return st.st_atim.tv_sec;
+  };
+
+  read_through(client_);
+  EXPECT_EQ(atime(), 1000) << "reads leave atime alone by default";
+
+  sealfs_options options;
+  sealfs_options_init(&options);
+  options.relatime = 1;
+  sealfs_client* reader = ConnectOrThrow(cluster_->manager_address(), &options);
+  const time_t before = time(nullptr);
+  read_through(reader);
+  EXPECT_GE(atime(), before) << "the first read moved it to now";
+
+  const struct stat moved = PathStat("/f");
+  times.st_atim = {moved.st_ctim.tv_sec + 3600, 0};  // newer than any change, not a day old
+  times.st_ctim = moved.st_ctim;
+  ASSERT_OK(
+      sealfs_ll_setattr(client_, ino, &times, SEALFS_SET_ATIME | SEALFS_SET_CTIME, nullptr));
+  read_through(reader);
+  EXPECT_EQ(atime(), moved.st_ctim.tv_sec + 3600) << "a newer atime stays";
+  sealfs_disconnect(reader);
 }
 
 // readdirplus, as the FUSE mount lists a directory: every name made in the directory comes with

@@ -100,6 +100,11 @@ typedef struct sealfs_options {
    *  here (as the FUSE mount's entry_timeout); this client's own changes show at once. 0: every
    *  path is resolved, and every attribute read, at the servers. Default 1000. */
   int dir_cache_ms;
+  /** Nonzero: the first read of each open file moves its access time to now when, at open, it
+   *  was not newer than the modification or change time or was a day old (Linux's relatime);
+   *  the update travels with the read. 0 (the default): reads leave the access time alone, as
+   *  with noatime. The FUSE mount sets it. */
+  int relatime;
 } sealfs_options;
 
 /**
