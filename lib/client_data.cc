@@ -146,8 +146,8 @@ Status Client::OpenResolved(Resolved resolved, int flags, bool created, bool che
   file->flags = flags;
   file->chunk_size = resolved.attr.chunk_size();
   file->type = type;
-  file->move_atime_on_read = options_.relatime && file->readable() &&
-                             RelatimeMovesAtime(resolved.attr, Now());
+  file->move_atime_on_read =
+      options_.relatime && file->readable() && RelatimeMovesAtime(resolved.attr, Now());
   *fd = files_.Add(std::move(file));
   if (*fd < 0) return {proto::STATUS_TOO_MANY_OPEN, "too many open files"};
   return Status::Ok();

@@ -273,8 +273,7 @@ TEST_F(LlApiTest, RelatimeMovesAtimeOnTheFirstReadOnlyWhenItIsOlderThanAChange) 
   const struct stat moved = PathStat("/f");
   times.st_atim = {moved.st_ctim.tv_sec + 3600, 0};  // newer than any change, not a day old
   times.st_ctim = moved.st_ctim;
-  ASSERT_OK(
-      sealfs_ll_setattr(client_, ino, &times, SEALFS_SET_ATIME | SEALFS_SET_CTIME, nullptr));
+  ASSERT_OK(sealfs_ll_setattr(client_, ino, &times, SEALFS_SET_ATIME | SEALFS_SET_CTIME, nullptr));
   read_through(reader);
   EXPECT_EQ(atime(), moved.st_ctim.tv_sec + 3600) << "a newer atime stays";
   sealfs_disconnect(reader);
