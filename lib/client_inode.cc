@@ -122,9 +122,10 @@ Status Client::OpenInode(uint64_t ino, int flags, int* fd) {
   if (access != O_RDONLY && access != O_WRONLY && access != O_RDWR) {
     return Status::Invalid("bad access mode");
   }
+  const uint64_t data_changes_before = data_changes_;
   Resolved resolved;
   resolved.ino = ino;
-  return OpenResolved(std::move(resolved), flags & ~O_CREAT, false, false, fd);
+  return OpenResolved(std::move(resolved), flags & ~O_CREAT, false, false, data_changes_before, fd);
 }
 
 Status Client::OpenDirInode(uint64_t ino, std::unique_ptr<DirStream>* out, bool with_attrs) {

@@ -442,6 +442,30 @@ TEST_F(FileIoTest, TwoDescriptorsAndTwoClientsSeeTheSameBytes) {
   sealfs_disconnect(other);
 }
 
+// The first read of a descriptor takes the size read at its open, so it must see every change
+// of this client made since, and every change another client finished before the open.
+TEST_F(FileIoTest, TheFirstReadSeesTheSizeChangesMadeSinceTheOpen) {
+  WriteFile(client_, "/f", "0123456789");
+  int reader = Open("/f", O_RDONLY);
+  ASSERT_EQ(sealfs_truncate(client_, "/f", 4), 0);
+  EXPECT_EQ(PRead(reader, 16, 0), "0123") << "a truncation by path after the open";
+  EXPECT_OK(sealfs_close(client_, reader));
+
+  reader = Open("/f", O_RDONLY);
+  const int writer = Open("/f", O_WRONLY);
+  ASSERT_EQ(sealfs_pwrite(client_, writer, "456789", 6, 4), 6);
+  EXPECT_EQ(PRead(reader, 16, 0), "0123456789") << "a write through another descriptor";
+  EXPECT_OK(sealfs_close(client_, writer));
+  EXPECT_OK(sealfs_close(client_, reader));
+
+  sealfs_client* other = ConnectOrThrow(cluster_->manager_address());
+  WriteFile(other, "/f", "abc");
+  reader = Open("/f", O_RDONLY);
+  EXPECT_EQ(PRead(reader, 16, 0), "abc") << "another client's write, closed before the open";
+  EXPECT_OK(sealfs_close(client_, reader));
+  sealfs_disconnect(other);
+}
+
 TEST_F(FileIoTest, WritesUpdateMtimeAndSize) {
   const int fd = Open("/mtime", O_CREAT | O_RDWR);
   ASSERT_GE(fd, 0);
