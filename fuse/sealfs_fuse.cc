@@ -271,10 +271,8 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
   const fuse_ctx* caller = fuse_req_ctx(req);
   struct stat st {};
-  int rc = sealfs_ll_create(Client(req), parent, name, S_IFREG | (mode & 07777), 0, caller->uid,
-                            caller->gid, &st);
-  if (ReplyIfError(req, rc)) return;
-  rc = sealfs_ll_open(Client(req), st.st_ino, fi->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY));
+  const int rc = sealfs_ll_create_open(Client(req), parent, name, mode, caller->uid, caller->gid,
+                                       fi->flags & ~O_NOCTTY, &st);
   if (ReplyIfError(req, rc)) return;
   Mount* mount = GetMount(req);
   fi->fh = reinterpret_cast<uint64_t>(mount->open_files.Add(rc));

@@ -153,6 +153,10 @@ class Client {
                 proto::InodeAttr* out);
   Status ReadlinkOf(uint64_t ino, std::string* target);
   Status OpenInode(uint64_t ino, int flags, int* fd);
+  // CreateAt of a regular file, then opened with `flags` from the attributes the create returned
+  // (FUSE's CREATE): no round trip for the open.
+  Status CreateAndOpenAt(uint64_t parent, const std::string& name, uint32_t mode, uint32_t uid,
+                         uint32_t gid, int flags, proto::InodeAttr* out, int* fd);
   // with_attrs: each entry comes with its inode's attributes where they are stored with it.
   Status OpenDirInode(uint64_t ino, std::unique_ptr<DirStream>* out, bool with_attrs = false);
 

@@ -63,10 +63,7 @@ std::vector<Piece> CutIntoPieces(uint64_t offset, std::size_t count, uint32_t ch
 
 Status Client::Open(std::string_view path, int flags, uint32_t mode, int* fd, int symlink_depth) {
   const uint64_t data_changes_before = data_changes_;
-  int access = flags & O_ACCMODE;
-  if (access != O_RDONLY && access != O_WRONLY && access != O_RDWR) {
-    return Status::Invalid("bad access mode");
-  }
+  if (!IsAccessMode(flags)) return Status::Invalid("bad access mode");
   Resolved resolved;
   Status status;
   bool created = false;

@@ -4,6 +4,11 @@
 
 namespace sealfs::client {
 
+bool IsAccessMode(int flags) {
+  const int access = flags & O_ACCMODE;
+  return access == O_RDONLY || access == O_WRONLY || access == O_RDWR;
+}
+
 bool OpenFile::readable() const { return (flags & O_ACCMODE) != O_WRONLY; }
 bool OpenFile::writable() const { return (flags & O_ACCMODE) != O_RDONLY; }
 

@@ -31,6 +31,9 @@ struct OpenFile {
   uint64_t offset = 0;  // GUARDED_BY(offset_mutex)
 };
 
+// O_RDONLY, O_WRONLY or O_RDWR in `flags`.
+bool IsAccessMode(int flags);
+
 class FileTable {
  public:
   // Holds at most max_open descriptors at once.

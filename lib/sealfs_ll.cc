@@ -115,6 +115,18 @@ int sealfs_ll_create(sealfs_client* client, uint64_t parent, const char* name, m
   });
 }
 
+int sealfs_ll_create_open(sealfs_client* client, uint64_t parent, const char* name, mode_t mode,
+                          uid_t uid, gid_t gid, int flags, struct stat* out) {
+  return Guard([&] {
+    proto::InodeAttr attr;
+    int fd = -1;
+    Status status = client->core->CreateAndOpenAt(parent, name, mode, uid, gid, flags, &attr, &fd);
+    if (!status.ok()) return ToResult(status);
+    if (out != nullptr) FillStat(attr, out);
+    return fd;
+  });
+}
+
 int sealfs_ll_symlink(sealfs_client* client, const char* target, uint64_t parent, const char* name,
                       uid_t uid, gid_t gid, struct stat* out) {
   return Guard([&] {

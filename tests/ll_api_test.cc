@@ -129,6 +129,33 @@ TEST_F(LlApiTest, OpenReadWriteThroughDescriptors) {
   EXPECT_ERRNO(EINVAL, sealfs_ll_open(client_, file.st_ino, O_ACCMODE));
 }
 
+// FUSE's CREATE: a new file, open at once with the flags given, whose attributes are those a
+// lookup then gives; an existing name or a bad access mode creates and opens nothing.
+TEST_F(LlApiTest, CreateOpenMakesAFileAndOpensIt) {
+  struct stat made {};
+  const int fd = sealfs_ll_create_open(client_, SEALFS_ROOT_INO, "new", 0640, 12, 34,
+                                       O_RDWR | O_CREAT | O_EXCL, &made);
+  ASSERT_GE(fd, 0) << ErrName(fd);
+  const struct stat found = Lookup(SEALFS_ROOT_INO, "new");
+  EXPECT_EQ(made.st_ino, found.st_ino);
+  EXPECT_EQ(made.st_mode, static_cast<mode_t>(S_IFREG | 0640));
+  EXPECT_EQ(found.st_uid, 12U);
+  EXPECT_EQ(found.st_gid, 34U);
+  ASSERT_EQ(sealfs_pwrite(client_, fd, "written", 7, 0), 7);
+  char buf[16] = {};
+  EXPECT_EQ(sealfs_pread(client_, fd, buf, sizeof(buf), 0), 7) << "opened for reading too";
+  EXPECT_OK(sealfs_close(client_, fd));
+  sealfs_client* other = ConnectOrThrow(cluster_->manager_address());
+  EXPECT_EQ(ReadFile(other, "/new"), "written");
+  sealfs_disconnect(other);
+
+  EXPECT_ERRNO(EEXIST, sealfs_ll_create_open(client_, SEALFS_ROOT_INO, "new", 0644, 0, 0, O_WRONLY,
+                                             nullptr));
+  EXPECT_ERRNO(EINVAL, sealfs_ll_create_open(client_, SEALFS_ROOT_INO, "bad", 0644, 0, 0, O_ACCMODE,
+                                             nullptr));
+  EXPECT_ERRNO(ENOENT, sealfs_ll_lookup(client_, SEALFS_ROOT_INO, "bad", &made));
+}
+
 TEST_F(LlApiTest, LinkRenameUnlinkRmdir) {
   struct stat a {};
   struct stat b {};

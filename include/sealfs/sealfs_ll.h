@@ -86,6 +86,24 @@ SEALFS_EXPORT int sealfs_ll_create(sealfs_client *client, uint64_t parent, const
                                    struct stat *out);
 
 /**
+ * Creates a regular file and opens it, as FUSE's CREATE does: a round trip less than
+ * sealfs_ll_create() then sealfs_ll_open(), as the open takes the attributes the create returned.
+ * @param client  the client.
+ * @param parent  the directory's inode.
+ * @param name  the new name.
+ * @param mode  the permission bits, used as given (no umask is applied).
+ * @param uid  the owner of the new file.
+ * @param gid  its group.
+ * @param flags  as sealfs_ll_open(); O_CREAT, O_EXCL and O_TRUNC change nothing (the file is new).
+ * @param out  receives the new file's attributes; may be NULL.
+ * @returns a descriptor >= 0, or the errors of sealfs_ll_create() and sealfs_ll_open(); the
+ *          file stays created when only the open fails (-EMFILE).
+ */
+SEALFS_EXPORT int sealfs_ll_create_open(sealfs_client *client, uint64_t parent, const char *name,
+                                        mode_t mode, uid_t uid, gid_t gid, int flags,
+                                        struct stat *out);
+
+/**
  * Creates a symbolic link.
  * @param client  the client.
  * @param target  what the link points at, NUL-terminated, not empty.
