@@ -271,9 +271,7 @@ class Client {
   // Checks the open mode against the inode found and hands out a descriptor. created: the
   // inode was made by this open (no permission check, no truncation); check_permission: false
   // when the caller has checked already.
-  // data_changes_before: data_changes_ before the attributes in `resolved` were read.
-  Status OpenResolved(Resolved resolved, int flags, bool created, bool check_permission,
-                      uint64_t data_changes_before, int* fd);
+  Status OpenResolved(Resolved resolved, int flags, bool created, bool check_permission, int* fd);
   // A directory known only by its inode, as a ParentAndName for a name in it.
   static ParentAndName InDirectory(uint64_t parent, std::string name);
   std::unique_ptr<DirStream> NewDirStream(uint64_t ino, uint64_t parent_ino,
@@ -314,20 +312,6 @@ class Client {
   ClientOptions options_;
   ClusterView cluster_;
   DirCache dir_cache_;
-  // Counts the writes, truncations and size changes of this client, once as each starts and
-  // once as it ends: a read may use the size read at its file's open only while the count has
-  // not moved since (OpenFile::size_at_open).
-  std::atomic<uint64_t> data_changes_{0};
-  class DataChange {
-   public:
-    explicit DataChange(std::atomic<uint64_t>* count) : count_(count) { ++*count_; }
-    ~DataChange() { ++*count_; }
-    DataChange(const DataChange&) = delete;
-    DataChange& operator=(const DataChange&) = delete;
-
-   private:
-    std::atomic<uint64_t>* count_;
-  };
   DirectoryTouches touches_;  // after cluster_: sends its last touches before cluster_ goes
   BackgroundBatches<std::vector<DeletedFile>> deletes_;  // after cluster_, as touches_
   FileTable files_;

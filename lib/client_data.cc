@@ -62,7 +62,6 @@ std::vector<Piece> CutIntoPieces(uint64_t offset, std::size_t count, uint32_t ch
 }  // namespace
 
 Status Client::Open(std::string_view path, int flags, uint32_t mode, int* fd, int symlink_depth) {
-  const uint64_t data_changes_before = data_changes_;
   if (!IsAccessMode(flags)) return Status::Invalid("bad access mode");
   Resolved resolved;
   Status status;
@@ -111,11 +110,11 @@ Status Client::Open(std::string_view path, int flags, uint32_t mode, int* fd, in
     status = Resolve(path, (flags & O_NOFOLLOW) == 0, &resolved);
     if (!status.ok()) return status;
   }
-  return OpenResolved(std::move(resolved), flags, created, true, data_changes_before, fd);
+  return OpenResolved(std::move(resolved), flags, created, true, fd);
 }
 
 Status Client::OpenResolved(Resolved resolved, int flags, bool created, bool check_permission,
-                            uint64_t data_changes_before, int* fd) {
+                            int* fd) {
   const int access = flags & O_ACCMODE;
   const bool writable = access != O_RDONLY;
   Status status = FillAttr(&resolved);
@@ -144,9 +143,6 @@ Status Client::OpenResolved(Resolved resolved, int flags, bool created, bool che
   file->flags = flags;
   file->chunk_size = resolved.attr.chunk_size();
   file->type = type;
-  file->size_at_open = resolved.attr.size();
-  // An O_TRUNC above counted as a change: the size read before it is not used.
-  file->data_changes_at_open = data_changes_before;
   file->move_atime_on_read =
       options_.relatime && file->readable() && RelatimeMovesAtime(resolved.attr, Now());
   *fd = files_.Add(std::move(file));
@@ -240,17 +236,9 @@ Status Client::ReadAt(const OpenFile& file, char* buf, std::size_t count, uint64
   if (count == 0) return Status::Ok();
   const uint64_t ino = file.ino;
   const std::string inode_key = InodePlacementKey(ino);
-  // The first read after an open takes the size read then, unless this client changed some
-  // file's data since (its own writes are always seen); another client's write between the
-  // open and this read may not be (close-to-open, as on NFS).
-  std::optional<uint64_t> size_at_open;
-  if (file.first_read.exchange(false) && data_changes_ == file.data_changes_at_open) {
-    size_at_open = file.size_at_open;
-  }
   proto::GetAttrRequest attr_request;
   attr_request.set_ino(ino);
-  std::optional<PendingCall> attr_call;
-  if (!size_at_open) attr_call = cluster_.StartHome(inode_key, proto::OP_GET_ATTR, attr_request);
+  PendingCall attr_call = cluster_.StartHome(inode_key, proto::OP_GET_ATTR, attr_request);
   proto::SetAttrRequest atime_request;
   std::optional<PendingCall> atime_call;
   if (file.move_atime_on_read.exchange(false)) {
@@ -287,13 +275,10 @@ Status Client::ReadAt(const OpenFile& file, char* buf, std::size_t count, uint64
     }
   }
   if (atime_call) (void)cluster_.Finish(*atime_call);
-  uint64_t size = size_at_open.value_or(0);
-  if (attr_call) {
-    proto::GetAttrReply attr_reply;
-    Status attr_status = cluster_.Finish(*attr_call).Decode(&attr_reply);
-    if (!attr_status.ok()) return attr_status;
-    size = attr_reply.attr().size();
-  }
+  proto::GetAttrReply attr_reply;
+  Status attr_status = cluster_.Finish(attr_call).Decode(&attr_reply);
+  if (!attr_status.ok()) return attr_status;
+  const uint64_t size = attr_reply.attr().size();
   if (first_failed_offset < size) return status;
   *done = offset >= size ? 0 : static_cast<std::size_t>(std::min<uint64_t>(count, size - offset));
   return Status::Ok();
@@ -301,7 +286,6 @@ Status Client::ReadAt(const OpenFile& file, char* buf, std::size_t count, uint64
 
 // Sends every chunk piece and the size update at once, so a write costs one round trip.
 Status Client::WriteAt(const OpenFile& file, const char* buf, std::size_t count, uint64_t offset) {
-  const DataChange counted(&data_changes_);
   bool sync = (file.flags & (O_SYNC | O_DSYNC)) != 0;
   proto::SetAttrRequest size_request;
   size_request.set_ino(file.ino);
@@ -447,7 +431,6 @@ Status Client::ZeroRange(const OpenFile& file, uint64_t begin, uint64_t end) {
   }
   Status status;
   if (first_whole < end_whole) {
-    const DataChange counted(&data_changes_);
     proto::DeleteChunksRequest request;
     request.set_ino(file.ino);
     request.set_first_index(first_whole);
@@ -484,7 +467,6 @@ Status Client::TruncateInode(uint64_t ino, uint64_t length) {
 }
 
 Status Client::TruncateChunks(uint64_t ino, uint64_t length, uint32_t chunk_size) {
-  const DataChange counted(&data_changes_);
   proto::TruncateChunksRequest request;
   request.set_ino(ino);
   request.set_size(length);

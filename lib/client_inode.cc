@@ -119,17 +119,15 @@ Status Client::ReadlinkOf(uint64_t ino, std::string* target) {
 
 Status Client::OpenInode(uint64_t ino, int flags, int* fd) {
   if (!IsAccessMode(flags)) return Status::Invalid("bad access mode");
-  const uint64_t data_changes_before = data_changes_;
   Resolved resolved;
   resolved.ino = ino;
-  return OpenResolved(std::move(resolved), flags & ~O_CREAT, false, false, data_changes_before, fd);
+  return OpenResolved(std::move(resolved), flags & ~O_CREAT, false, false, fd);
 }
 
 Status Client::CreateAndOpenAt(uint64_t parent, const std::string& name, uint32_t mode,
                                uint32_t uid, uint32_t gid, int flags, proto::InodeAttr* out,
                                int* fd) {
   if (!IsAccessMode(flags)) return Status::Invalid("bad access mode");
-  const uint64_t data_changes_before = data_changes_;
   Status status = CreateAt(parent, name, S_IFREG | (mode & 07777), 0, uid, gid, {}, out);
   if (!status.ok()) return status;
   Resolved resolved;
@@ -137,8 +135,7 @@ Status Client::CreateAndOpenAt(uint64_t parent, const std::string& name, uint32_
   resolved.type = S_IFREG;
   resolved.has_attr = true;
   resolved.attr = *out;
-  return OpenResolved(std::move(resolved), flags & ~(O_CREAT | O_EXCL | O_TRUNC), true, false,
-                      data_changes_before, fd);
+  return OpenResolved(std::move(resolved), flags & ~(O_CREAT | O_EXCL | O_TRUNC), true, false, fd);
 }
 
 Status Client::OpenDirInode(uint64_t ino, std::unique_ptr<DirStream>* out, bool with_attrs) {

@@ -195,8 +195,6 @@ Status Client::FillAttr(Resolved* resolved) {
 }
 
 Status Client::SetAttr(const proto::SetAttrRequest& request, proto::SetAttrReply* reply) {
-  std::optional<DataChange> counted;
-  if (request.has_size() || request.has_size_at_least()) counted.emplace(&data_changes_);
   touches_.FlushIfPending(request.ino());  // a pending touch must not land over this change
   RpcResult result =
       cluster_.CallHome(InodePlacementKey(request.ino()), proto::OP_SET_ATTR, request);

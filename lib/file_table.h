@@ -19,10 +19,6 @@ struct OpenFile {
   uint32_t type = 0;        // S_IFREG, S_IFDIR, ... of the inode
   // Relatime, decided from the times read at open: the first read moves atime.
   mutable std::atomic<bool> move_atime_on_read{false};
-  // The size read at open, for the first read (Client::ReadAt), and Client::data_changes_ then.
-  uint64_t size_at_open = 0;
-  uint64_t data_changes_at_open = 0;
-  mutable std::atomic<bool> first_read{true};
   [[nodiscard]] bool readable() const;
   [[nodiscard]] bool writable() const;
 

@@ -442,9 +442,9 @@ TEST_F(FileIoTest, TwoDescriptorsAndTwoClientsSeeTheSameBytes) {
   sealfs_disconnect(other);
 }
 
-// The first read of a descriptor takes the size read at its open, so it must see every change
-// of this client made since, and every change another client finished before the open.
-TEST_F(FileIoTest, TheFirstReadSeesTheSizeChangesMadeSinceTheOpen) {
+// A read sees every change of the size that ended before it began, whichever descriptor or
+// client made it, also the first read of a descriptor opened before the change.
+TEST_F(FileIoTest, AReadSeesEverySizeChangeThatEndedBeforeIt) {
   WriteFile(client_, "/f", "0123456789");
   int reader = Open("/f", O_RDONLY);
   ASSERT_EQ(sealfs_truncate(client_, "/f", 4), 0);
@@ -459,9 +459,12 @@ TEST_F(FileIoTest, TheFirstReadSeesTheSizeChangesMadeSinceTheOpen) {
   EXPECT_OK(sealfs_close(client_, reader));
 
   sealfs_client* other = ConnectOrThrow(cluster_->manager_address());
-  WriteFile(other, "/f", "abc");
   reader = Open("/f", O_RDONLY);
-  EXPECT_EQ(PRead(reader, 16, 0), "abc") << "another client's write, closed before the open";
+  WriteFile(other, "/f", "a good deal longer than before");
+  EXPECT_EQ(PRead(reader, 64, 0), "a good deal longer than before")
+      << "another client's write after the open";
+  ASSERT_EQ(sealfs_truncate(other, "/f", 3), 0);
+  EXPECT_EQ(PRead(reader, 64, 0), "a g") << "and its truncation";
   EXPECT_OK(sealfs_close(client_, reader));
   sealfs_disconnect(other);
 }

@@ -1,0 +1,43 @@
+// RecentFiles: the attributes of the regular files this client looked up lately, so that an
+// open by inode right after its lookup (the FUSE kernel's LOOKUP then OPEN) costs no round trip.
+// The open takes from them what never changes (the type, the chunk size) and the times, which
+// relatime judges by and which may be up to `ttl` old, as the kernel's own relatime judges by
+// what it cached; never the size: the first read of such an open file asks for it. This
+// client's writes and attribute changes drop what they change. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "sealfs.pb.h"
+
+namespace sealfs::client {
+
+class RecentFiles {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // ttl 0 keeps nothing. At most `capacity` files: when full, it starts empty again.
+  explicit RecentFiles(std::chrono::milliseconds ttl, std::size_t capacity = 1 << 14)
+      : ttl_(ttl), capacity_(capacity) {}
+
+  // Keeps attr when it is a regular file's.
+  void Insert(const proto::InodeAttr& attr);
+  // The file's attributes when kept and fresh.
+  std::optional<proto::InodeAttr> Find(uint64_t ino);
+  void Erase(uint64_t ino);
+
+ private:
+  struct Kept {
+    proto::InodeAttr attr;
+    Clock::time_point expires;
+  };
+  const std::chrono::milliseconds ttl_;
+  const std::size_t capacity_;
+  std::mutex mutex_;
+  std::unordered_map<uint64_t, Kept> files_;  // GUARDED_BY(mutex_)
+};
+
+}  // namespace sealfs::client

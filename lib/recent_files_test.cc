@@ -1,0 +1,48 @@
+#include "recent_files.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <thread>
+
+namespace sealfs::client {
+namespace {
+
+using std::chrono::milliseconds;
+
+proto::InodeAttr Attr(uint64_t ino, uint32_t mode) {
+  proto::InodeAttr attr;
+  attr.set_ino(ino);
+  attr.set_mode(mode);
+  attr.set_chunk_size(1 << 20);
+  return attr;
+}
+
+TEST(RecentFilesTest, KeepsRegularFilesForTheirTimeAndForgetsWhatIsErased) {
+  RecentFiles files(milliseconds(200));
+  files.Insert(Attr(10, S_IFREG | 0644));
+  files.Insert(Attr(11, S_IFREG | 0600));
+  files.Insert(Attr(12, S_IFDIR | 0755));
+  ASSERT_TRUE(files.Find(10).has_value());
+  EXPECT_EQ(files.Find(10)->chunk_size(), 1U << 20);
+  EXPECT_EQ(files.Find(12), std::nullopt) << "only regular files";
+  files.Erase(10);
+  EXPECT_EQ(files.Find(10), std::nullopt);
+  std::this_thread::sleep_for(milliseconds(250));
+  EXPECT_EQ(files.Find(11), std::nullopt) << "expired";
+}
+
+TEST(RecentFilesTest, ZeroTimeKeepsNothingAndAFullOneStartsOver) {
+  RecentFiles off(milliseconds(0));
+  off.Insert(Attr(10, S_IFREG | 0644));
+  EXPECT_EQ(off.Find(10), std::nullopt);
+  RecentFiles small(milliseconds(10000), 2);
+  small.Insert(Attr(1, S_IFREG | 0644));
+  small.Insert(Attr(2, S_IFREG | 0644));
+  small.Insert(Attr(3, S_IFREG | 0644));
+  EXPECT_EQ(small.Find(1), std::nullopt);
+  EXPECT_TRUE(small.Find(3).has_value());
+}
+
+}  // namespace
+}  // namespace sealfs::client
