@@ -104,6 +104,12 @@ def test_read_releases_the_gil(cluster, root):
         f = client.open(f"{root}/slow", "rb", buffering=0)
         assert f.read(1) == data[:1]  # every server connection this read needs is open now
         ports = {int(address.rsplit(":", 1)[1]) for address in cluster.server_addresses}
+        # The client sends the new file's parent times in the background, 5 ms after the
+        # create: let them reach the servers before they stop.
+        deadline = time.monotonic() + DEADLINE
+        time.sleep(0.1)
+        while _queued_bytes_at(ports) > 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
         for server in cluster.servers:
             server.pause()
         try:
