@@ -30,6 +30,7 @@
 #include "dir_cache.h"
 #include "directory_touches.h"
 #include "file_table.h"
+#include "recent_files.h"
 #include "status.h"
 
 namespace sealfs::client {
@@ -312,6 +313,7 @@ class Client {
   ClientOptions options_;
   ClusterView cluster_;
   DirCache dir_cache_;
+  RecentFiles recent_files_;  // for OpenInode, kept as long as directories
   DirectoryTouches touches_;  // after cluster_: sends its last touches before cluster_ goes
   BackgroundBatches<std::vector<DeletedFile>> deletes_;  // after cluster_, as touches_
   FileTable files_;

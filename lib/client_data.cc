@@ -242,6 +242,7 @@ Status Client::ReadAt(const OpenFile& file, char* buf, std::size_t count, uint64
   proto::SetAttrRequest atime_request;
   std::optional<PendingCall> atime_call;
   if (file.move_atime_on_read.exchange(false)) {
+    recent_files_.Erase(ino);
     atime_request.set_ino(ino);
     *atime_request.mutable_atime() = Now();
     atime_call = cluster_.StartHome(inode_key, proto::OP_SET_ATTR, atime_request);
@@ -286,6 +287,7 @@ Status Client::ReadAt(const OpenFile& file, char* buf, std::size_t count, uint64
 
 // Sends every chunk piece and the size update at once, so a write costs one round trip.
 Status Client::WriteAt(const OpenFile& file, const char* buf, std::size_t count, uint64_t offset) {
+  recent_files_.Erase(file.ino);  // its mtime moves
   bool sync = (file.flags & (O_SYNC | O_DSYNC)) != 0;
   proto::SetAttrRequest size_request;
   size_request.set_ino(file.ino);

@@ -22,7 +22,9 @@ Status Client::LookupAttr(uint64_t parent, const std::string& name, proto::Inode
   Resolved found;
   Status status = Lookup(parent, name, &found);
   if (status.ok()) status = FillAttr(&found);
-  if (status.ok()) *attr = std::move(found.attr);
+  if (!status.ok()) return status;
+  recent_files_.Insert(found.attr);
+  *attr = std::move(found.attr);
   return status;
 }
 
@@ -32,7 +34,9 @@ Status Client::GetInodeAttr(uint64_t ino, proto::InodeAttr* attr) {
     touches_.AddPendingTimes(ino, attr);
     return Status::Ok();
   }
-  return GetAttr(ino, attr);
+  Status status = GetAttr(ino, attr);
+  if (status.ok()) recent_files_.Insert(*attr);
+  return status;
 }
 
 Status Client::SetInodeAttr(proto::SetAttrRequest request, proto::InodeAttr* out) {
@@ -121,6 +125,10 @@ Status Client::OpenInode(uint64_t ino, int flags, int* fd) {
   if (!IsAccessMode(flags)) return Status::Invalid("bad access mode");
   Resolved resolved;
   resolved.ino = ino;
+  if (std::optional<proto::InodeAttr> recent = recent_files_.Find(ino)) {
+    resolved.attr = std::move(*recent);
+    resolved.has_attr = true;
+  }
   return OpenResolved(std::move(resolved), flags & ~O_CREAT, false, false, fd);
 }
 

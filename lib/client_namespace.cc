@@ -112,6 +112,7 @@ Client::Client(const std::string& manager_address, const ClientOptions& options)
     : options_(options),
       cluster_(manager_address, options.timeouts),
       dir_cache_(options.dir_cache),
+      recent_files_(options.dir_cache),
       touches_([this](const std::vector<proto::SetAttrRequest>& touches) { SendTouches(touches); }),
       deletes_([this](const std::vector<DeletedFile>& files) { SendDeletes(files); }),
       files_(options.max_open_files),
@@ -199,6 +200,7 @@ Status Client::SetAttr(const proto::SetAttrRequest& request, proto::SetAttrReply
   RpcResult result =
       cluster_.CallHome(InodePlacementKey(request.ino()), proto::OP_SET_ATTR, request);
   dir_cache_.EraseAttr(request.ino());
+  recent_files_.Erase(request.ino());
   proto::SetAttrReply ignored;
   return result.Decode(reply != nullptr ? reply : &ignored);
 }

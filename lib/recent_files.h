@@ -2,8 +2,8 @@
 // open by inode right after its lookup (the FUSE kernel's LOOKUP then OPEN) costs no round trip.
 // The open takes from them what never changes (the type, the chunk size) and the times, which
 // relatime judges by and which may be up to `ttl` old, as the kernel's own relatime judges by
-// what it cached; never the size: the first read of such an open file asks for it. This
-// client's writes and attribute changes drop what they change. Thread-safe.
+// what it cached. Nothing else: every read asks for the size. This client's writes and
+// attribute changes drop what they change. Thread-safe.
 #pragma once
 
 #include <chrono>

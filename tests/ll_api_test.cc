@@ -156,6 +156,22 @@ TEST_F(LlApiTest, CreateOpenMakesAFileAndOpensIt) {
   EXPECT_ERRNO(ENOENT, sealfs_ll_lookup(client_, SEALFS_ROOT_INO, "bad", &made));
 }
 
+// An open by inode right after a lookup takes what it needs from the lookup, but never the size:
+// a file another client rewrote and closed in between reads whole.
+TEST_F(LlApiTest, AnOpenAfterALookupReadsWhatAnotherClientWroteInBetween) {
+  WriteFile(client_, "/f", "short");
+  const uint64_t ino = Lookup(SEALFS_ROOT_INO, "f").st_ino;
+  sealfs_client* other = ConnectOrThrow(cluster_->manager_address());
+  WriteFile(other, "/f", "a good deal longer");
+  sealfs_disconnect(other);
+  const int fd = sealfs_ll_open(client_, ino, O_RDONLY);
+  ASSERT_GE(fd, 0) << ErrName(fd);
+  char buf[64] = {};
+  EXPECT_EQ(sealfs_read(client_, fd, buf, sizeof(buf)), 18);
+  EXPECT_EQ(std::string(buf), "a good deal longer");
+  EXPECT_OK(sealfs_close(client_, fd));
+}
+
 TEST_F(LlApiTest, LinkRenameUnlinkRmdir) {
   struct stat a {};
   struct stat b {};
