@@ -125,7 +125,10 @@ Status Client::OpenInode(uint64_t ino, int flags, int* fd) {
   if (!IsAccessMode(flags)) return Status::Invalid("bad access mode");
   Resolved resolved;
   resolved.ino = ino;
-  if (std::optional<proto::InodeAttr> recent = recent_files_.Find(ino)) {
+  // O_TRUNC looks at the size, which only the servers know.
+  std::optional<proto::InodeAttr> recent;
+  if ((flags & O_TRUNC) == 0) recent = recent_files_.Find(ino);
+  if (recent) {
     resolved.attr = std::move(*recent);
     resolved.has_attr = true;
   }

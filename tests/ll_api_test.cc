@@ -170,6 +170,16 @@ TEST_F(LlApiTest, AnOpenAfterALookupReadsWhatAnotherClientWroteInBetween) {
   EXPECT_EQ(sealfs_read(client_, fd, buf, sizeof(buf)), 18);
   EXPECT_EQ(std::string(buf), "a good deal longer");
   EXPECT_OK(sealfs_close(client_, fd));
+
+  WriteFile(client_, "/g", "");
+  const uint64_t empty = Lookup(SEALFS_ROOT_INO, "g").st_ino;
+  other = ConnectOrThrow(cluster_->manager_address());
+  WriteFile(other, "/g", "filled by another client");
+  sealfs_disconnect(other);
+  const int truncating = sealfs_ll_open(client_, empty, O_WRONLY | O_TRUNC);
+  ASSERT_GE(truncating, 0) << ErrName(truncating);
+  EXPECT_OK(sealfs_close(client_, truncating));
+  EXPECT_EQ(ReadFile(client_, "/g"), "") << "O_TRUNC empties what the lookup saw as empty";
 }
 
 TEST_F(LlApiTest, LinkRenameUnlinkRmdir) {
