@@ -26,12 +26,12 @@ int UnsentParts(const OutgoingFrame& frame, std::array<iovec, 3>* parts) {
   };
   add(frame.header, sizeof(frame.header));
   add(frame.message.data(), frame.message.size());
-  add(frame.payload.data(), frame.payload.size());
+  add(frame.payload_bytes().data(), frame.payload_bytes().size());
   return count;
 }
 
 std::size_t FrameSize(const OutgoingFrame& frame) {
-  return sizeof(frame.header) + frame.message.size() + frame.payload.size();
+  return sizeof(frame.header) + frame.message.size() + frame.payload_bytes().size();
 }
 
 }  // namespace
@@ -117,6 +117,7 @@ void FrameSender::Send(std::shared_ptr<OutgoingFrame> frame) {
       return;
     }
   }
+  frame->KeepPayload();
   queue_.push_back(std::move(frame));
   if (open_ && !writing_) {
     writing_ = true;

@@ -18,6 +18,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -31,7 +33,20 @@ struct OutgoingFrame {
   uint8_t header[kFrameHeaderSize] = {};
   std::string message;
   std::string payload;
+  // Instead of payload, the sender's own bytes, valid only until FrameSender::Send returns: a
+  // frame written whole at once is never copied; Send copies them into payload when it keeps
+  // the frame to write later.
+  std::string_view borrowed_payload;
   std::size_t sent = 0;
+
+  [[nodiscard]] std::string_view payload_bytes() const {
+    return borrowed_payload.empty() ? std::string_view(payload) : borrowed_payload;
+  }
+  void KeepPayload() {
+    if (borrowed_payload.empty()) return;
+    payload.assign(borrowed_payload);
+    borrowed_payload = {};
+  }
 };
 
 class FrameSender {

@@ -27,9 +27,12 @@
 
 namespace sealfs {
 
+// borrowed_payload, when not empty, stands for `payload` (left empty): OutgoingFrame says how long
+// it may be used.
 std::shared_ptr<OutgoingFrame> MakeOutgoingFrame(uint16_t op, uint64_t request_id,
                                                  StatusCode status, std::string message,
-                                                 std::string payload);
+                                                 std::string payload,
+                                                 std::string_view borrowed_payload = {});
 
 // ---------------------------------------------------------------------------------------------
 // Server side

@@ -138,10 +138,10 @@ std::future<RpcResult> RpcChannel::CallAsync(uint16_t op,
       if (self->state_ == State::kIdle) self->StartConnect();
     });
   }
-  // Sent from this thread when the connection is up and nothing waits before it; queued until
-  // the connection is made otherwise.
-  sender_.Send(MakeOutgoingFrame(op, *request_id, proto::STATUS_OK, std::move(message),
-                                 std::string(payload)));
+  // Sent from this thread when the connection is up and nothing waits before it, straight from
+  // the caller's payload; queued, with a copy of it, until the connection is made otherwise.
+  sender_.Send(
+      MakeOutgoingFrame(op, *request_id, proto::STATUS_OK, std::move(message), {}, payload));
   return future;
 }
 

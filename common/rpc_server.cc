@@ -20,17 +20,19 @@ std::string PeerName(const asio::ip::tcp::socket& socket) {
 
 std::shared_ptr<OutgoingFrame> MakeOutgoingFrame(uint16_t op, uint64_t request_id,
                                                  StatusCode status, std::string message,
-                                                 std::string payload) {
+                                                 std::string payload,
+                                                 std::string_view borrowed_payload) {
   auto frame = std::make_shared<OutgoingFrame>();
+  frame->message = std::move(message);
+  frame->payload = std::move(payload);
+  frame->borrowed_payload = borrowed_payload;
   FrameHeader header;
   header.op = op;
   header.request_id = request_id;
   header.status = status;
-  header.message_length = static_cast<uint32_t>(message.size());
-  header.payload_length = static_cast<uint32_t>(payload.size());
+  header.message_length = static_cast<uint32_t>(frame->message.size());
+  header.payload_length = static_cast<uint32_t>(frame->payload_bytes().size());
   EncodeFrameHeader(header, frame->header);
-  frame->message = std::move(message);
-  frame->payload = std::move(payload);
   return frame;
 }
 
