@@ -35,11 +35,8 @@ struct Piece {
 
 // Linux's relatime: a read moves atime when it is not newer than mtime or ctime, or is a day old.
 bool RelatimeMovesAtime(const proto::InodeAttr& attr, const proto::Timespec& now) {
-  auto not_after = [](const proto::Timespec& a, const proto::Timespec& b) {
-    return a.sec() < b.sec() || (a.sec() == b.sec() && a.nsec() <= b.nsec());
-  };
   constexpr int64_t kDay = 24 * 60 * 60;
-  return not_after(attr.atime(), attr.mtime()) || not_after(attr.atime(), attr.ctime()) ||
+  return !Later(attr.atime(), attr.mtime()) || !Later(attr.atime(), attr.ctime()) ||
          attr.atime().sec() + kDay <= now.sec();
 }
 

@@ -4,11 +4,9 @@
 
 namespace sealfs::client {
 
-namespace {
 bool Later(const proto::Timespec& a, const proto::Timespec& b) {
   return std::pair(a.sec(), a.nsec()) > std::pair(b.sec(), b.nsec());
 }
-}  // namespace
 
 void RaiseTimes(proto::InodeAttr* attr, const proto::Timespec& when) {
   if (Later(when, attr->mtime())) *attr->mutable_mtime() = when;

@@ -21,6 +21,8 @@ namespace sealfs::client {
 
 // Raises attr's mtime and ctime to `when` where they are earlier, as a touch at `when` does.
 void RaiseTimes(proto::InodeAttr* attr, const proto::Timespec& when);
+// Whether time a is after time b.
+bool Later(const proto::Timespec& a, const proto::Timespec& b);
 
 class DirectoryTouches {
  public:
