@@ -18,8 +18,16 @@
 //    (the creator's own) about half as fast, so it is off by default;
 //  - the page cache is dropped on every open (no keep_cache): close-to-open consistency, a file
 //    closed on one mount reads the same on another once opened again;
-//  - writeback cache off: every write() reaches the servers before it returns, so a write acked
-//    to one application is seen by every other client, and O_APPEND stays atomic per client.
+//  - the kernel's writeback cache off (it would keep its own idea of a file's size over the
+//    servers' for as long as it holds the inode, so another client's appends would go unseen),
+//    and the library's write-behind on (-o write_behind=0 turns it off): a write() returns once
+//    the bridge holds it, and a file's writes are sent together within 5 ms, at 4 MiB, or
+//    before anything on this mount reads or changes the file, and at every close(2) (FLUSH),
+//    which reports a send that failed, as fsync(2) does. Every process on the mount sees every
+//    write at once; another client sees it once sent (at the latest at close, as NFS's
+//    close-to-open). The kernel lets one write() at a time into a file without the writeback
+//    cache, so this turns a stream of small writes (ior-hard) from a round trip each into a
+//    few large requests. O_APPEND and O_SYNC writes are sent before write() returns.
 //  - requests of up to 1 MiB (max_write; reads follow max_pages), served by a thread pool;
 //  - read-ahead of 1 MiB: the kernel caps a FUSE mount's read-ahead at 128 KiB whatever
 //    max_readahead says, which makes sequential reads about six times slower here, so the mount
@@ -59,7 +67,8 @@ struct MountOptions {
   double negative_timeout = 0.0;
   int request_timeout_ms = 10000;
   int read_ahead_kb = 1024;
-  int readdirplus = 0;  // list with attributes and answer the kernel's readdirplus
+  int readdirplus = 0;   // list with attributes and answer the kernel's readdirplus
+  int write_behind = 1;  // sealfs_options.write_behind
 };
 
 // An open file: its SealFS descriptor.
@@ -301,8 +310,9 @@ void Write(fuse_req_t req, fuse_ino_t /*ino*/, const char* buf, size_t size, off
   if (!ReplyIfError(req, n)) fuse_reply_write(req, static_cast<size_t>(n));
 }
 
-void Flush(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* /*fi*/) {
-  fuse_reply_err(req, 0);  // writes reach the servers before write() returns: nothing buffered
+// Each close(2) of a descriptor: what it returns.
+void Flush(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {
+  fuse_reply_err(req, -sealfs_flush(Client(req), Descriptor(fi)));
 }
 
 void Release(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {
@@ -497,6 +507,8 @@ void PrintUsage(const char* program) {
       "    read_ahead_kb=KB       the mount's read-ahead (default 1024; 0 keeps the kernel's)\n"
       "    readdirplus            list with each name's attributes (faster ls -l and find in\n"
       "                           directories other clients filled; slower find otherwise)\n"
+      "    write_behind=0|1       1 (default): writes are sent together, within 5 ms and at\n"
+      "                           close; 0: each write() waits for the servers\n"
       "Always on: default_permissions (the kernel checks modes and owners).\n"
       "\n",
       program);
@@ -535,6 +547,7 @@ int main(int argc, char** argv) {
       {"request_timeout_ms=%d", offsetof(MountOptions, request_timeout_ms), 0},
       {"read_ahead_kb=%d", offsetof(MountOptions, read_ahead_kb), 0},
       {"readdirplus", offsetof(MountOptions, readdirplus), 1},
+      {"write_behind=%d", offsetof(MountOptions, write_behind), 0},
       FUSE_OPT_END,
   };
   fuse_cmdline_opts cmdline{};
@@ -573,6 +586,7 @@ int main(int argc, char** argv) {
   // changes kept), as the kernel does within attr_timeout: 0 asks the servers every time.
   client_options.dir_cache_ms = static_cast<int>(mount.options.attr_timeout * 1000);
   client_options.relatime = 1;  // as Linux mounts by default
+  client_options.write_behind = mount.options.write_behind;
   // Fail here, before detaching, when the cluster cannot be reached. The client's threads do
   // not survive fuse_daemonize()'s fork, so the real connection is made after it.
   sealfs_client* probe = nullptr;

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -32,6 +33,7 @@
 #include "file_table.h"
 #include "recent_files.h"
 #include "status.h"
+#include "write_behind.h"
 
 namespace sealfs::client {
 
@@ -48,6 +50,8 @@ struct ClientOptions {
   std::chrono::milliseconds dir_cache{1000};
   // The first read of an open file moves atime as Linux's relatime does (sealfs_options).
   bool relatime = false;
+  // Writes are kept and sent together (WriteBehind, sealfs_options.write_behind).
+  bool write_behind = false;
 };
 
 // One directory listing in progress: ".", "..", then each server's share of the entries (the
@@ -165,6 +169,8 @@ class Client {
   // symlink_depth counts the dangling links an O_CREAT already followed to their targets.
   Status Open(std::string_view path, int flags, uint32_t mode, int* fd, int symlink_depth = 0);
   Status Close(int fd);
+  // Sends the writes kept for fd's file and reports one that failed, as Close without closing.
+  Status Flush(int fd);
   Status Read(int fd, void* buf, std::size_t count, std::size_t* done);
   Status Write(int fd, const void* buf, std::size_t count, std::size_t* done);
   Status Pread(int fd, void* buf, std::size_t count, uint64_t offset, std::size_t* done);
@@ -298,6 +304,18 @@ class Client {
   Status ReadAt(const OpenFile& file, char* buf, std::size_t count, uint64_t offset,
                 std::size_t* done);
   Status WriteAt(const OpenFile& file, const char* buf, std::size_t count, uint64_t offset);
+  // Sends every chunk piece of the ranges and one size and mtime update at once.
+  struct Range {
+    uint64_t offset = 0;
+    std::string_view bytes;
+  };
+  Status WriteRanges(uint64_t ino, uint32_t chunk_size, bool sync, const std::vector<Range>& ranges,
+                     const proto::Timespec& mtime);
+  // write(), and once more when it found the disk full while files this client removed are
+  // still on their way to being deleted.
+  Status RetryIfSpaceIsComing(const std::function<Status()>& write);
+  // WriteBehind's send: the kept writes of one file.
+  Status SendKept(const KeptWrites& writes);
   Status PreadFile(const OpenFile& file, void* buf, std::size_t count, uint64_t offset,
                    std::size_t* done);
   Status PwriteFile(const OpenFile& file, const void* buf, std::size_t count, uint64_t offset,
@@ -317,6 +335,8 @@ class Client {
   DirectoryTouches touches_;  // after cluster_: sends its last touches before cluster_ goes
   BackgroundBatches<std::vector<DeletedFile>> deletes_;  // after cluster_, as touches_
   FileTable files_;
+  // After everything its sends use, so that its destructor sends what is kept while they live.
+  WriteBehind write_behind_;
   uint32_t default_chunk_size_ = 1U << 20;
   // Striped by inode: makes an O_APPEND write's size lookup and write one step (client_data.cc).
   std::array<std::mutex, 64> append_mutexes_;

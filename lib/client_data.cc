@@ -150,8 +150,16 @@ Status Client::OpenResolved(Resolved resolved, int flags, bool created, bool che
 Status Client::Close(int fd) {
   auto file = files_.Remove(fd);
   if (!file) return {proto::STATUS_BAD_DESCRIPTOR, "not open"};
-  if ((file->flags & (O_SYNC | O_DSYNC)) != 0 && file->writable()) return SyncAll();
-  return Status::Ok();
+  if (!file->writable()) return Status::Ok();
+  Status status = write_behind_.Send(file->ino, /*report_earlier=*/true);
+  if (status.ok() && (file->flags & (O_SYNC | O_DSYNC)) != 0) return SyncAll();
+  return status;
+}
+
+Status Client::Flush(int fd) {
+  auto file = files_.Get(fd);
+  if (!file) return {proto::STATUS_BAD_DESCRIPTOR, "not open"};
+  return write_behind_.Send(file->ino, /*report_earlier=*/true);
 }
 
 Status Client::Read(int fd, void* buf, std::size_t count, std::size_t* done) {
@@ -212,14 +220,34 @@ Status Client::PwriteFile(const OpenFile& file, const void* buf, std::size_t cou
   }
   *done = 0;
   if (count == 0) return Status::Ok();
-  Status status = WriteAt(file, static_cast<const char*>(buf), count, offset);
-  // The space of files this client removed may still be on its way to being freed.
-  if (status.code() == proto::STATUS_NO_SPACE &&
-      deletes_.FlushIf([](const std::vector<DeletedFile>& files) { return !files.empty(); })) {
-    status = WriteAt(file, static_cast<const char*>(buf), count, offset);
+  const std::string_view bytes(static_cast<const char*>(buf), count);
+  Status status;
+  if (options_.write_behind && (file.flags & (O_APPEND | O_SYNC | O_DSYNC)) == 0) {
+    recent_files_.Erase(file.ino);  // its mtime moves
+    status = write_behind_.Keep(file.ino, file.chunk_size, offset, bytes, Now());
+  } else {
+    status = write_behind_.WriteThrough(file.ino, [&] {
+      return RetryIfSpaceIsComing([&] { return WriteAt(file, bytes.data(), count, offset); });
+    });
   }
   if (status.ok()) *done = count;
   return status;
+}
+
+Status Client::RetryIfSpaceIsComing(const std::function<Status()>& write) {
+  Status status = write();
+  if (status.code() == proto::STATUS_NO_SPACE &&
+      deletes_.FlushIf([](const std::vector<DeletedFile>& files) { return !files.empty(); })) {
+    status = write();
+  }
+  return status;
+}
+
+Status Client::SendKept(const KeptWrites& writes) {
+  std::vector<Range> ranges;
+  for (const auto& [offset, bytes] : writes.ranges.ranges()) ranges.push_back({offset, bytes});
+  return RetryIfSpaceIsComing(
+      [&] { return WriteRanges(writes.ino, writes.chunk_size, false, ranges, writes.mtime); });
 }
 
 // Reads the chunks of the range and the file size at once; bytes past the size are not
@@ -232,6 +260,8 @@ Status Client::ReadAt(const OpenFile& file, char* buf, std::size_t count, uint64
   *done = 0;
   if (count == 0) return Status::Ok();
   const uint64_t ino = file.ino;
+  Status kept_status = write_behind_.Send(ino);
+  if (!kept_status.ok()) return kept_status;
   const std::string inode_key = InodePlacementKey(ino);
   proto::GetAttrRequest attr_request;
   attr_request.set_ino(ino);
@@ -282,33 +312,50 @@ Status Client::ReadAt(const OpenFile& file, char* buf, std::size_t count, uint64
   return Status::Ok();
 }
 
-// Sends every chunk piece and the size update at once, so a write costs one round trip.
 Status Client::WriteAt(const OpenFile& file, const char* buf, std::size_t count, uint64_t offset) {
   recent_files_.Erase(file.ino);  // its mtime moves
-  bool sync = (file.flags & (O_SYNC | O_DSYNC)) != 0;
+  const bool sync = (file.flags & (O_SYNC | O_DSYNC)) != 0;
+  return WriteRanges(file.ino, file.chunk_size, sync, {Range{offset, std::string_view(buf, count)}},
+                     Now());
+}
+
+// Sends every chunk piece and the size update at once, so a write costs one round trip.
+Status Client::WriteRanges(uint64_t ino, uint32_t chunk_size, bool sync,
+                           const std::vector<Range>& ranges, const proto::Timespec& mtime) {
+  struct SourcedPiece {
+    Piece piece;
+    const char* bytes;  // of the piece
+  };
+  std::vector<SourcedPiece> pieces;
+  uint64_t end = 0;
+  for (const Range& range : ranges) {
+    for (const Piece& piece :
+         CutIntoPieces(range.offset, range.bytes.size(), chunk_size, kLargestWritePiece)) {
+      pieces.push_back({piece, range.bytes.data() + piece.buf_offset});
+    }
+    end = std::max(end, range.offset + range.bytes.size());
+  }
   proto::SetAttrRequest size_request;
-  size_request.set_ino(file.ino);
-  size_request.set_size_at_least(offset + count);
-  proto::Timespec now = Now();
-  *size_request.mutable_mtime() = now;
-  *size_request.mutable_ctime() = now;
-  const std::string inode_key = InodePlacementKey(file.ino);
-  std::vector<Piece> pieces = CutIntoPieces(offset, count, file.chunk_size, kLargestWritePiece);
+  size_request.set_ino(ino);
+  size_request.set_size_at_least(end);
+  *size_request.mutable_mtime() = mtime;
+  *size_request.mutable_ctime() = mtime;
+  const std::string inode_key = InodePlacementKey(ino);
   Status status;
   for (std::size_t first = 0; first < pieces.size(); first += kMaxChunksInFlight) {
     std::size_t last = std::min(pieces.size(), first + kMaxChunksInFlight);
     std::deque<proto::WriteChunkRequest> requests;
     std::vector<PendingCall> calls;
     for (std::size_t i = first; i < last; ++i) {
+      const Piece& piece = pieces[i].piece;
       auto& request = requests.emplace_back();
-      request.set_ino(file.ino);
-      request.set_index(pieces[i].index);
-      request.set_offset(pieces[i].chunk_offset);
+      request.set_ino(ino);
+      request.set_index(piece.index);
+      request.set_offset(piece.chunk_offset);
       request.set_sync(sync);
-      request.set_chunk_size(file.chunk_size);
-      calls.push_back(cluster_.StartHome(
-          ChunkPlacementKey(file.ino, pieces[i].index), proto::OP_WRITE_CHUNK, request,
-          std::string_view(buf + pieces[i].buf_offset, pieces[i].length)));
+      request.set_chunk_size(chunk_size);
+      calls.push_back(cluster_.StartHome(ChunkPlacementKey(ino, piece.index), proto::OP_WRITE_CHUNK,
+                                         request, std::string_view(pieces[i].bytes, piece.length)));
     }
     // The size goes with the last window, so the file never claims bytes not yet sent.
     if (last == pieces.size()) {
@@ -359,8 +406,10 @@ Status Client::Lseek(int fd, int64_t offset, int whence, int64_t* result) {
 }
 
 Status Client::Fsync(int fd) {
-  if (!files_.Get(fd)) return {proto::STATUS_BAD_DESCRIPTOR, "not open"};
-  return SyncAll();
+  auto file = files_.Get(fd);
+  if (!file) return {proto::STATUS_BAD_DESCRIPTOR, "not open"};
+  Status status = write_behind_.Send(file->ino, /*report_earlier=*/true);
+  return status.ok() ? SyncAll() : status;
 }
 
 // Chunks lie on every server, so durability asks every server to sync its log.

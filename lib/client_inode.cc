@@ -154,6 +154,8 @@ Status Client::OpenDirInode(uint64_t ino, std::unique_ptr<DirStream>* out, bool 
   Status status = GetAttr(ino, &attr);
   if (!status.ok()) return status;
   if (!S_ISDIR(attr.mode())) return {proto::STATUS_NOT_DIR, "not a directory"};
+  // The attributes listed with the names are the servers': writes kept here go there first.
+  if (with_attrs) (void)write_behind_.SendAll();
   // ".." is unknown by inode alone; bridges ignore its number.
   *out = NewDirStream(ino, ino, with_attrs);
   return Status::Ok();

@@ -116,6 +116,7 @@ Client::Client(const std::string& manager_address, const ClientOptions& options)
       touches_([this](const std::vector<proto::SetAttrRequest>& touches) { SendTouches(touches); }),
       deletes_([this](const std::vector<DeletedFile>& files) { SendDeletes(files); }),
       files_(options.max_open_files),
+      write_behind_([this](const KeptWrites& writes) { return SendKept(writes); }),
       random_(std::random_device{}()) {}
 
 Client::~Client() = default;
@@ -175,6 +176,8 @@ uint64_t Client::NewInodeIdFor(std::string_view entry_key) {
 }
 
 Status Client::GetAttr(uint64_t ino, proto::InodeAttr* attr) {
+  Status kept_status = write_behind_.Send(ino);  // the size and mtime of writes kept here
+  if (!kept_status.ok()) return kept_status;
   proto::GetAttrRequest request;
   request.set_ino(ino);
   const uint64_t read_after = dir_cache_.ChangesSoFar();
@@ -197,6 +200,9 @@ Status Client::FillAttr(Resolved* resolved) {
 
 Status Client::SetAttr(const proto::SetAttrRequest& request, proto::SetAttrReply* reply) {
   touches_.FlushIfPending(request.ino());  // a pending touch must not land over this change
+  // Nor a kept write (its mtime, its bytes past a new size).
+  Status kept_status = write_behind_.Send(request.ino());
+  if (!kept_status.ok()) return kept_status;
   RpcResult result =
       cluster_.CallHome(InodePlacementKey(request.ino()), proto::OP_SET_ATTR, request);
   dir_cache_.EraseAttr(request.ino());
@@ -218,6 +224,8 @@ Status Client::Lookup(uint64_t parent, const std::string& name, Resolved* out) {
   out->type = reply.entry().type();
   out->has_attr = reply.has_attr();
   if (out->has_attr) out->attr = std::move(*reply.mutable_attr());
+  // The size and mtime of writes kept here are not in those attributes yet.
+  if (out->has_attr && write_behind_.Holds(out->ino)) return GetAttr(out->ino, &out->attr);
   if (IsDir(out->type)) {
     dir_cache_.Insert(parent, name, out->ino);
     if (out->has_attr) {
@@ -510,6 +518,8 @@ void Client::SendDeletes(const std::vector<DeletedFile>& files) {
 // another directory) loses its entry and its link together, in one intent.
 Status Client::RemoveEntry(const ParentAndName& where, uint64_t expected_ino,
                            bool reject_directory) {
+  // Writes kept for the file reach it before it goes (a failure is reported at its close).
+  (void)write_behind_.SendAll();
   proto::RemoveDentryRequest request = RemoveRequest(where.parent.ino, where.name, expected_ino);
   request.set_unlink_inode(true);
   request.set_only_with_inode(true);
@@ -696,6 +706,7 @@ Status Client::Rename(std::string_view from, std::string_view to, unsigned flags
 
 Status Client::RenameOnce(const ParentAndName& source, const ParentAndName& target, unsigned flags,
                           bool want_dir) {
+  (void)write_behind_.SendAll();  // as RemoveEntry: a replaced file may have writes kept
   // Whatever happens, neither name is taken from the cache afterwards.
   struct ForgetNames {
     DirCache& cache;

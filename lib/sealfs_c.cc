@@ -53,6 +53,7 @@ void sealfs_options_init(sealfs_options* options) {
   options->failover_timeout_ms = 60000;
   options->dir_cache_ms = 1000;
   options->relatime = 0;
+  options->write_behind = 0;
 }
 
 int sealfs_connect(const char* manager_address, const sealfs_options* options,
@@ -62,12 +63,14 @@ int sealfs_connect(const char* manager_address, const sealfs_options* options,
     sealfs_options defaults;
     sealfs_options_init(&defaults);
     if (options == nullptr) options = &defaults;
-    // A program built against the header before dir_cache_ms or relatime passes a smaller size;
-    // the fields it does not know keep their defaults.
+    // A program built against the header before dir_cache_ms, relatime or write_behind passes
+    // a smaller size; the fields it does not know keep their defaults.
     const std::size_t size = options->struct_size;
     const bool has_dir_cache = size > offsetof(sealfs_options, dir_cache_ms);
     const bool has_relatime = size > offsetof(sealfs_options, relatime);
-    if ((size != sizeof(sealfs_options) && size != offsetof(sealfs_options, relatime) &&
+    const bool has_write_behind = size > offsetof(sealfs_options, write_behind);
+    if ((size != sizeof(sealfs_options) && size != offsetof(sealfs_options, write_behind) &&
+         size != offsetof(sealfs_options, relatime) &&
          size != offsetof(sealfs_options, dir_cache_ms)) ||
         (has_dir_cache && options->dir_cache_ms < 0) || options->connect_timeout_ms <= 0 ||
         options->request_timeout_ms <= 0 || options->max_open_files <= 0 ||
@@ -90,6 +93,7 @@ int sealfs_connect(const char* manager_address, const sealfs_options* options,
     client_options.dir_cache =
         std::chrono::milliseconds(has_dir_cache ? options->dir_cache_ms : defaults.dir_cache_ms);
     client_options.relatime = has_relatime && options->relatime != 0;
+    client_options.write_behind = has_write_behind && options->write_behind != 0;
     auto client = std::make_unique<sealfs_client>();
     Status status = Client::Connect(manager_address, client_options, &client->core);
     if (!status.ok()) return ToResult(status);
@@ -110,6 +114,10 @@ int sealfs_open(sealfs_client* client, const char* path, int flags, mode_t mode)
 
 int sealfs_close(sealfs_client* client, int fd) {
   return Guard([&] { return ToResult(client->core->Close(fd)); });
+}
+
+int sealfs_flush(sealfs_client* client, int fd) {
+  return Guard([&] { return ToResult(client->core->Flush(fd)); });
 }
 
 ssize_t sealfs_read(sealfs_client* client, int fd, void* buf, size_t count) {

@@ -500,9 +500,23 @@ class SmallChunkTest : public FileIoTest {
     options.chunk_size = 64 * 1024;
     return options;
   }
+  void RunRandomOperations();
 };
 
-TEST_F(SmallChunkTest, RandomOperationsMatchAModel) {
+// SmallChunkTest with the client's writes kept and sent together (write-behind).
+class WriteBehindSmallChunkTest : public SmallChunkTest {
+ protected:
+  sealfs_options GetClientOptions() override {
+    sealfs_options options = SmallChunkTest::GetClientOptions();
+    options.write_behind = 1;
+    return options;
+  }
+};
+
+TEST_F(SmallChunkTest, RandomOperationsMatchAModel) { RunRandomOperations(); }
+TEST_F(WriteBehindSmallChunkTest, RandomOperationsMatchAModel) { RunRandomOperations(); }
+
+void SmallChunkTest::RunRandomOperations() {
   const uint64_t seed = TestSeed();
   std::mt19937_64 rng(seed);
   const int fd = Open("/fsx", O_CREAT | O_RDWR);
@@ -551,6 +565,87 @@ TEST_F(SmallChunkTest, RandomOperationsMatchAModel) {
   EXPECT_OK(sealfs_close(client_, fd));
   Reconnect();
   EXPECT_TRUE(ReadFile(client_, "/fsx") == model) << "content seen by a new client, seed " << seed;
+}
+
+// A client that keeps its writes and sends them together (sealfs_options.write_behind).
+class WriteBehindTest : public FileIoTest {
+ protected:
+  sealfs_options GetClientOptions() override {
+    sealfs_options options = TestOptions();
+    options.write_behind = 1;
+    return options;
+  }
+};
+
+// The writer sees its writes at once (bytes, size, through another descriptor, after a
+// truncate, with an append); another client sees them within moments, and all of them once the
+// writer's close returns.
+TEST_F(WriteBehindTest, TheWriterSeesItsWritesAtOnceAndOthersOnceSent) {
+  sealfs_client* other = ConnectOrThrow(cluster_->manager_address());
+  const int fd = Open("/records", O_CREAT | O_WRONLY);
+  std::string model;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string record = "record " + std::to_string(i) + "\n";
+    ASSERT_EQ(sealfs_write(client_, fd, record.data(), record.size()),
+              static_cast<ssize_t>(record.size()));
+    model += record;
+  }
+  EXPECT_EQ(Size("/records"), static_cast<off_t>(model.size())) << "the writer's stat";
+  const int reader = Open("/records", O_RDONLY);
+  EXPECT_TRUE(PRead(reader, model.size() + 10, 0) == model) << "the writer's read";
+  EXPECT_OK(sealfs_close(client_, reader));
+
+  std::string seen;
+  for (int i = 0; i < 200 && seen != model; ++i) {
+    seen = ReadFile(other, "/records");
+    if (seen != model) usleep(50 * 1000);
+  }
+  EXPECT_TRUE(seen == model) << "another client saw " << seen.size() << " of " << model.size()
+                             << " bytes 10 s after the last write";
+
+  ASSERT_EQ(sealfs_pwrite(client_, fd, "XY", 2, 3), 2);
+  ASSERT_OK(sealfs_ftruncate(client_, fd, 5));
+  const int appender = Open("/records", O_WRONLY | O_APPEND);
+  ASSERT_EQ(sealfs_pwrite(client_, fd, "tail", 4, 5), 4);
+  ASSERT_EQ(sealfs_write(client_, appender, "+end", 4), 4) << "appends after the kept write";
+  EXPECT_OK(sealfs_close(client_, appender));
+  EXPECT_OK(sealfs_close(client_, fd));
+  EXPECT_EQ(ReadFile(other, "/records"), "recXYtail+end") << "another client after the close";
+  sealfs_disconnect(other);
+}
+
+// A kept write that fails on its way (here the file was removed by another client meanwhile)
+// is reported once, by the next fsync or close of the file, as a kernel reports writeback.
+TEST_F(WriteBehindTest, AKeptWriteThatFailedIsReportedByFsyncOrClose) {
+  sealfs_client* other = ConnectOrThrow(cluster_->manager_address());
+  for (const bool by_fsync : {true, false}) {
+    SCOPED_TRACE(by_fsync ? "fsync" : "close");
+    const int fd = Open("/doomed", O_CREAT | O_WRONLY);
+    ASSERT_OK(sealfs_unlink(other, "/doomed"));
+    ASSERT_EQ(sealfs_write(client_, fd, "lost", 4), 4) << "kept, not sent yet";
+    if (by_fsync) {
+      EXPECT_ERRNO(ENOENT, sealfs_fsync(client_, fd));
+      EXPECT_OK(sealfs_fsync(client_, fd)) << "reported once";
+      EXPECT_OK(sealfs_close(client_, fd));
+    } else {
+      EXPECT_ERRNO(ENOENT, sealfs_close(client_, fd));
+      EXPECT_ERRNO(EBADF, sealfs_close(client_, fd)) << "closed even so";
+    }
+  }
+  sealfs_disconnect(other);
+}
+
+// Writes kept for a file reach the servers before this client removes or replaces it.
+TEST_F(WriteBehindTest, RenameAndUnlinkCarryTheKeptWrites) {
+  const int fd = Open("/draft", O_CREAT | O_WRONLY);
+  ASSERT_EQ(sealfs_write(client_, fd, "final words", 11), 11);
+  ASSERT_OK(sealfs_rename(client_, "/draft", "/final"));
+  sealfs_client* other = ConnectOrThrow(cluster_->manager_address());
+  EXPECT_EQ(ReadFile(other, "/final"), "final words") << "before the writer's close";
+  ASSERT_EQ(sealfs_write(client_, fd, " and more", 9), 9);
+  ASSERT_OK(sealfs_unlink(client_, "/final"));
+  EXPECT_OK(sealfs_close(client_, fd)) << "nothing failed: sent before the unlink";
+  sealfs_disconnect(other);
 }
 
 // An unlinked file's chunks go from every copy: a small file's by one DELETE_CHUNK to each

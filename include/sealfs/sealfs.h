@@ -105,6 +105,16 @@ typedef struct sealfs_options {
    *  the update travels with the read. 0 (the default): reads leave the access time alone, as
    *  with noatime. The FUSE mount sets it. */
   int relatime;
+  /** Nonzero: writes are kept by this client and sent together, as a kernel keeps dirty pages,
+   *  so that many small writes cost a few large requests. A file's kept writes are sent 5 ms
+   *  after the first of them, when they reach 4 MiB, and before anything of this client reads
+   *  or changes the file (a read, a stat, a truncate, an unlink or rename anywhere), so this
+   *  client always sees its own writes; sealfs_close(), sealfs_flush() and sealfs_fsync() send
+   *  them and report a send that failed. Another client sees a write once it is sent; a write
+   *  not yet sent is lost if this process dies. Writes with O_APPEND or O_SYNC are never kept.
+   *  0 (the default): every write reaches the servers before it returns. The FUSE mount sets
+   *  it unless mounted with -o write_behind=0. */
+  int write_behind;
 } sealfs_options;
 
 /**
@@ -136,9 +146,9 @@ SEALFS_EXPORT int sealfs_connect(const char* manager_address, const sealfs_optio
 
 /**
  * Closes every descriptor still open and releases the client. NULL is a no-op. Data written
- * through descriptors not yet closed is sent already; call sealfs_fsync() first where it must
- * be durable. Directory streams still open can only be closed (sealfs_closedir()) afterwards,
- * not read: close them first.
+ * through descriptors not yet closed is sent first (sealfs_options.write_behind); call
+ * sealfs_fsync() first where it must be durable. Directory streams still open can only be closed
+ * (sealfs_closedir()) afterwards, not read: close them first.
  * @param client  the client to release, or NULL.
  */
 SEALFS_EXPORT void sealfs_disconnect(sealfs_client* client);
@@ -160,12 +170,25 @@ SEALFS_EXPORT void sealfs_disconnect(sealfs_client* client);
 SEALFS_EXPORT int sealfs_open(sealfs_client* client, const char* path, int flags, mode_t mode);
 
 /**
- * Closes a descriptor; a file opened with O_SYNC is made durable first.
+ * Closes a descriptor; a file opened with O_SYNC is made durable first. Writes kept for the
+ * file (sealfs_options.write_behind) are sent first; the descriptor is closed even when that
+ * fails.
  * @param client  the client that opened fd.
  * @param fd  the descriptor to close.
- * @returns 0, or -EBADF, -EIO.
+ * @returns 0, or -EBADF, or the failure of a kept write of the file not reported yet
+ *          (-ENOSPC, -EIO, -ENOENT when another client removed the file meanwhile, ...).
  */
 SEALFS_EXPORT int sealfs_close(sealfs_client* client, int fd);
+
+/**
+ * Sends the writes this client keeps for the file of fd (sealfs_options.write_behind) and
+ * reports a kept write of the file that failed and was not reported yet, as sealfs_close()
+ * does without closing: what a close(2) of one of several descriptors of a file does.
+ * @param client  the client that opened fd.
+ * @param fd  a descriptor of the file.
+ * @returns 0, or -EBADF, or the failure, as sealfs_close().
+ */
+SEALFS_EXPORT int sealfs_flush(sealfs_client* client, int fd);
 
 /**
  * Reads up to count bytes at the descriptor's offset and advances it.
@@ -222,7 +245,8 @@ SEALFS_EXPORT ssize_t sealfs_pwrite(sealfs_client* client, int fd, const void* b
 SEALFS_EXPORT off_t sealfs_lseek(sealfs_client* client, int fd, off_t offset, int whence);
 
 /**
- * Returns once everything written to the file is durable on the servers (RocksDB WAL synced).
+ * Returns once everything written to the file is durable on the servers (RocksDB WAL synced),
+ * sending the writes kept for it first (sealfs_options.write_behind).
  * @param client  the client that opened fd.
  * @param fd  the descriptor of the file to make durable.
  * @returns 0, or -EBADF, -EIO, -EHOSTUNREACH.
