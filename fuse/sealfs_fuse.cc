@@ -27,7 +27,8 @@
 //    write at once; another client sees it once sent (at the latest at close, as NFS's
 //    close-to-open). The kernel lets one write() at a time into a file without the writeback
 //    cache, so this turns a stream of small writes (ior-hard) from a round trip each into a
-//    few large requests. O_APPEND and O_SYNC writes are sent before write() returns.
+//    few large requests. O_APPEND and O_SYNC writes, and those of 256 KiB or more, are
+//    sent before write() returns.
 //  - requests of up to 1 MiB (max_write; reads follow max_pages), served by a thread pool;
 //  - read-ahead of 1 MiB: the kernel caps a FUSE mount's read-ahead at 128 KiB whatever
 //    max_readahead says, which makes sequential reads about six times slower here, so the mount

@@ -222,7 +222,8 @@ Status Client::PwriteFile(const OpenFile& file, const void* buf, std::size_t cou
   if (count == 0) return Status::Ok();
   const std::string_view bytes(static_cast<const char*>(buf), count);
   Status status;
-  if (options_.write_behind && (file.flags & (O_APPEND | O_SYNC | O_DSYNC)) == 0) {
+  if (options_.write_behind && count < WriteBehind::kLargestKept &&
+      (file.flags & (O_APPEND | O_SYNC | O_DSYNC)) == 0) {
     recent_files_.Erase(file.ino);  // its mtime moves
     status = write_behind_.Keep(file.ino, file.chunk_size, offset, bytes, Now());
   } else {

@@ -22,6 +22,23 @@ void DirtyRanges::Add(uint64_t offset, std::string_view bytes) {
     bytes_ += bytes.size();
     return;
   }
+  std::string& first_bytes = first->second;
+  if (std::next(first) == last && first->first <= offset) {
+    // Within or at the end of one range: no new string, no zero-filled bytes.
+    const std::size_t at = offset - first->first;
+    const std::size_t overwritten = std::min(bytes.size(), first_bytes.size() - at);
+    std::memcpy(first_bytes.data() + at, bytes.data(), overwritten);
+    if (overwritten < bytes.size()) {
+      // A run of appends past kRunStart gets room for all of it at once: no copy on growth.
+      const std::size_t needed = first_bytes.size() + bytes.size() - overwritten;
+      if (needed > first_bytes.capacity() && needed > kRunStart) {
+        first_bytes.reserve(std::max(needed, kRunCapacity));
+      }
+      first_bytes.append(bytes.substr(overwritten));
+      bytes_ += bytes.size() - overwritten;
+    }
+    return;
+  }
   const uint64_t start = std::min(first->first, offset);
   const auto& tail = *std::prev(last);
   const uint64_t stop = std::max(end, tail.first + tail.second.size());
@@ -112,7 +129,7 @@ Status WriteBehind::WriteThrough(uint64_t ino, const std::function<Status()>& wr
   return status.ok() ? write() : status;
 }
 
-bool WriteBehind::Holds(uint64_t ino) const { return file_count_ != 0 && Find(ino) != nullptr; }
+bool WriteBehind::Holds(uint64_t ino) const { return Find(ino) != nullptr; }
 
 Status WriteBehind::SendLocked(const std::shared_ptr<File>& file) {
   KeptWrites writes;
@@ -142,6 +159,7 @@ void WriteBehind::ForgetIfIdle(const std::shared_ptr<File>& file) {
 }
 
 std::shared_ptr<WriteBehind::File> WriteBehind::Find(uint64_t ino) const {
+  if (file_count_ == 0) return nullptr;  // the usual case without write-behind: no lock taken
   std::lock_guard lock(mutex_);
   auto it = files_.find(ino);
   return it == files_.end() ? nullptr : it->second;

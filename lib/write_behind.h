@@ -29,9 +29,14 @@
 
 namespace sealfs::client {
 
-// Writes of one file, as non-overlapping ranges keyed by offset, merged where they touch.
+// Writes of one file, as non-overlapping ranges keyed by offset, merged where they touch. A run
+// of appends to a range grows it in place.
 class DirtyRanges {
  public:
+  // A range growing past kRunStart bytes is given room for kRunCapacity (WriteBehind sends a
+  // file's writes at 4 MiB).
+  static constexpr std::size_t kRunStart = 64U << 10;
+  static constexpr std::size_t kRunCapacity = (4U << 20) + (256U << 10);
   // Keeps bytes at offset over whatever is kept there.
   void Add(uint64_t offset, std::string_view bytes);
   [[nodiscard]] std::size_t bytes() const { return bytes_; }
@@ -55,6 +60,9 @@ class WriteBehind {
  public:
   // A file's kept writes reaching this many bytes are sent by the write that brought them there.
   static constexpr std::size_t kSendBytes = 4U << 20;
+  // Writes this large are requests of their own anyway: keeping them would only copy them (an
+  // ior-easy run of 1 MiB writes through FUSE went from 0.47 to 0.33 GiB/s when they were kept).
+  static constexpr std::size_t kLargestKept = 256U << 10;
   // Returns once the servers hold the writes, or with the failure.
   using SendFunction = std::function<Status(const KeptWrites&)>;
 

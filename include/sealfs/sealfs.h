@@ -111,9 +111,10 @@ typedef struct sealfs_options {
    *  or changes the file (a read, a stat, a truncate, an unlink or rename anywhere), so this
    *  client always sees its own writes; sealfs_close(), sealfs_flush() and sealfs_fsync() send
    *  them and report a send that failed. Another client sees a write once it is sent; a write
-   *  not yet sent is lost if this process dies. Writes with O_APPEND or O_SYNC are never kept.
-   *  0 (the default): every write reaches the servers before it returns. The FUSE mount sets
-   *  it unless mounted with -o write_behind=0. */
+   *  not yet sent is lost if this process dies. Writes with O_APPEND or O_SYNC, and writes of 256
+   * KiB or more (requests of their own anyway), are never kept. 0 (the default): every write
+   * reaches the servers before it returns. The FUSE mount sets it unless mounted with -o
+   * write_behind=0. */
   int write_behind;
 } sealfs_options;
 
