@@ -17,7 +17,8 @@
 //    every inode and the kernel takes every attribute, which made find over names it knew
 //    (the creator's own) about half as fast, so it is off by default;
 //  - the page cache is dropped on every open (no keep_cache): close-to-open consistency, a file
-//    closed on one mount reads the same on another once opened again;
+//    closed on one mount reads the same on another once opened again; a descriptor opened
+//    write-only bypasses it (WritesPastThePageCache);
 //  - the kernel's writeback cache off (it would keep its own idea of a file's size over the
 //    servers' for as long as it holds the inode, so another client's appends would go unseen),
 //    and the library's write-behind on (-o write_behind=0 turns it off): a write() returns once
@@ -269,12 +270,20 @@ void CloseUnopened(Mount* mount, const fuse_file_info* fi) {
   }
 }
 
+// A file opened write-only is written past the kernel's page cache (direct_io): each write()
+// is then one WRITE request straight from the caller's pages, where through the cache it was
+// copied into pages first, split at the first partial page, and preceded by a GETXATTR of
+// security.capability. Nothing reads through such a descriptor, nor maps it (mmap needs read
+// access), and the kernel drops the cached pages a direct write covers.
+bool WritesPastThePageCache(int open_flags) { return (open_flags & O_ACCMODE) == O_WRONLY; }
+
 void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   const int fd = sealfs_ll_open(Client(req), ino, fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
   if (ReplyIfError(req, fd)) return;
   Mount* mount = GetMount(req);
   fi->fh = reinterpret_cast<uint64_t>(mount->open_files.Add(fd));
   fi->keep_cache = 0;
+  fi->direct_io = WritesPastThePageCache(fi->flags);
   if (fuse_reply_open(req, fi) != 0) CloseUnopened(mount, fi);
 }
 
@@ -286,6 +295,7 @@ void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
   if (ReplyIfError(req, rc)) return;
   Mount* mount = GetMount(req);
   fi->fh = reinterpret_cast<uint64_t>(mount->open_files.Add(rc));
+  fi->direct_io = WritesPastThePageCache(fi->flags);
   const fuse_entry_param entry = EntryOf(req, st);
   if (fuse_reply_create(req, &entry, fi) != 0) CloseUnopened(mount, fi);
 }

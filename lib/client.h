@@ -31,6 +31,7 @@
 #include "dir_cache.h"
 #include "directory_touches.h"
 #include "file_table.h"
+#include "inode_cache.h"
 #include "recent_files.h"
 #include "status.h"
 #include "write_behind.h"
@@ -332,6 +333,10 @@ class Client {
   ClusterView cluster_;
   DirCache dir_cache_;
   RecentFiles recent_files_;  // for OpenInode, kept as long as directories
+  // Each file's security.capability (or its absence) as last read, kept as long: FUSE's kernel
+  // asks for it before every write to a file (to drop it on write), a round trip per write.
+  InodeCache<std::optional<std::string>> capabilities_;
+  static constexpr std::string_view kCapabilityXattr = "security.capability";
   DirectoryTouches touches_;  // after cluster_: sends its last touches before cluster_ goes
   BackgroundBatches<std::vector<DeletedFile>> deletes_;  // after cluster_, as touches_
   FileTable files_;

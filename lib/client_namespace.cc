@@ -113,6 +113,7 @@ Client::Client(const std::string& manager_address, const ClientOptions& options)
       cluster_(manager_address, options.timeouts),
       dir_cache_(options.dir_cache),
       recent_files_(options.dir_cache),
+      capabilities_(options.dir_cache),
       touches_([this](const std::vector<proto::SetAttrRequest>& touches) { SendTouches(touches); }),
       deletes_([this](const std::vector<DeletedFile>& files) { SendDeletes(files); }),
       files_(options.max_open_files),
@@ -1069,6 +1070,7 @@ Status Client::SetXattr(uint64_t ino, std::string_view name, std::string_view va
   request.set_name(std::string(name));
   request.set_flags(flags);
   status = cluster_.CallHome(InodePlacementKey(ino), proto::OP_SET_XATTR, request, value).status;
+  capabilities_.Erase(ino);
   if (!status.ok()) return status;
   proto::SetAttrRequest touch;
   touch.set_ino(ino);
@@ -1086,11 +1088,23 @@ Status Client::GetXattr(std::string_view path, std::string_view name, std::strin
 Status Client::GetXattr(uint64_t ino, std::string_view name, std::string* value) {
   Status status = CheckXattrName(name);
   if (!status.ok()) return status;
+  const bool capability = name == kCapabilityXattr;
+  if (capability) {
+    if (std::optional<std::optional<std::string>> kept = capabilities_.Find(ino)) {
+      if (!kept->has_value()) return {proto::STATUS_NO_DATA, "no such attribute"};
+      *value = **kept;
+      return Status::Ok();
+    }
+  }
   proto::GetXattrRequest request;
   request.set_ino(ino);
   request.set_name(std::string(name));
   RpcResult result = cluster_.CallHome(InodePlacementKey(ino), proto::OP_GET_XATTR, request);
   if (result.status.ok()) *value = std::move(result.payload);
+  if (capability && result.status.ok()) capabilities_.Insert(ino, *value);
+  if (capability && result.status.code() == proto::STATUS_NO_DATA) {
+    capabilities_.Insert(ino, std::nullopt);
+  }
   return result.status;
 }
 
@@ -1125,7 +1139,9 @@ Status Client::RemoveXattr(uint64_t ino, std::string_view name) {
   proto::RemoveXattrRequest request;
   request.set_ino(ino);
   request.set_name(std::string(name));
-  return cluster_.CallHome(InodePlacementKey(ino), proto::OP_REMOVE_XATTR, request).status;
+  RpcResult result = cluster_.CallHome(InodePlacementKey(ino), proto::OP_REMOVE_XATTR, request);
+  capabilities_.Erase(ino);
+  return result.status;
 }
 
 // ---------------------------------------------------------------------------------------------

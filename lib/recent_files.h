@@ -6,38 +6,33 @@
 // attribute changes drop what they change. Thread-safe.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <optional>
-#include <unordered_map>
 
+#include "inode_cache.h"
 #include "sealfs.pb.h"
 
 namespace sealfs::client {
 
 class RecentFiles {
  public:
-  using Clock = std::chrono::steady_clock;
   // ttl 0 keeps nothing. At most `capacity` files: when full, it starts empty again.
   explicit RecentFiles(std::chrono::milliseconds ttl, std::size_t capacity = 1 << 14)
-      : ttl_(ttl), capacity_(capacity) {}
+      : files_(ttl, capacity) {}
 
   // Keeps attr when it is a regular file's.
-  void Insert(const proto::InodeAttr& attr);
+  void Insert(const proto::InodeAttr& attr) {
+    if (S_ISREG(attr.mode())) files_.Insert(attr.ino(), attr);
+  }
   // The file's attributes when kept and fresh.
-  std::optional<proto::InodeAttr> Find(uint64_t ino);
-  void Erase(uint64_t ino);
+  std::optional<proto::InodeAttr> Find(uint64_t ino) { return files_.Find(ino); }
+  void Erase(uint64_t ino) { files_.Erase(ino); }
 
  private:
-  struct Kept {
-    proto::InodeAttr attr;
-    Clock::time_point expires;
-  };
-  const std::chrono::milliseconds ttl_;
-  const std::size_t capacity_;
-  std::mutex mutex_;
-  std::unordered_map<uint64_t, Kept> files_;  // GUARDED_BY(mutex_)
+  InodeCache<proto::InodeAttr> files_;
 };
 
 }  // namespace sealfs::client

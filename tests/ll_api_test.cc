@@ -289,6 +289,34 @@ TEST_F(LlApiTest, ADirectorysAttributesShowThisClientsChangesAtOnce) {
   EXPECT_EQ(after().st_mode & 07777, 0711U) << "another client's change, once the time is over";
 }
 
+// security.capability, which FUSE's kernel asks for before every write to a file: the answer is
+// kept for dir_cache_ms (read with every server paused), this client's changes show at once,
+// another client's once that time is over.
+TEST_F(LlApiTest, AFilesCapabilityIsKeptForTheDirectoryCacheTime) {
+  WriteFile(client_, "/f", "x");
+  const uint64_t ino = PathStat("/f").st_ino;
+  char value[64];
+  EXPECT_ERRNO(ENODATA, sealfs_ll_getxattr(client_, ino, "security.capability", value, 64));
+  for (int i = 0; i < cluster_->num_servers(); ++i) cluster_->PauseServer(i);
+  EXPECT_ERRNO(ENODATA, sealfs_ll_getxattr(client_, ino, "security.capability", value, 64))
+      << "answered with every server paused";
+  for (int i = 0; i < cluster_->num_servers(); ++i) cluster_->ResumeServer(i);
+
+  ASSERT_OK(sealfs_ll_setxattr(client_, ino, "security.capability", "cap1", 4, 0));
+  ASSERT_EQ(sealfs_ll_getxattr(client_, ino, "security.capability", value, 64), 4);
+  EXPECT_EQ(std::string(value, 4), "cap1") << "this client's change, at once";
+  sealfs_client* other = ConnectOrThrow(cluster_->manager_address());
+  ASSERT_OK(sealfs_removexattr(other, "/f", "security.capability"));
+  sealfs_disconnect(other);
+  usleep(1100 * 1000);  // the default directory cache time, 1 s
+  EXPECT_ERRNO(ENODATA, sealfs_ll_getxattr(client_, ino, "security.capability", value, 64))
+      << "another client's change, once the time is over";
+  ASSERT_OK(sealfs_ll_setxattr(client_, ino, "security.capability", "cap2", 4, 0));
+  ASSERT_OK(sealfs_ll_removexattr(client_, ino, "security.capability"));
+  EXPECT_ERRNO(ENODATA, sealfs_ll_getxattr(client_, ino, "security.capability", value, 64))
+      << "this client's removal, at once";
+}
+
 // relatime, as the FUSE mount reads: the first read of a file written since its atime moves
 // that atime, seen by another client; a file whose atime is newer and less than a day old keeps
 // it; a client without the option never moves it.
