@@ -225,7 +225,7 @@ Status Client::PwriteFile(const OpenFile& file, const void* buf, std::size_t cou
   if (options_.write_behind && count < WriteBehind::kLargestKept &&
       (file.flags & (O_APPEND | O_SYNC | O_DSYNC)) == 0) {
     recent_files_.Erase(file.ino);  // its mtime moves
-    status = write_behind_.Keep(file.ino, file.chunk_size, offset, bytes, Now());
+    write_behind_.Keep(file.ino, file.chunk_size, offset, bytes, Now());
   } else {
     status = write_behind_.WriteThrough(file.ino, [&] {
       return RetryIfSpaceIsComing([&] { return WriteAt(file, bytes.data(), count, offset); });

@@ -65,8 +65,8 @@ WriteBehind::WriteBehind(SendFunction send)
         for (uint64_t ino : inos) (void)Send(ino);  // a failure is kept for close and fsync
       }) {}
 
-Status WriteBehind::Keep(uint64_t ino, uint32_t chunk_size, uint64_t offset, std::string_view bytes,
-                         const proto::Timespec& now) {
+void WriteBehind::Keep(uint64_t ino, uint32_t chunk_size, uint64_t offset, std::string_view bytes,
+                       const proto::Timespec& now) {
   std::shared_ptr<File> file;
   bool first = false;
   bool full = false;
@@ -86,11 +86,13 @@ Status WriteBehind::Keep(uint64_t ino, uint32_t chunk_size, uint64_t offset, std
     full = file->kept.ranges.bytes() >= kSendBytes;
   }
   if (full) {
-    std::lock_guard sending(file->send_mutex);
-    return SendLocked(file);
+    // The background thread sends it while the writers fill the next. A writer that fills
+    // that one too first waits for the send on its way: two buffers per file at most.
+    { std::lock_guard on_its_way(file->send_mutex); }
+    timer_.AddNow([ino](std::vector<uint64_t>& batch) { batch.push_back(ino); });
+  } else if (first) {
+    timer_.Add([ino](std::vector<uint64_t>& batch) { batch.push_back(ino); });
   }
-  if (first) timer_.Add([ino](std::vector<uint64_t>& batch) { batch.push_back(ino); });
-  return Status::Ok();
 }
 
 Status WriteBehind::Send(uint64_t ino, bool report_earlier) {

@@ -2,8 +2,9 @@
 // that many small writes to a file cost a few large requests instead of one round trip each.
 //
 // A file's kept writes are merged into ranges (a later write wins where they overlap) and sent
-// together by a send function: by the writer whose write brings them to kSendBytes, by a
-// background thread BackgroundBatches::kBatchWindow after the first of them, or by Send, which
+// together by a send function, on a background thread BackgroundBatches::kBatchWindow after
+// the first of them or at once when they reach kSendBytes (while the writers fill the next
+// kSendBytes, a writer that fills those too waits for the send on its way), or by Send, which
 // the client calls before anything that reads or changes the file's bytes or attributes. One
 // send of a file is on its way at a time, so sends land in the order they were made, and Send
 // waits for the one on its way: whatever a caller of Send reads afterwards has every write kept
@@ -72,9 +73,10 @@ class WriteBehind {
   WriteBehind(const WriteBehind&) = delete;
   WriteBehind& operator=(const WriteBehind&) = delete;
 
-  // Keeps a write of bytes at offset; returns the failure of the send it made, if it made one.
-  Status Keep(uint64_t ino, uint32_t chunk_size, uint64_t offset, std::string_view bytes,
-              const proto::Timespec& now);
+  // Keeps a write of bytes at offset. A send of it that fails is reported by the next Send
+  // with report_earlier (close, fsync).
+  void Keep(uint64_t ino, uint32_t chunk_size, uint64_t offset, std::string_view bytes,
+            const proto::Timespec& now);
   // Sends what is kept for ino and waits for a send on its way. Returns the failure of this
   // send; with report_earlier, the failure of an earlier one not yet reported instead, which
   // then counts as reported.

@@ -120,9 +120,9 @@ proto::Timespec At(int64_t sec) {
 TEST(WriteBehindTest, SendDeliversEveryKeptWriteOnceWithTheTimeOfTheLast) {
   FakeServers servers;
   WriteBehind writes([&](const KeptWrites& kept) { return servers.Send(kept); });
-  ASSERT_TRUE(writes.Keep(7, 4096, 0, "abc", At(1)).ok());
-  ASSERT_TRUE(writes.Keep(7, 4096, 3, "def", At(2)).ok());
-  ASSERT_TRUE(writes.Keep(8, 4096, 100, "x", At(3)).ok());
+  writes.Keep(7, 4096, 0, "abc", At(1));
+  writes.Keep(7, 4096, 3, "def", At(2));
+  writes.Keep(8, 4096, 100, "x", At(3));
   EXPECT_TRUE(writes.Holds(7));
   ASSERT_TRUE(writes.Send(7).ok());
   EXPECT_FALSE(writes.Holds(7));
@@ -139,21 +139,32 @@ TEST(WriteBehindTest, SendDeliversEveryKeptWriteOnceWithTheTimeOfTheLast) {
 TEST(WriteBehindTest, KeptWritesAreSentWithoutAskingSoonAfterTheFirst) {
   FakeServers servers;
   WriteBehind writes([&](const KeptWrites& kept) { return servers.Send(kept); });
-  ASSERT_TRUE(writes.Keep(7, 4096, 0, "abc", At(1)).ok());
+  writes.Keep(7, 4096, 0, "abc", At(1));
   ASSERT_TRUE(servers.WaitForStarted(1));
   for (int i = 0; i < 1000 && writes.Holds(7); ++i) std::this_thread::sleep_for(10ms);
   EXPECT_FALSE(writes.Holds(7));
   ASSERT_EQ(servers.sent().size(), 1U);
 }
 
-TEST(WriteBehindTest, TheWriteThatFillsTheBufferSendsItBeforeReturning) {
+// A file's writes reaching kSendBytes go at once, while the writers fill the next kSendBytes;
+// a writer that fills those too waits for the send on its way.
+TEST(WriteBehindTest, AFullBufferIsSentWhileTheNextFillsAndTheOneAfterWaits) {
   FakeServers servers;
   WriteBehind writes([&](const KeptWrites& kept) { return servers.Send(kept); });
   const std::string full(WriteBehind::kSendBytes, 'f');
-  ASSERT_TRUE(writes.Keep(7, 1U << 20, 0, full, At(1)).ok());
+  servers.Hold();
+  writes.Keep(7, 1U << 20, 0, full, At(1));  // returns with its send held
+  ASSERT_TRUE(servers.WaitForStarted(1));
+  auto writer =
+      std::async(std::launch::async, [&] { writes.Keep(7, 1U << 20, full.size(), full, At(2)); });
+  EXPECT_EQ(writer.wait_for(100ms), std::future_status::timeout) << "two buffers at most";
+  servers.Release();
+  writer.get();
+  ASSERT_TRUE(writes.Send(7).ok());
   auto sent = servers.sent();
-  ASSERT_EQ(sent.size(), 1U);
-  EXPECT_EQ(sent[0].ranges.bytes(), WriteBehind::kSendBytes);
+  ASSERT_EQ(sent.size(), 2U);
+  EXPECT_EQ(sent[0].ranges.ranges().begin()->first, 0U);
+  EXPECT_EQ(sent[1].ranges.ranges().begin()->first, WriteBehind::kSendBytes);
   EXPECT_FALSE(writes.Holds(7));
 }
 
@@ -161,9 +172,9 @@ TEST(WriteBehindTest, SendWaitsForTheSendOnItsWay) {
   FakeServers servers;
   WriteBehind writes([&](const KeptWrites& kept) { return servers.Send(kept); });
   servers.Hold();
-  ASSERT_TRUE(writes.Keep(7, 4096, 0, "old", At(1)).ok());
+  writes.Keep(7, 4096, 0, "old", At(1));
   ASSERT_TRUE(servers.WaitForStarted(1));  // the timer took it and is sending
-  ASSERT_TRUE(writes.Keep(7, 4096, 0, "new", At(2)).ok());
+  writes.Keep(7, 4096, 0, "new", At(2));
   auto reader = std::async(std::launch::async, [&] { return writes.Send(7); });
   EXPECT_EQ(reader.wait_for(100ms), std::future_status::timeout);
   servers.Release();
@@ -177,7 +188,7 @@ TEST(WriteBehindTest, SendWaitsForTheSendOnItsWay) {
 TEST(WriteBehindTest, AWriteThroughLandsAfterTheKeptOnes) {
   FakeServers servers;
   WriteBehind writes([&](const KeptWrites& kept) { return servers.Send(kept); });
-  ASSERT_TRUE(writes.Keep(7, 4096, 0, "kept", At(1)).ok());
+  writes.Keep(7, 4096, 0, "kept", At(1));
   bool kept_was_sent = false;
   ASSERT_TRUE(writes
                   .WriteThrough(7,
@@ -193,7 +204,7 @@ TEST(WriteBehindTest, AFailedSendIsReportedOnceByTheReportingSend) {
   FakeServers servers;
   WriteBehind writes([&](const KeptWrites& kept) { return servers.Send(kept); });
   servers.Fail({proto::STATUS_NO_SPACE, "full"});
-  ASSERT_TRUE(writes.Keep(7, 4096, 0, "lost", At(1)).ok());
+  writes.Keep(7, 4096, 0, "lost", At(1));
   // Sent by the timer: nobody was told.
   for (int i = 0; i < 1000 && servers.sent().empty(); ++i) std::this_thread::sleep_for(10ms);
   ASSERT_EQ(servers.sent().size(), 1U);
@@ -210,12 +221,12 @@ TEST(WriteBehindTest, SendAllSendsEveryFileAndDestructionSendsWhatIsLeft) {
   FakeServers servers;
   {
     WriteBehind writes([&](const KeptWrites& kept) { return servers.Send(kept); });
-    ASSERT_TRUE(writes.Keep(1, 4096, 0, "a", At(1)).ok());
-    ASSERT_TRUE(writes.Keep(2, 4096, 0, "b", At(1)).ok());
+    writes.Keep(1, 4096, 0, "a", At(1));
+    writes.Keep(2, 4096, 0, "b", At(1));
     ASSERT_TRUE(writes.SendAll().ok());
     EXPECT_FALSE(writes.Holds(1));
     EXPECT_FALSE(writes.Holds(2));
-    ASSERT_TRUE(writes.Keep(3, 4096, 0, "c", At(1)).ok());
+    writes.Keep(3, 4096, 0, "c", At(1));
   }
   std::size_t files = 0;
   for (const auto& kept : servers.sent()) files += kept.ranges.ranges().size();
