@@ -568,7 +568,7 @@ void SmallChunkTest::RunRandomOperations() {
 }
 
 // A client that keeps its writes and sends them together (sealfs_options.write_behind).
-class WriteBehindTest : public FileIoTest {
+class FileIoWriteBehindTest : public FileIoTest {
  protected:
   sealfs_options GetClientOptions() override {
     sealfs_options options = TestOptions();
@@ -580,7 +580,7 @@ class WriteBehindTest : public FileIoTest {
 // The writer sees its writes at once (bytes, size, through another descriptor, after a
 // truncate, with an append); another client sees them within moments, and all of them once the
 // writer's close returns.
-TEST_F(WriteBehindTest, TheWriterSeesItsWritesAtOnceAndOthersOnceSent) {
+TEST_F(FileIoWriteBehindTest, TheWriterSeesItsWritesAtOnceAndOthersOnceSent) {
   sealfs_client* other = ConnectOrThrow(cluster_->manager_address());
   const int fd = Open("/records", O_CREAT | O_WRONLY);
   std::string model;
@@ -616,7 +616,7 @@ TEST_F(WriteBehindTest, TheWriterSeesItsWritesAtOnceAndOthersOnceSent) {
 
 // A kept write that fails on its way (here the file was removed by another client meanwhile)
 // is reported once, by the next fsync or close of the file, as a kernel reports writeback.
-TEST_F(WriteBehindTest, AKeptWriteThatFailedIsReportedByFsyncOrClose) {
+TEST_F(FileIoWriteBehindTest, AKeptWriteThatFailedIsReportedByFsyncOrClose) {
   sealfs_client* other = ConnectOrThrow(cluster_->manager_address());
   for (const bool by_fsync : {true, false}) {
     SCOPED_TRACE(by_fsync ? "fsync" : "close");
@@ -636,7 +636,7 @@ TEST_F(WriteBehindTest, AKeptWriteThatFailedIsReportedByFsyncOrClose) {
 }
 
 // Writes kept for a file reach the servers before this client removes or replaces it.
-TEST_F(WriteBehindTest, RenameAndUnlinkCarryTheKeptWrites) {
+TEST_F(FileIoWriteBehindTest, RenameAndUnlinkCarryTheKeptWrites) {
   const int fd = Open("/draft", O_CREAT | O_WRONLY);
   ASSERT_EQ(sealfs_write(client_, fd, "final words", 11), 11);
   ASSERT_OK(sealfs_rename(client_, "/draft", "/final"));
