@@ -334,7 +334,7 @@ class Client {
   DirCache dir_cache_;
   RecentFiles recent_files_;  // for OpenInode, kept as long as directories
   // Each file's security.capability (or its absence) as last read, kept as long: FUSE's kernel
-  // asks for it before every write to a file (to drop it on write), a round trip per write.
+  // asks for it before every write through its page cache (to drop it on write).
   InodeCache<std::optional<std::string>> capabilities_;
   static constexpr std::string_view kCapabilityXattr = "security.capability";
   DirectoryTouches touches_;  // after cluster_: sends its last touches before cluster_ goes
