@@ -37,31 +37,21 @@ class BackgroundBatches {
   BackgroundBatches(const BackgroundBatches&) = delete;
   BackgroundBatches& operator=(const BackgroundBatches&) = delete;
 
-  // Runs add(pending batch) under the lock.
+  // Runs add(pending batch) under the lock. at_once: the pending batch goes now rather than at
+  // the end of its window (without waiting for it, unlike Flush).
   template <typename Change>
-  void Add(const Change& add) {
-    bool first = false;
+  void Add(const Change& add, bool at_once = false) {
+    bool wake = at_once;
     {
       std::lock_guard lock(mutex_);
-      first = pending_.empty();
+      wake = wake || pending_.empty();
       add(pending_);
       ++added_;
+      if (at_once) flush_wanted_ = true;
     }
     // Only the first addition starts the batch window; waking the sender for every later one
     // would cost a thread switch each.
-    if (first) changed_.notify_all();
-  }
-
-  // Add, and the pending batch goes now rather than at the end of its window; returns at once.
-  template <typename Change>
-  void AddNow(const Change& add) {
-    {
-      std::lock_guard lock(mutex_);
-      add(pending_);
-      ++added_;
-      flush_wanted_ = true;
-    }
-    changed_.notify_all();
+    if (wake) changed_.notify_all();
   }
 
   // Returns once everything added before the call has been sent.

@@ -1100,10 +1100,10 @@ Status Client::GetXattr(uint64_t ino, std::string_view name, std::string* value)
   request.set_ino(ino);
   request.set_name(std::string(name));
   RpcResult result = cluster_.CallHome(InodePlacementKey(ino), proto::OP_GET_XATTR, request);
+  const bool absent = result.status.code() == proto::STATUS_NO_DATA;
   if (result.status.ok()) *value = std::move(result.payload);
-  if (capability && result.status.ok()) capabilities_.Insert(ino, *value);
-  if (capability && result.status.code() == proto::STATUS_NO_DATA) {
-    capabilities_.Insert(ino, std::nullopt);
+  if (capability && (result.status.ok() || absent)) {
+    capabilities_.Insert(ino, absent ? std::nullopt : std::optional<std::string>(*value));
   }
   return result.status;
 }

@@ -89,9 +89,9 @@ void WriteBehind::Keep(uint64_t ino, uint32_t chunk_size, uint64_t offset, std::
     // The background thread sends it while the writers fill the next. A writer that fills
     // that one too first waits for the send on its way: two buffers per file at most.
     { std::lock_guard on_its_way(file->send_mutex); }
-    timer_.AddNow([ino](std::vector<uint64_t>& batch) { batch.push_back(ino); });
-  } else if (first) {
-    timer_.Add([ino](std::vector<uint64_t>& batch) { batch.push_back(ino); });
+  }
+  if (full || first) {
+    timer_.Add([ino](std::vector<uint64_t>& batch) { batch.push_back(ino); }, /*at_once=*/full);
   }
 }
 
