@@ -198,6 +198,50 @@ TEST_F(ReplicatorTest, AWriteWithCopiesIsNeverServedWithoutWaiting) {
   EXPECT_EQ(Read(head), std::nullopt) << "nothing applied";
 }
 
+// A truncation reaches every server, and each cuts the chunks it heads. One that passed its
+// epoch check and then waited for every key lock (behind a write in flight) while the map moved
+// a chunk's head elsewhere must not judge the chunks by the newer map: its new head, checked
+// at the older epoch, cut nothing, and the truncation would be answered as done with the
+// chunk's bytes past the new size still there (found by fsx under server kills).
+TEST_F(ReplicatorTest, ATruncationWhoseMapMovedOnWhileItWaitedForTheLocksIsRefused) {
+  constexpr uint32_t kChunkSize = 4096;
+  const proto::ClusterMap map = Map(1, 3);
+  SetMapEverywhere(map);
+  const std::string chunk_key = ChunkPlacementKey(kIno, 0);
+  InProcessServer& head = ServerOf(Placement(map).Chain(chunk_key).front());
+  proto::WriteChunkRequest write;
+  write.set_ino(kIno);
+  write.set_chunk_size(kChunkSize);
+  const std::string bytes(1000, 'x');
+  RpcRequest write_request{proto::OP_WRITE_CHUNK, write.SerializeAsString(), bytes, 0};
+  ASSERT_TRUE(head.service->Handle(write_request).status.ok());
+
+  // A write in flight on the head holds a key lock: its call to a copy is held.
+  uint64_t held_ino = kIno + 1;
+  while (InProcessServers::ChainOf(map, held_ino).front() != &head) ++held_ino;
+  auto held = HoldNextCallTo(*InProcessServers::ChainOf(map, held_ino)[1]);
+  std::thread writer([&] { (void)InProcessServers::Write(head, held_ino, "v1"); });
+  held->arrived.get_future().wait();
+
+  proto::TruncateChunksRequest truncate;
+  truncate.set_ino(kIno);
+  truncate.set_size(10);
+  truncate.set_chunk_size(kChunkSize);
+  truncate.set_epoch(1);
+  std::promise<Status> truncated;
+  std::thread truncating(
+      [&] { truncated.set_value(head.Handle(proto::OP_TRUNCATE_CHUNKS, truncate).status); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // checked, waiting for the locks
+  // The head is DOWN in the next map (paused, say): another server heads the chunk.
+  SetMapEverywhere(WithDown(map, head.id));
+  held->released.set_value();
+  writer.join();
+  truncating.join();
+  const Status status = truncated.get_future().get();
+  EXPECT_EQ(status.code(), proto::STATUS_STALE_MAP)
+      << "answered " << status.ToString() << " though no server cut the chunk";
+}
+
 TEST_F(ReplicatorTest, BatchesACopyCannotCheckAreRefusedAndChangeNothing) {
   SetMapEverywhere(Map(1, 3));
   InProcessServer& copy = *servers_[0];

@@ -74,16 +74,18 @@ bool ServerService::HoldsLease(const MapSnapshot& map) const {
                        map.epoch());
 }
 
-ServerService::HeadTest ServerService::HeadInCurrentMap() const {
-  auto map = replicator_->peers().snapshot();
-  const ServerId self = replicator_->peers().self();
-  return [map, self](std::string_view placement_key) {
+namespace {
+
+ServerService::HeadTest HeadIn(std::shared_ptr<const MapSnapshot> map, ServerId self) {
+  return [map = std::move(map), self](std::string_view placement_key) {
     return map && map->placement.IsHead(placement_key, self);
   };
 }
 
+}  // namespace
+
 bool ServerService::IsHead(std::string_view placement_key) const {
-  return HeadInCurrentMap()(placement_key);
+  return HeadIn(replicator_->peers().snapshot(), replicator_->peers().self())(placement_key);
 }
 
 bool ServerService::HeadsBothPlacedAlike(std::string_view first, std::string_view second) const {
@@ -92,10 +94,11 @@ bool ServerService::HeadsBothPlacedAlike(std::string_view first, std::string_vie
          map->placement.PlacedAlike(first, second);
 }
 
-Status ServerService::CheckEpoch(uint64_t sender_epoch) const {
-  if (sender_epoch == 0) return Status::Ok();
-  const uint64_t epoch = replicator_->peers().epoch();
-  if (sender_epoch == epoch) return Status::Ok();
+Status ServerService::CheckEpoch(uint64_t sender_epoch, HeadTest* served) const {
+  auto map = replicator_->peers().snapshot();
+  const uint64_t epoch = map ? map->epoch() : 0;
+  if (served != nullptr) *served = HeadIn(map, replicator_->peers().self());
+  if (sender_epoch == 0 || sender_epoch == epoch) return Status::Ok();
   if (sender_epoch > epoch) replicator_->peers().NoteEpoch(sender_epoch);
   return {proto::STATUS_STALE_MAP,
           fmt::format("request for map epoch {}, this server is at {}", sender_epoch, epoch)};
@@ -307,7 +310,8 @@ std::optional<RpcReply> ServerService::RemoveDentry(const RpcRequest& request, b
 RpcReply ServerService::ReadDir(const RpcRequest& request) {
   proto::ReadDirRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
-  Status epoch = CheckEpoch(in.epoch());
+  HeadTest is_head;
+  Status epoch = CheckEpoch(in.epoch(), &is_head);
   if (!epoch.ok()) return MakeErrorReply(epoch);
   proto::ReadDirReply out;
   // Without its lease this server heads nothing: an empty page would be a short listing.
@@ -315,7 +319,7 @@ RpcReply ServerService::ReadDir(const RpcRequest& request) {
   if (!map || !HoldsLease(*map)) {
     return MakeErrorReply({proto::STATUS_NOT_HEAD, "no lease: cannot serve a directory page"});
   }
-  auto served = [&, is_head = HeadInCurrentMap()](std::string_view name) {
+  auto served = [&](std::string_view name) {
     return is_head(DentryPlacementKey(in.parent(), name));
   };
   return Finish(metadata_->ReadDir(in, &out, served), out);
@@ -399,9 +403,11 @@ std::optional<RpcReply> ServerService::DeleteChunk(const RpcRequest& request, bo
 }
 
 // Truncation and hole punching reach every server; each changes the chunks it is the head for,
-// under every key lock (the chunks are known only from the scan).
-ChunkStore::ChunkFilter ServerService::ServedChunks() const {
-  return [is_head = HeadInCurrentMap()](uint64_t ino, uint64_t index) {
+// under every key lock (the chunks are known only from the scan). Which chunks it heads is
+// judged once those locks are held, by the map of the sender's epoch: the wait for them (every
+// write in flight) can outlast the map the request was checked against on arrival.
+ChunkStore::ChunkFilter ServerService::ServedChunks(HeadTest is_head) {
+  return [is_head = std::move(is_head)](uint64_t ino, uint64_t index) {
     return is_head(ChunkPlacementKey(ino, index));
   };
 }
@@ -412,10 +418,14 @@ RpcReply ServerService::TruncateChunks(const RpcRequest& request) {
   Status epoch = CheckEpoch(in.epoch());
   if (!epoch.ok()) return MakeErrorReply(epoch);
   proto::Empty out;
-  return WriteAsHead(
-      request, {}, Write::kUnrecorded, out, /*sync=*/false, [&](rocksdb::WriteBatch* batch) {
-        return chunks_->TruncateChunks(in.ino(), in.size(), in.chunk_size(), ServedChunks(), batch);
-      });
+  return WriteAsHead(request, {}, Write::kUnrecorded, out, /*sync=*/false,
+                     [&](rocksdb::WriteBatch* batch) {
+                       HeadTest is_head;
+                       Status same_map = CheckEpoch(in.epoch(), &is_head);
+                       if (!same_map.ok()) return same_map;
+                       return chunks_->TruncateChunks(in.ino(), in.size(), in.chunk_size(),
+                                                      ServedChunks(std::move(is_head)), batch);
+                     });
 }
 
 RpcReply ServerService::DeleteChunks(const RpcRequest& request) {
@@ -426,8 +436,11 @@ RpcReply ServerService::DeleteChunks(const RpcRequest& request) {
   proto::Empty out;
   return WriteAsHead(request, {}, Write::kUnrecorded, out, /*sync=*/false,
                      [&](rocksdb::WriteBatch* batch) {
+                       HeadTest is_head;
+                       Status same_map = CheckEpoch(in.epoch(), &is_head);
+                       if (!same_map.ok()) return same_map;
                        return chunks_->DeleteChunks(in.ino(), in.first_index(), in.end_index(),
-                                                    ServedChunks(), batch);
+                                                    ServedChunks(std::move(is_head)), batch);
                      });
 }
 

@@ -71,12 +71,10 @@ class ServerService {
   // that a write of both reaches every copy as one piece and no later head holds one without
   // the other.
   [[nodiscard]] bool HeadsBothPlacedAlike(std::string_view first, std::string_view second) const;
-  // The same test against the map as it is now, taken once: for a request that tests many keys
-  // (a directory page, a truncation), so that all are judged by one map and it is read once.
-  // None of these three looks at the lease: they serve requests whose lease was checked at
-  // their start (AsHead, ReadDir).
+  // The same test against one map, read once (CheckEpoch): for a request that tests many keys
+  // (a directory page, a truncation). None of these looks at the lease: they serve requests
+  // whose lease was checked at their start (AsHead, ReadDir).
   using HeadTest = std::function<bool(std::string_view placement_key)>;
-  [[nodiscard]] HeadTest HeadInCurrentMap() const;
 
   RpcHandler AsHandler() {
     return [this](const RpcRequest& request) { return Handle(request); };
@@ -105,10 +103,14 @@ class ServerService {
                                             const std::vector<std::string>& keys, Write kind,
                                             const google::protobuf::MessageLite& reply, bool sync,
                                             const Decide& decide, bool may_wait);
-  [[nodiscard]] ChunkStore::ChunkFilter ServedChunks() const;
+  // The chunks a truncation or deletion changes here: those `is_head` says this server heads.
+  [[nodiscard]] static ChunkStore::ChunkFilter ServedChunks(HeadTest is_head);
   [[nodiscard]] bool MetadataSync() const { return storage_->options().sync_metadata_writes; }
-  // For requests sent to every server: STATUS_STALE_MAP unless the sender's epoch is ours.
-  [[nodiscard]] Status CheckEpoch(uint64_t sender_epoch) const;
+  // For requests sent to every server, each serving the records it heads: STATUS_STALE_MAP
+  // unless the sender's epoch is ours. `served` (optional): the head test of that same map. Had
+  // a later map judged the records, one that moved a record's head between the servers' checks
+  // would leave it served by neither, and the request answered as done.
+  [[nodiscard]] Status CheckEpoch(uint64_t sender_epoch, HeadTest* served = nullptr) const;
 
   RpcReply Dispatch(const RpcRequest& request);
   std::optional<RpcReply> Lookup(const RpcRequest& request, bool may_wait);

@@ -577,13 +577,16 @@ bool RunClient(FileSystem& fs, const ClientSettings& settings, uint64_t* op_coun
     return true;
   } catch (const Failure& failure) {
     // One write, so that the reports of clients failing at once do not interleave.
-    std::string report = "fsx: FAILED seed " + std::to_string(settings.seed) + " client " +
-                         std::to_string(settings.client) + " op " + std::to_string(checker.op()) +
-                         ": " + failure.what() + "\n";
+    // The failure comes last too, so that a log's tail shows it below the calls before it.
+    const std::string failed = "fsx: FAILED seed " + std::to_string(settings.seed) + " client " +
+                               std::to_string(settings.client) + " op " +
+                               std::to_string(checker.op()) + ": " + failure.what() + "\n";
+    std::string report = failed;
     if (!checker.recent().empty()) {
       report += "fsx: client " + std::to_string(settings.client) + "'s last calls:\n";
+      for (const auto& line : checker.recent()) report += "  " + line + "\n";
+      report += failed;
     }
-    for (const auto& line : checker.recent()) report += "  " + line + "\n";
     std::fputs(report.c_str(), stderr);
     return false;
   }

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <fstream>
 #include <random>
 #include <string>
 #include <thread>
@@ -41,11 +42,22 @@ void StartChecker(ChildProcess& checker, const Cluster& cluster, uint64_t seed) 
                  "/fsx"});
 }
 
+// The checker's "fsx: FAILED" lines, wherever they are in its error log: another client's
+// output can follow a failure by thousands of lines.
+std::string FailureLines(const ChildProcess& checker) {
+  std::ifstream log(checker.err_path());
+  std::string lines;
+  for (std::string line; std::getline(log, line);) {
+    if (line.starts_with("fsx: FAILED")) lines += line + "\n";
+  }
+  return lines;
+}
+
 void ExpectCheckerSucceeded(ChildProcess& checker, int status) {
   ASSERT_NE(status, -1) << "sealfs_fsx did not finish in time:\n" << checker.LogTail(200);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
       << "sealfs_fsx failed (wait status " << status << "):\n"
-      << checker.LogTail(200);
+      << checker.LogTail(200) << FailureLines(checker);
   std::cout << checker.LogTail(2);
 }
 
