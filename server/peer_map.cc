@@ -19,7 +19,10 @@ PeerMap::PeerMap(std::string manager_address, ServerId self, uint64_t incarnatio
       incarnation_(incarnation),
       call_timeout_(call_timeout),
       io_(1),
-      cache_(io_.io(), std::move(manager_address), call_timeout, call_timeout) {
+      // The thread waiting for a reply reads it: a replicated write then wakes once for its
+      // copies' replies rather than twice (an I/O thread, then the waiting worker).
+      cache_(io_.io(), std::move(manager_address), call_timeout, call_timeout,
+             RpcChannel::ReplyReader::kWaitingCaller) {
   cache_.SetSelf(self, incarnation);
 }
 
@@ -50,19 +53,14 @@ Status PeerMap::Refresh() {
   Status status = cache_.Refresh();
   auto map = cache_.snapshot();
   if (status.ok() || !map) return status;
-  std::vector<std::pair<std::future<RpcResult>, std::shared_ptr<RpcChannel>>> asked;
+  std::vector<ServerId> others;
   for (const auto& server : map->map.servers()) {
-    if (server.id() == self_ || server.state() == proto::SERVER_OUT) continue;
-    Status unreachable;
-    std::shared_ptr<RpcChannel> channel = cache_.ChannelTo(server.id(), &unreachable);
-    if (!channel) continue;
-    auto reply = channel->CallAsync(proto::OP_GET_CLUSTER_MAP, proto::GetClusterMapRequest());
-    asked.emplace_back(std::move(reply), std::move(channel));
+    if (server.id() != self_ && server.state() != proto::SERVER_OUT) others.push_back(server.id());
   }
-  for (auto& [reply, channel] : asked) {
-    if (reply.wait_for(call_timeout_) != std::future_status::ready) continue;
+  for (RpcResult& reply :
+       CallEach(others, proto::OP_GET_CLUSTER_MAP, proto::GetClusterMapRequest())) {
     proto::GetClusterMapReply peer_map;
-    if (reply.get().Decode(&peer_map).ok() && peer_map.map().servers_size() > 0) {
+    if (reply.Decode(&peer_map).ok() && peer_map.map().servers_size() > 0) {
       cache_.Offer(std::move(*peer_map.mutable_map()));
     }
   }
@@ -87,15 +85,8 @@ RpcResult PeerMap::Call(ServerId peer, uint16_t op, const google::protobuf::Mess
   Status status;
   std::shared_ptr<RpcChannel> channel = cache_.ChannelTo(peer, &status);
   if (!channel) return RpcResult{status, {}, {}};
-  if (request_id == 0) return channel->Call(op, request, call_timeout_, payload);
   std::future<RpcResult> reply = channel->CallAsync(op, request, payload, &request_id);
-  if (reply.wait_for(call_timeout_) == std::future_status::ready || !channel->Abandon(request_id)) {
-    return reply.get();
-  }
-  return RpcResult{{proto::STATUS_TIMED_OUT,
-                    fmt::format("no reply from {:016x} within {} ms", peer, call_timeout_.count())},
-                   {},
-                   {}};
+  return channel->Wait(request_id, reply, std::chrono::steady_clock::now() + call_timeout_);
 }
 
 std::vector<RpcResult> PeerMap::CallEach(const std::vector<ServerId>& peers, uint16_t op,
@@ -117,14 +108,7 @@ std::vector<RpcResult> PeerMap::CallEach(const std::vector<ServerId>& peers, uin
   for (std::size_t i = 0; i < peers.size(); ++i) {
     Started& call = started[i];
     if (!call.channel) continue;
-    if (call.reply.wait_until(deadline) == std::future_status::ready ||
-        !call.channel->Abandon(call.request_id)) {
-      results[i] = call.reply.get();
-      continue;
-    }
-    results[i].status = {proto::STATUS_TIMED_OUT, fmt::format("no reply from {:016x} within {} ms",
-                                                              peers[i], call_timeout_.count())};
-    results[i].maybe_delivered = true;
+    results[i] = call.channel->Wait(call.request_id, call.reply, deadline);
   }
   return results;
 }
