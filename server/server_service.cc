@@ -406,42 +406,39 @@ std::optional<RpcReply> ServerService::DeleteChunk(const RpcRequest& request, bo
 // under every key lock (the chunks are known only from the scan). Which chunks it heads is
 // judged once those locks are held, by the map of the sender's epoch: the wait for them (every
 // write in flight) can outlast the map the request was checked against on arrival.
-ChunkStore::ChunkFilter ServerService::ServedChunks(HeadTest is_head) {
-  return [is_head = std::move(is_head)](uint64_t ino, uint64_t index) {
-    return is_head(ChunkPlacementKey(ino, index));
-  };
+RpcReply ServerService::ChangeServedChunks(const RpcRequest& request, uint64_t sender_epoch,
+                                           const ChangeChunks& change) {
+  Status epoch = CheckEpoch(sender_epoch);
+  if (!epoch.ok()) return MakeErrorReply(epoch);
+  return WriteAsHead(request, {}, Write::kUnrecorded, proto::Empty(), /*sync=*/false,
+                     [&](rocksdb::WriteBatch* batch) {
+                       HeadTest is_head;
+                       Status same_map = CheckEpoch(sender_epoch, &is_head);
+                       if (!same_map.ok()) return same_map;
+                       return change(
+                           [&is_head](uint64_t ino, uint64_t index) {
+                             return is_head(ChunkPlacementKey(ino, index));
+                           },
+                           batch);
+                     });
 }
 
 RpcReply ServerService::TruncateChunks(const RpcRequest& request) {
   proto::TruncateChunksRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
-  Status epoch = CheckEpoch(in.epoch());
-  if (!epoch.ok()) return MakeErrorReply(epoch);
-  proto::Empty out;
-  return WriteAsHead(request, {}, Write::kUnrecorded, out, /*sync=*/false,
-                     [&](rocksdb::WriteBatch* batch) {
-                       HeadTest is_head;
-                       Status same_map = CheckEpoch(in.epoch(), &is_head);
-                       if (!same_map.ok()) return same_map;
-                       return chunks_->TruncateChunks(in.ino(), in.size(), in.chunk_size(),
-                                                      ServedChunks(std::move(is_head)), batch);
-                     });
+  return ChangeServedChunks(
+      request, in.epoch(), [&](const ChunkStore::ChunkFilter& served, rocksdb::WriteBatch* batch) {
+        return chunks_->TruncateChunks(in.ino(), in.size(), in.chunk_size(), served, batch);
+      });
 }
 
 RpcReply ServerService::DeleteChunks(const RpcRequest& request) {
   proto::DeleteChunksRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
-  Status epoch = CheckEpoch(in.epoch());
-  if (!epoch.ok()) return MakeErrorReply(epoch);
-  proto::Empty out;
-  return WriteAsHead(request, {}, Write::kUnrecorded, out, /*sync=*/false,
-                     [&](rocksdb::WriteBatch* batch) {
-                       HeadTest is_head;
-                       Status same_map = CheckEpoch(in.epoch(), &is_head);
-                       if (!same_map.ok()) return same_map;
-                       return chunks_->DeleteChunks(in.ino(), in.first_index(), in.end_index(),
-                                                    ServedChunks(std::move(is_head)), batch);
-                     });
+  return ChangeServedChunks(
+      request, in.epoch(), [&](const ChunkStore::ChunkFilter& served, rocksdb::WriteBatch* batch) {
+        return chunks_->DeleteChunks(in.ino(), in.first_index(), in.end_index(), served, batch);
+      });
 }
 
 RpcReply ServerService::Sync(const RpcRequest& request) {

@@ -103,8 +103,12 @@ class ServerService {
                                             const std::vector<std::string>& keys, Write kind,
                                             const google::protobuf::MessageLite& reply, bool sync,
                                             const Decide& decide, bool may_wait);
-  // The chunks a truncation or deletion changes here: those `is_head` says this server heads.
-  [[nodiscard]] static ChunkStore::ChunkFilter ServedChunks(HeadTest is_head);
+  // A truncation or deletion of chunks, sent to every server at `sender_epoch`: `change` fills
+  // the batch with the changes of the chunks `served` says this server heads (server_service.cc).
+  using ChangeChunks =
+      std::function<Status(const ChunkStore::ChunkFilter& served, rocksdb::WriteBatch* batch)>;
+  RpcReply ChangeServedChunks(const RpcRequest& request, uint64_t sender_epoch,
+                              const ChangeChunks& change);
   [[nodiscard]] bool MetadataSync() const { return storage_->options().sync_metadata_writes; }
   // For requests sent to every server, each serving the records it heads: STATUS_STALE_MAP
   // unless the sender's epoch is ours. `served` (optional): the head test of that same map. Had
