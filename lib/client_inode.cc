@@ -20,10 +20,11 @@ Client::ParentAndName Client::InDirectory(uint64_t parent, std::string name) {
 Status Client::LookupAttr(uint64_t parent, const std::string& name, proto::InodeAttr* attr) {
   if (name.size() > kMaxNameLength) return {proto::STATUS_NAME_TOO_LONG, "name too long"};
   Resolved found;
+  const uint64_t read_after = recent_files_.ChangesSoFar();
   Status status = Lookup(parent, name, &found);
   if (status.ok()) status = FillAttr(&found);
   if (!status.ok()) return status;
-  recent_files_.Insert(found.attr);
+  recent_files_.Insert(found.attr, read_after);
   *attr = std::move(found.attr);
   return status;
 }
@@ -34,8 +35,9 @@ Status Client::GetInodeAttr(uint64_t ino, proto::InodeAttr* attr) {
     touches_.AddPendingTimes(ino, attr);
     return Status::Ok();
   }
+  const uint64_t read_after = recent_files_.ChangesSoFar();
   Status status = GetAttr(ino, attr);
-  if (status.ok()) recent_files_.Insert(*attr);
+  if (status.ok()) recent_files_.Insert(*attr, read_after);
   return status;
 }
 

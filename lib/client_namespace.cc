@@ -1099,11 +1099,13 @@ Status Client::GetXattr(uint64_t ino, std::string_view name, std::string* value)
   proto::GetXattrRequest request;
   request.set_ino(ino);
   request.set_name(std::string(name));
+  const uint64_t read_after = capabilities_.ChangesSoFar();
   RpcResult result = cluster_.CallHome(InodePlacementKey(ino), proto::OP_GET_XATTR, request);
   const bool absent = result.status.code() == proto::STATUS_NO_DATA;
   if (result.status.ok()) *value = std::move(result.payload);
   if (capability && (result.status.ok() || absent)) {
-    capabilities_.Insert(ino, absent ? std::nullopt : std::optional<std::string>(*value));
+    capabilities_.Insert(ino, absent ? std::nullopt : std::optional<std::string>(*value),
+                         read_after);
   }
   return result.status;
 }

@@ -23,9 +23,11 @@ class RecentFiles {
   explicit RecentFiles(std::chrono::milliseconds ttl, std::size_t capacity = 1 << 14)
       : files_(ttl, capacity) {}
 
-  // Keeps attr when it is a regular file's.
-  void Insert(const proto::InodeAttr& attr) {
-    if (S_ISREG(attr.mode())) files_.Insert(attr.ino(), attr);
+  // Where this client's changes stand: taken before reading attributes, for Insert.
+  [[nodiscard]] uint64_t ChangesSoFar() const { return files_.ChangesSoFar(); }
+  // Keeps attr when it is a regular file's, read after `read_after` (InodeCache::Insert).
+  void Insert(const proto::InodeAttr& attr, uint64_t read_after) {
+    if (S_ISREG(attr.mode())) files_.Insert(attr.ino(), attr, read_after);
   }
   // The file's attributes when kept and fresh.
   std::optional<proto::InodeAttr> Find(uint64_t ino) { return files_.Find(ino); }
