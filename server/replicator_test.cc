@@ -212,8 +212,9 @@ TEST_F(ReplicatorTest, ATruncationWhoseMapMovedOnWhileItWaitedForTheLocksIsRefus
   proto::WriteChunkRequest write;
   write.set_ino(kIno);
   write.set_chunk_size(kChunkSize);
+  const std::string message = write.SerializeAsString();  // RpcRequest only views its bytes
   const std::string bytes(1000, 'x');
-  RpcRequest write_request{proto::OP_WRITE_CHUNK, write.SerializeAsString(), bytes, 0};
+  RpcRequest write_request{proto::OP_WRITE_CHUNK, message, bytes, 0};
   ASSERT_TRUE(head.service->Handle(write_request).status.ok());
 
   // A write in flight on the head holds a key lock: its call to a copy is held.
