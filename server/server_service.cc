@@ -74,18 +74,9 @@ bool ServerService::HoldsLease(const MapSnapshot& map) const {
                        map.epoch());
 }
 
-namespace {
-
-ServerService::HeadTest HeadIn(std::shared_ptr<const MapSnapshot> map, ServerId self) {
-  return [map = std::move(map), self](std::string_view placement_key) {
-    return map && map->placement.IsHead(placement_key, self);
-  };
-}
-
-}  // namespace
-
 bool ServerService::IsHead(std::string_view placement_key) const {
-  return HeadIn(replicator_->peers().snapshot(), replicator_->peers().self())(placement_key);
+  auto map = replicator_->peers().snapshot();
+  return map && map->placement.IsHead(placement_key, replicator_->peers().self());
 }
 
 bool ServerService::HeadsBothPlacedAlike(std::string_view first, std::string_view second) const {
@@ -94,10 +85,11 @@ bool ServerService::HeadsBothPlacedAlike(std::string_view first, std::string_vie
          map->placement.PlacedAlike(first, second);
 }
 
-Status ServerService::CheckEpoch(uint64_t sender_epoch, HeadTest* served) const {
+Status ServerService::CheckEpoch(uint64_t sender_epoch,
+                                 std::shared_ptr<const MapSnapshot>* checked) const {
   auto map = replicator_->peers().snapshot();
   const uint64_t epoch = map ? map->epoch() : 0;
-  if (served != nullptr) *served = HeadIn(map, replicator_->peers().self());
+  if (checked != nullptr) *checked = map;
   if (sender_epoch == 0 || sender_epoch == epoch) return Status::Ok();
   if (sender_epoch > epoch) replicator_->peers().NoteEpoch(sender_epoch);
   return {proto::STATUS_STALE_MAP,
@@ -310,17 +302,17 @@ std::optional<RpcReply> ServerService::RemoveDentry(const RpcRequest& request, b
 RpcReply ServerService::ReadDir(const RpcRequest& request) {
   proto::ReadDirRequest in;
   if (!ParseMessage(request.message, &in)) return BadFrame(request);
-  HeadTest is_head;
-  Status epoch = CheckEpoch(in.epoch(), &is_head);
+  std::shared_ptr<const MapSnapshot> map;
+  Status epoch = CheckEpoch(in.epoch(), &map);
   if (!epoch.ok()) return MakeErrorReply(epoch);
   proto::ReadDirReply out;
   // Without its lease this server heads nothing: an empty page would be a short listing.
-  auto map = replicator_->peers().snapshot();
   if (!map || !HoldsLease(*map)) {
     return MakeErrorReply({proto::STATUS_NOT_HEAD, "no lease: cannot serve a directory page"});
   }
+  const ServerId self = replicator_->peers().self();
   auto served = [&](std::string_view name) {
-    return is_head(DentryPlacementKey(in.parent(), name));
+    return map->placement.IsHead(DentryPlacementKey(in.parent(), name), self);
   };
   return Finish(metadata_->ReadDir(in, &out, served), out);
 }
@@ -412,12 +404,14 @@ RpcReply ServerService::ChangeServedChunks(const RpcRequest& request, uint64_t s
   if (!epoch.ok()) return MakeErrorReply(epoch);
   return WriteAsHead(request, {}, Write::kUnrecorded, proto::Empty(), /*sync=*/false,
                      [&](rocksdb::WriteBatch* batch) {
-                       HeadTest is_head;
-                       Status same_map = CheckEpoch(sender_epoch, &is_head);
+                       std::shared_ptr<const MapSnapshot> map;
+                       Status same_map = CheckEpoch(sender_epoch, &map);
                        if (!same_map.ok()) return same_map;
+                       const ServerId self = replicator_->peers().self();
                        return change(
-                           [&is_head](uint64_t ino, uint64_t index) {
-                             return is_head(ChunkPlacementKey(ino, index));
+                           [&](uint64_t ino, uint64_t index) {
+                             return map &&
+                                    map->placement.IsHead(ChunkPlacementKey(ino, index), self);
                            },
                            batch);
                      });

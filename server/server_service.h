@@ -65,16 +65,13 @@ class ServerService {
   // sync of the disk or replicas.
   std::optional<RpcReply> ServeWithoutWaiting(const RpcRequest& request);
 
-  // True when this server is the head of `placement_key` in its map.
+  // These two do not look at the lease: they serve requests whose lease was checked at their
+  // start. True when this server is the head of `placement_key` in its map.
   [[nodiscard]] bool IsHead(std::string_view placement_key) const;
   // True when this server heads both keys and they are placed alike (Placement::PlacedAlike), so
   // that a write of both reaches every copy as one piece and no later head holds one without
   // the other.
   [[nodiscard]] bool HeadsBothPlacedAlike(std::string_view first, std::string_view second) const;
-  // The same test against one map, read once (CheckEpoch): for a request that tests many keys
-  // (a directory page, a truncation). None of these looks at the lease: they serve requests
-  // whose lease was checked at their start (AsHead, ReadDir).
-  using HeadTest = std::function<bool(std::string_view placement_key)>;
 
   RpcHandler AsHandler() {
     return [this](const RpcRequest& request) { return Handle(request); };
@@ -111,10 +108,12 @@ class ServerService {
                               const ChangeChunks& change);
   [[nodiscard]] bool MetadataSync() const { return storage_->options().sync_metadata_writes; }
   // For requests sent to every server, each serving the records it heads: STATUS_STALE_MAP
-  // unless the sender's epoch is ours. `served` (optional): the head test of that same map. Had
-  // a later map judged the records, one that moved a record's head between the servers' checks
-  // would leave it served by neither, and the request answered as done.
-  [[nodiscard]] Status CheckEpoch(uint64_t sender_epoch, HeadTest* served = nullptr) const;
+  // unless the sender's epoch is ours. `checked` (optional): that map, by which the request
+  // judges which records it heads. Had a later map judged them, one that moved a record's head
+  // between the servers' checks would leave it served by neither, and the request answered
+  // as done.
+  [[nodiscard]] Status CheckEpoch(uint64_t sender_epoch,
+                                  std::shared_ptr<const MapSnapshot>* checked = nullptr) const;
 
   RpcReply Dispatch(const RpcRequest& request);
   std::optional<RpcReply> Lookup(const RpcRequest& request, bool may_wait);
